@@ -1,0 +1,3 @@
+module github.com/nvmf-chaos/nvmf-chaos
+
+go 1.26.8

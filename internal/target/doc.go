@@ -1,0 +1,3 @@
+// Package target is the embedded NVMe/TCP target: subsystems, dynamic
+// controllers, namespaces, ANA groups, served over real TCP sockets.
+package target
