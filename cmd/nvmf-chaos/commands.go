@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// subcommands lists every subcommand constructor; each lives in its own file.
+func subcommands() []func() *cobra.Command {
+	return []func() *cobra.Command{}
+}
