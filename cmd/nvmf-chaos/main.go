@@ -28,9 +28,6 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// sloFailed marks an error as "the run happened and an SLO failed" (exit 1).
-func sloFailed(err error) error { return &exitError{code: exitSLOFailed, err: err} }
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
