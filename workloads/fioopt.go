@@ -1,0 +1,223 @@
+package workloads
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// optionSetter applies one fio option's value to a job. bare is true for an
+// option written without "=" (a boolean flag such as time_based).
+type optionSetter func(j *Job, value string, bare bool) error
+
+// aliases maps fio's alternative option names to the canonical one.
+var aliases = map[string]string{
+	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime",
+}
+
+func canonicalOption(key string) string {
+	if a, ok := aliases[key]; ok {
+		return a
+	}
+	return key
+}
+
+// options is the table of supported fio options. Anything not here is an
+// ErrUnsupportedOption.
+var options = map[string]optionSetter{
+	"name":        func(j *Job, v string, _ bool) error { j.Name = v; return nil },
+	"description": func(*Job, string, bool) error { return nil }, // documentation only
+	// thread: fio's choice of threads over processes; workers are goroutines.
+	"thread": func(*Job, string, bool) error { return nil },
+	"rw": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, ":") {
+			return fmt.Errorf("%q: the ':N' offset modifier is not supported", v)
+		}
+		rw, err := ParseRW(v)
+		j.RW = rw
+		return err
+	},
+	"rwmixread": intOpt(func(j *Job) *int { return &j.RWMixRead }, 0, 100),
+	"rwmixwrite": func(j *Job, v string, _ bool) error {
+		n, err := parseInt(v, 0, 100)
+		j.RWMixRead = 100 - int(n)
+		return err
+	},
+	"bs": func(j *Job, v string, _ bool) error {
+		if strings.ContainsAny(v, ",-:") {
+			return fmt.Errorf("%q: per-direction or ranged bs is not supported (use bssplit)", v)
+		}
+		n, err := ParseSize(v)
+		if err == nil && (n <= 0 || n > 64<<20) {
+			err = fmt.Errorf("%d outside 1..64MiB", n)
+		}
+		j.BS, j.BSSplit = int(n), nil
+		return err
+	},
+	"bssplit":    func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"iodepth":    intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
+	"numjobs":    intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
+	"size":       sizeOpt(func(j *Job) *int64 { return &j.Size }),
+	"offset":     sizeOpt(func(j *Job) *int64 { return &j.Offset }),
+	"runtime":    func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
+	"ramp_time":  func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
+	"time_based": boolOpt(func(j *Job) *bool { return &j.TimeBased }),
+	"rate_iops": func(j *Job, v string, _ bool) error {
+		r, err := parseRatePair(v, false)
+		j.RateIOPS = r
+		return err
+	},
+	"rate": func(j *Job, v string, _ bool) error {
+		r, err := parseRatePair(v, true)
+		j.Rate = r
+		return err
+	},
+	"norandommap":     boolOpt(func(j *Job) *bool { return &j.NoRandomMap }),
+	"randrepeat":      boolOpt(func(j *Job) *bool { return &j.RandRepeat }),
+	"group_reporting": boolOpt(func(j *Job) *bool { return &j.GroupReporting }),
+	"randseed": func(j *Job, v string, _ bool) error {
+		n, err := parseInt(v, 0, math.MaxInt64)
+		j.RandSeed = uint64(n)
+		return err
+	},
+	"verify": func(j *Job, v string, _ bool) error {
+		switch strings.ToLower(v) {
+		case "0", "null", "":
+			j.Verify = ""
+		case "crc32c", "crc32c-intel":
+			j.Verify = "crc32c"
+		default:
+			return fmt.Errorf("%q: only crc32c is supported", v)
+		}
+		return nil
+	},
+	"verify_backlog":             intOpt(func(j *Job) *int { return &j.VerifyBacklog }, 0, math.MaxInt32),
+	"do_verify":                  boolOpt(func(j *Job) *bool { return &j.DoVerify }),
+	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
+	"buffer_compress_percentage": intOpt(func(j *Job) *int { return &j.BufferCompressPercentage }, 0, 100),
+	"direct":                     boolOpt(func(j *Job) *bool { return &j.Direct }),
+	"filename":                   setFilename,
+	"ioengine":                   setIOEngine,
+	"kb_base": func(_ *Job, v string, _ bool) error {
+		if strings.TrimSpace(v) != "1024" {
+			return fmt.Errorf("%q: only the default 1024 is supported", v)
+		}
+		return nil
+	},
+}
+
+func intOpt(field func(*Job) *int, lo, hi int64) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		n, err := parseInt(v, lo, hi)
+		if err == nil {
+			*field(j) = int(n)
+		}
+		return err
+	}
+}
+
+func sizeOpt(field func(*Job) *int64) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		n, err := ParseSize(v)
+		if err == nil {
+			*field(j) = n
+		}
+		return err
+	}
+}
+
+func boolOpt(field func(*Job) *bool) optionSetter {
+	return func(j *Job, v string, bare bool) error {
+		b, err := parseBool(v, bare)
+		if err == nil {
+			*field(j) = b
+		}
+		return err
+	}
+}
+
+// syncEngines run one I/O at a time in fio; asyncEngines keep iodepth in
+// flight. Both map onto the engine's asynchronous Device API.
+var ioEngines = map[string]bool{
+	"libaio": true, "io_uring": true, "posixaio": true, "null": true,
+	"psync": true, "sync": true, "pvsync": true, "pvsync2": true,
+}
+
+func setIOEngine(j *Job, v string, _ bool) error {
+	e := strings.ToLower(strings.TrimSpace(v))
+	if !ioEngines[e] {
+		return fmt.Errorf("ioengine %q: %w (nvmf-chaos drives its own targets: use libaio, io_uring, psync, sync or null)", v, ErrUnsupportedOption)
+	}
+	j.IOEngine = e
+	return nil
+}
+
+// setFilename maps fio's filename= to a target URL: a URL is kept, a path
+// becomes file:///path. fio's ':'-separated file lists are not supported.
+func setFilename(j *Job, v string, _ bool) error {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return fmt.Errorf("empty filename")
+	case strings.Contains(v, "://"):
+		if _, err := url.Parse(v); err != nil {
+			return fmt.Errorf("filename %q: %w", v, err)
+		}
+		j.Target = v
+	case strings.Contains(v, ":"):
+		return fmt.Errorf("filename %q: %w: several files (':' separated) in one job", v, ErrUnsupportedOption)
+	default:
+		if !strings.HasPrefix(v, "/") {
+			return fmt.Errorf("filename %q: want an absolute path or a target URL", v)
+		}
+		j.Target = (&url.URL{Scheme: "file", Path: v}).String()
+	}
+	return nil
+}
+
+func applyOption(j *Job, key, value string, bare bool) error {
+	key = canonicalOption(key)
+	set, ok := options[key]
+	if !ok {
+		return fmt.Errorf("option %q: %w", key, ErrUnsupportedOption)
+	}
+	if err := set(j, value, bare); err != nil {
+		return fmt.Errorf("option %s=%q: %w", key, value, err)
+	}
+	return nil
+}
+
+// ApplyOption sets one fio option on j by its fio name ("bs", "rw",
+// "rate_iops", ...), as a command line flag or a scenario's workload key would.
+// An empty value for a boolean option means true.
+func ApplyOption(j *Job, key, value string) error {
+	key = strings.ToLower(strings.TrimSpace(key))
+	if err := applyOption(j, key, value, value == "" && isBoolOption(key)); err != nil {
+		return err
+	}
+	finalizeJob(j)
+	return nil
+}
+
+func isBoolOption(key string) bool {
+	switch canonicalOption(key) {
+	case "thread", "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct":
+		return true
+	}
+	return false
+}
+
+// SupportedOptions lists the fio option names ParseFio and ApplyOption accept.
+func SupportedOptions() []string {
+	s := make([]string, 0, len(options)+len(aliases))
+	for k := range options {
+		s = append(s, k)
+	}
+	for k := range aliases {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}

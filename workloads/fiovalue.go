@@ -1,0 +1,229 @@
+package workloads
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errPercent marks a size given as a percentage, which only some options take.
+var errPercent = errors.New("percentage")
+
+// ParseSize reads a size the way fio does with its default kb_base=1024:
+// k/m/g/t/p (optionally followed by b, any case) are powers of 1024, while
+// the IEC spellings kib/mib/gib/tib/pib are powers of 1000 (fio's
+// compatibility quirk, kept so job files mean what they mean to fio). A 0x
+// prefix reads hex. "100%" is rejected here.
+func ParseSize(s string) (int64, error) {
+	v, pct, err := parseSizeOrPercent(s)
+	if err != nil {
+		return 0, err
+	}
+	if pct {
+		return 0, fmt.Errorf("size %q: %w not supported here", s, errPercent)
+	}
+	return v, nil
+}
+
+func parseSizeOrPercent(s string) (v int64, percent bool, err error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, false, fmt.Errorf("size %q: empty", s)
+	}
+	base := 10
+	digits := t
+	if len(t) > 2 && (t[:2] == "0x" || t[:2] == "0X") {
+		base = 16
+		digits = t[2:]
+	}
+	end := 0
+	for end < len(digits) && isDigit(digits[end], base) {
+		end++
+	}
+	if end == 0 {
+		return 0, false, fmt.Errorf("size %q: no number", s)
+	}
+	n, err := strconv.ParseInt(digits[:end], base, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("size %q: %w", s, err)
+	}
+	suffix := strings.ToLower(strings.TrimSpace(digits[end:]))
+	if suffix == "%" {
+		if n > 100 {
+			return 0, false, fmt.Errorf("size %q: percentage over 100", s)
+		}
+		return n, true, nil
+	}
+	mult, ok := sizeSuffix(suffix)
+	if !ok {
+		return 0, false, fmt.Errorf("size %q: unknown suffix %q (want k, m, g, t, p, optionally with b; kib.. are powers of 1000 as in fio)", s, suffix)
+	}
+	if n > math.MaxInt64/mult {
+		return 0, false, fmt.Errorf("size %q: overflows 64 bits", s)
+	}
+	return n * mult, false, nil
+}
+
+func isDigit(c byte, base int) bool {
+	if c >= '0' && c <= '9' {
+		return true
+	}
+	if base == 16 {
+		c |= 0x20
+		return c >= 'a' && c <= 'f'
+	}
+	return false
+}
+
+func sizeSuffix(s string) (int64, bool) {
+	pow := map[byte]int{'k': 1, 'm': 2, 'g': 3, 't': 4, 'p': 5}
+	switch {
+	case s == "" || s == "b":
+		return 1, true
+	case len(s) == 3 && s[1:] == "ib" && pow[s[0]] > 0:
+		return ipow(1000, pow[s[0]]), true
+	case (len(s) == 1 || (len(s) == 2 && s[1] == 'b')) && pow[s[0]] > 0:
+		return ipow(1024, pow[s[0]]), true
+	}
+	return 0, false
+}
+
+func ipow(b int64, n int) int64 {
+	r := int64(1)
+	for range n {
+		r *= b
+	}
+	return r
+}
+
+// ParseDuration reads a fio time value: an integer in seconds unless it has a
+// suffix (us/usec, ms/msec, s/sec, m/min, h/hr, d/day). Go duration syntax
+// ("1m30s", "1.5s") is accepted too, since scenario files use it.
+func ParseDuration(s string) (time.Duration, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	end := 0
+	for end < len(t) && t[end] >= '0' && t[end] <= '9' {
+		end++
+	}
+	if end == 0 {
+		return 0, fmt.Errorf("time %q: no number", s)
+	}
+	unit, ok := map[string]time.Duration{
+		"": time.Second, "us": time.Microsecond, "usec": time.Microsecond,
+		"ms": time.Millisecond, "msec": time.Millisecond, "s": time.Second, "sec": time.Second,
+		"m": time.Minute, "min": time.Minute, "h": time.Hour, "hr": time.Hour,
+		"d": 24 * time.Hour, "day": 24 * time.Hour,
+	}[t[end:]]
+	if !ok {
+		d, err := time.ParseDuration(t)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("time %q: want an integer with us, ms, s, m, h or d", s)
+		}
+		return d, nil
+	}
+	n, err := strconv.ParseInt(t[:end], 10, 64)
+	if err != nil || n > int64(math.MaxInt64/unit) {
+		return 0, fmt.Errorf("time %q: out of range", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// parseBool reads fio's boolean values; a bare option name means true.
+func parseBool(s string, bare bool) (bool, error) {
+	if bare {
+		return true, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean (want 0 or 1)", s)
+}
+
+// parseInt reads a plain integer in [lo, hi].
+func parseInt(s string, lo, hi int64) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an integer", s)
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("%d outside %d..%d", n, lo, hi)
+	}
+	return n, nil
+}
+
+// parseBSSplit reads bssplit=4k/10:64k/50:32k; an entry without a percentage
+// shares what the others leave, as in fio.
+func parseBSSplit(s string) ([]BSSplit, error) {
+	if strings.Contains(s, ",") {
+		return nil, errors.New("per-direction bssplit (with ',') is not supported")
+	}
+	var out []BSSplit
+	left, blanks := 100, 0
+	for _, part := range strings.Split(s, ":") {
+		size, pct, hasPct := strings.Cut(strings.TrimSpace(part), "/")
+		n, err := ParseSize(size)
+		if err != nil || n <= 0 || n > math.MaxInt32 {
+			return nil, fmt.Errorf("entry %q: bad size", part)
+		}
+		e := BSSplit{Size: int(n), Percent: -1}
+		if hasPct && strings.TrimSpace(pct) != "" {
+			p, err := parseInt(pct, 0, 100)
+			if err != nil {
+				return nil, fmt.Errorf("entry %q: %w", part, err)
+			}
+			e.Percent = int(p)
+			left -= int(p)
+		} else {
+			blanks++
+		}
+		out = append(out, e)
+	}
+	if left < 0 {
+		return nil, fmt.Errorf("percentages add up to %d", 100-left)
+	}
+	for i := range out {
+		if out[i].Percent < 0 {
+			out[i].Percent = left / blanks
+			left -= out[i].Percent
+			blanks--
+		}
+	}
+	return out, nil
+}
+
+// parseRatePair reads rate=R[,W]: one value caps both directions; ",W" caps
+// only writes.
+func parseRatePair(s string, size bool) ([numDirs]int64, error) {
+	var out [numDirs]int64
+	parts := strings.Split(s, ",")
+	if len(parts) > int(numDirs) {
+		return out, fmt.Errorf("%q: the trim value is not supported", s)
+	}
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		var n int64
+		var err error
+		if size {
+			n, err = ParseSize(p)
+		} else {
+			n, err = parseInt(p, 0, math.MaxInt64)
+		}
+		if err != nil {
+			return out, err
+		}
+		out[i] = n
+	}
+	if len(parts) == 1 {
+		out[DirWrite] = out[DirRead]
+	}
+	return out, nil
+}

@@ -1,0 +1,290 @@
+package workloads
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RW is fio's rw= I/O pattern.
+type RW uint8
+
+const (
+	// RWRead is sequential reads (rw=read).
+	RWRead RW = iota
+	// RWWrite is sequential writes (rw=write).
+	RWWrite
+	// RWRandRead is uniformly random reads (rw=randread).
+	RWRandRead
+	// RWRandWrite is uniformly random writes (rw=randwrite).
+	RWRandWrite
+	// RWReadWrite is sequential mixed reads and writes (rw=rw, rw=readwrite).
+	RWReadWrite
+	// RWRandRW is random mixed reads and writes (rw=randrw).
+	RWRandRW
+)
+
+var rwNames = map[string]RW{
+	"read": RWRead, "write": RWWrite, "randread": RWRandRead, "randwrite": RWRandWrite,
+	"rw": RWReadWrite, "readwrite": RWReadWrite, "randrw": RWRandRW,
+}
+
+// ParseRW reads a fio rw= value.
+func ParseRW(s string) (RW, error) {
+	if rw, ok := rwNames[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return rw, nil
+	}
+	return 0, fmt.Errorf("rw %q: want read, write, randread, randwrite, rw, readwrite or randrw", s)
+}
+
+// String returns the fio name.
+func (r RW) String() string {
+	switch r {
+	case RWRead:
+		return "read"
+	case RWWrite:
+		return "write"
+	case RWRandRead:
+		return "randread"
+	case RWRandWrite:
+		return "randwrite"
+	case RWReadWrite:
+		return "rw"
+	case RWRandRW:
+		return "randrw"
+	}
+	return fmt.Sprintf("rw(%d)", uint8(r))
+}
+
+// MarshalText makes RW appear by its fio name in JSON.
+func (r RW) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a fio name.
+func (r *RW) UnmarshalText(b []byte) error {
+	v, err := ParseRW(string(b))
+	*r = v
+	return err
+}
+
+// Random reports whether offsets are random.
+func (r RW) Random() bool { return r == RWRandRead || r == RWRandWrite || r == RWRandRW }
+
+// Reads reports whether the pattern issues reads.
+func (r RW) Reads() bool { return r != RWWrite && r != RWRandWrite }
+
+// Writes reports whether the pattern issues writes.
+func (r RW) Writes() bool { return r != RWRead && r != RWRandRead }
+
+// BSSplit is one entry of fio's bssplit=: Percent of the I/Os use Size bytes.
+type BSSplit struct {
+	Size    int `json:"size"`
+	Percent int `json:"percent"`
+}
+
+// Direction indexes per-direction settings and results.
+type Direction int
+
+const (
+	// DirRead is reads.
+	DirRead Direction = iota
+	// DirWrite is writes.
+	DirWrite
+	numDirs
+)
+
+// Job is one fio job section: what a group of NumJobs workers does. The zero
+// value is not useful; start from DefaultJob.
+type Job struct {
+	Name   string `json:"name"`
+	Target string `json:"target,omitempty"` // target URL from filename=; empty: the engine's backend
+	RW     RW     `json:"rw"`
+	// RWMixRead is the percentage of reads in rw/randrw.
+	RWMixRead int       `json:"rwmixread"`
+	BS        int       `json:"bs"`
+	BSSplit   []BSSplit `json:"bssplit,omitempty"`
+	IODepth   int       `json:"iodepth"`
+	NumJobs   int       `json:"numjobs"`
+	// Size is the region each worker addresses (and, unless TimeBased, the
+	// bytes it transfers); 0 means from Offset to the end of the device.
+	Size   int64 `json:"size"`
+	Offset int64 `json:"offset"`
+	// Runtime limits the run after the ramp; 0 means until Size is done.
+	Runtime   time.Duration `json:"runtime"`
+	TimeBased bool          `json:"time_based"`
+	RampTime  time.Duration `json:"ramp_time"`
+	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
+	RateIOPS    [numDirs]int64 `json:"rate_iops"`
+	Rate        [numDirs]int64 `json:"rate"`
+	NoRandomMap bool           `json:"norandommap"`
+	// RandRepeat makes offsets and directions repeat for the same RandSeed;
+	// without it the seed is taken from the clock.
+	RandRepeat     bool   `json:"randrepeat"`
+	RandSeed       uint64 `json:"randseed"`
+	GroupReporting bool   `json:"group_reporting"`
+	// Verify is "" (off) or "crc32c".
+	Verify        string `json:"verify,omitempty"`
+	VerifyBacklog int    `json:"verify_backlog,omitempty"`
+	// DoVerify runs the final read-back pass when Verify is set.
+	DoVerify                 bool   `json:"do_verify"`
+	ZeroBuffers              bool   `json:"zero_buffers"`
+	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
+	Direct                   bool   `json:"direct"`
+	IOEngine                 string `json:"ioengine,omitempty"`
+
+	// origin maps an option name to where it was set ("jobs.fio:12"), so
+	// validation errors can point at the line.
+	origin map[string]string
+}
+
+// DefaultRandSeed is fio's default randseed.
+const DefaultRandSeed = 0x89
+
+// DefaultJob returns a job with fio's defaults, except that Direct is true:
+// nvmf-chaos measures devices, not the page cache.
+func DefaultJob(name string) Job {
+	return Job{
+		Name: name, RW: RWRead, RWMixRead: 50, BS: 4096, IODepth: 1, NumJobs: 1,
+		RandRepeat: true, RandSeed: DefaultRandSeed, DoVerify: true, Direct: true,
+	}
+}
+
+// where returns " (file:line)" for an option set from a job file, or "".
+func (j *Job) where(option string) string {
+	if o, ok := j.origin[option]; ok {
+		return " (" + o + ")"
+	}
+	return ""
+}
+
+func (j *Job) setOrigin(option, at string) {
+	if j.origin == nil {
+		j.origin = map[string]string{}
+	}
+	j.origin[option] = at
+}
+
+// MinBS is the smallest transfer size the job issues.
+func (j *Job) MinBS() int {
+	if len(j.BSSplit) == 0 {
+		return j.BS
+	}
+	m := j.BSSplit[0].Size
+	for _, s := range j.BSSplit[1:] {
+		m = min(m, s.Size)
+	}
+	return m
+}
+
+// MaxBS is the largest transfer size the job issues.
+func (j *Job) MaxBS() int {
+	if len(j.BSSplit) == 0 {
+		return j.BS
+	}
+	m := 0
+	for _, s := range j.BSSplit {
+		m = max(m, s.Size)
+	}
+	return m
+}
+
+// ErrInvalidJob wraps every job validation failure.
+var ErrInvalidJob = errors.New("invalid job")
+
+// Validate checks the job on its own; device-dependent checks (block size,
+// capacity) happen when the engine opens the device.
+func (j *Job) Validate() error {
+	bad := func(option, format string, a ...any) error {
+		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
+	}
+	switch {
+	case j.Name == "":
+		return fmt.Errorf("%w: empty name", ErrInvalidJob)
+	case j.RWMixRead < 0 || j.RWMixRead > 100:
+		return bad("rwmixread", "%d is not a percentage", j.RWMixRead)
+	case j.BS <= 0 && len(j.BSSplit) == 0:
+		return bad("bs", "%d must be positive", j.BS)
+	case j.IODepth < 1 || j.IODepth > 65536:
+		return bad("iodepth", "%d outside 1..65536", j.IODepth)
+	case j.NumJobs < 1 || j.NumJobs > 4096:
+		return bad("numjobs", "%d outside 1..4096", j.NumJobs)
+	case j.Size < 0:
+		return bad("size", "%d is negative", j.Size)
+	case j.Offset < 0:
+		return bad("offset", "%d is negative", j.Offset)
+	case j.Runtime < 0 || j.RampTime < 0:
+		return bad("runtime", "negative duration")
+	case j.TimeBased && j.Runtime == 0:
+		return bad("time_based", "needs runtime")
+	case j.Verify != "" && j.Verify != "crc32c":
+		return bad("verify", "%q unsupported (want crc32c)", j.Verify)
+	case j.VerifyBacklog < 0:
+		return bad("verify_backlog", "%d is negative", j.VerifyBacklog)
+	case j.BufferCompressPercentage < 0 || j.BufferCompressPercentage > 100:
+		return bad("buffer_compress_percentage", "%d is not a percentage", j.BufferCompressPercentage)
+	}
+	for d := range numDirs {
+		if j.RateIOPS[d] < 0 || j.Rate[d] < 0 {
+			return bad("rate", "negative rate")
+		}
+	}
+	return j.validateBSSplit()
+}
+
+func (j *Job) validateBSSplit() error {
+	if len(j.BSSplit) == 0 {
+		return nil
+	}
+	total := 0
+	for _, s := range j.BSSplit {
+		if s.Size <= 0 || s.Percent < 0 {
+			return fmt.Errorf("%w %q: bssplit%s: entry %d/%d invalid", ErrInvalidJob, j.Name, j.where("bssplit"), s.Size, s.Percent)
+		}
+		total += s.Percent
+	}
+	if total != 100 {
+		return fmt.Errorf("%w %q: bssplit%s: percentages add up to %d, not 100", ErrInvalidJob, j.Name, j.where("bssplit"), total)
+	}
+	return nil
+}
+
+// Region validates the job against the device it will run on and returns
+// the region [start, start+length) each worker addresses.
+func (j *Job) Region(blockSize int, devSize int64) (start, length int64, err error) {
+	bad := func(option, format string, a ...any) error {
+		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
+	}
+	for _, bs := range j.BlockSizes() {
+		if bs%blockSize != 0 {
+			return 0, 0, bad("bs", "%d is not a multiple of the device block size %d", bs, blockSize)
+		}
+	}
+	if j.Offset%int64(blockSize) != 0 {
+		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
+	}
+	length = j.Size
+	if length == 0 {
+		length = devSize - j.Offset
+	}
+	if j.Offset+length > devSize {
+		return 0, 0, bad("size", "offset %d + size %d exceeds the device (%d bytes)", j.Offset, length, devSize)
+	}
+	// Whole units of the smallest transfer, so every offset is aligned to it.
+	length -= length % int64(j.MinBS())
+	if length < int64(j.MaxBS()) {
+		return 0, 0, bad("size", "region of %d bytes is smaller than bs %d", length, j.MaxBS())
+	}
+	return j.Offset, length, nil
+}
+
+// BlockSizes lists every transfer size the job issues (bs, or each bssplit entry).
+func (j *Job) BlockSizes() []int {
+	if len(j.BSSplit) == 0 {
+		return []int{j.BS}
+	}
+	s := make([]int, len(j.BSSplit))
+	for i, b := range j.BSSplit {
+		s[i] = b.Size
+	}
+	return s
+}
