@@ -1,0 +1,198 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const minimal = `apiVersion: nvmf-chaos/v1
+kind: Scenario
+metadata: {name: t1}
+cluster: {nodes: [tgt-a, tgt-b]}
+volumes:
+  - {name: vol0, size: 64MiB, nodes: [tgt-a, tgt-b], ana: {tgt-a: optimized, tgt-b: non-optimized}}
+workloads:
+  - {name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}
+timeline:
+  warmup: 1s
+  duration: 20s
+  faults:
+    - {at: 5s, kind: process-kill, node: tgt-a, duration: 5s}
+slos:
+  - {metric: failover_time, max: 2s}
+  - {metric: io_errors, max: 0}
+  - {metric: latency.p99, window: baseline, max: 2ms}
+  - {metric: iops, window: baseline, min: 20k}
+`
+
+func TestParseScenarioMinimal(t *testing.T) {
+	s, err := ParseScenario("t.yaml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Volumes[0].Size; got != 64<<20 {
+		t.Errorf("size = %d, want 64MiB", got)
+	}
+	if got := s.Timeline.Faults[0].At.D(); got != 5*time.Second {
+		t.Errorf("at = %s", got)
+	}
+	if got := s.Workloads[0].Options["iodepth"]; got != "8" {
+		t.Errorf("iodepth option = %q", got)
+	}
+	j, err := JobOf(s.Workloads[0])
+	if err != nil || j.IODepth != 8 || j.BS != 4096 {
+		t.Errorf("job = %+v, %v", j, err)
+	}
+}
+
+// TestValidationErrors checks that each mistake is reported at the right
+// line and field with a message that says what is allowed.
+func TestValidationErrors(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		line           int
+		want           string
+	}{
+		{"unknown key", "  duration: 20s", "  duraton: 20s", 11, `timeline.duraton: unknown field "duraton" (did you mean "duration"?)`},
+		{"bad duration", "at: 5s", "at: 5", 13, `timeline.faults[0].at: duration "5"`},
+		{"bad size", "size: 64MiB", "size: 64QB", 6, `volumes[0].size: size "64QB": unknown suffix`},
+		{"fault past end", "at: 5s", "at: 18s", 13, "past the end of the timeline"},
+		{"unknown node", "node: tgt-a, duration", "node: tgt-c, duration", 13, `node "tgt-c" is not in cluster.nodes`},
+		{"unknown kind", "process-kill", "process-kil", 13, `unknown fault kind "process-kil"`},
+		{"unknown metric", "metric: failover_time", "metric: failover", 15, `unknown metric "failover"`},
+		{"window on per-fault metric", "{metric: failover_time, max: 2s}", "{metric: failover_time, window: fault, max: 2s}", 15, "takes no window"},
+		{"bad threshold", "max: 2ms}", "max: fast}", 17, `"fast": want a duration`},
+		{"bad fio option", "iodepth: 8}", "iodeth: 8}", 8, `"iodeth"`},
+		{"unused node", "nodes: [tgt-a, tgt-b]}", "nodes: [tgt-a, tgt-b, tgt-c]}", 4, `node "tgt-c" exports no volume`},
+		{"bad ana state", "tgt-b: non-optimized", "tgt-b: sleepy", 6, "sleepy"},
+		{"missing duration", "node: tgt-a, duration: 5s}", "node: tgt-a}\n    - {at: 6s, kind: process-pause, node: tgt-a}", 14, "process-pause needs a duration"},
+		{"wrong api", "nvmf-chaos/v1", "nvmf-chaos/v2", 1, `want "nvmf-chaos/v1"`},
+		{"list expected", "nodes: [tgt-a, tgt-b]}", "nodes: tgt-a}", 4, "want a list"},
+		{"long node name", "[tgt-a, tgt-b]}\nvolumes", "[tgt-a, tgt-b-long-name]}\nvolumes", 4, "at most 8 characters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(minimal, tc.from) {
+				t.Fatalf("fixture lacks %q", tc.from)
+			}
+			doc := strings.Replace(minimal, tc.from, tc.to, 1)
+			_, err := ParseScenario("t.yaml", []byte(doc))
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("err = %v, want Errors", err)
+			}
+			for _, e := range errs {
+				if strings.Contains(e.Error(), tc.want) {
+					if e.Line != tc.line {
+						t.Errorf("%q reported at line %d, want %d", e.Error(), e.Line, tc.line)
+					}
+					return
+				}
+			}
+			t.Errorf("errors\n%v\nlack %q", err, tc.want)
+		})
+	}
+}
+
+func TestAllErrorsAtOnce(t *testing.T) {
+	doc := strings.Replace(minimal, "size: 64MiB", "size: nope", 1)
+	doc = strings.Replace(doc, "duration: 20s", "durtion: 20s", 1)
+	_, err := ParseScenario("t.yaml", []byte(doc))
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) < 2 {
+		t.Fatalf("want both errors, got %v", err)
+	}
+	if errs[0].Line > errs[1].Line {
+		t.Errorf("errors not in file order: %v", err)
+	}
+}
+
+func TestBuiltinsValidate(t *testing.T) {
+	bs, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) < 15 {
+		t.Errorf("%d built-ins, want the 15 availability cases", len(bs))
+	}
+	for _, b := range bs {
+		if b.Description == "" {
+			t.Errorf("%s has no description", b.Name)
+		}
+		if _, err := Load(b.Name); err != nil {
+			t.Errorf("Load(%s): %v", b.Name, err)
+		}
+	}
+}
+
+func TestLoadFileAndFioReference(t *testing.T) {
+	dir := t.TempDir()
+	fio := "[global]\nbs=4k\n[job1]\nrw=randread\niodepth=4\n"
+	if err := os.WriteFile(filepath.Join(dir, "oltp.fio"), []byte(fio), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(minimal, "{name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}", "{name: w, volume: vol0, fio: oltp.fio}", 1)
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Dir != dir || l.Scenario.Workloads[0].Fio != "oltp.fio" {
+		t.Errorf("loaded %+v", l)
+	}
+	broken := strings.Replace(doc, "oltp.fio", "missing.fio", 1)
+	if _, err := ParseScenario(path, []byte(broken)); err == nil || !strings.Contains(err.Error(), "missing.fio") {
+		t.Errorf("missing job file: %v", err)
+	}
+	if _, err := Load("no-such-scenario"); err == nil || !strings.Contains(err.Error(), "nvmf-chaos list") {
+		t.Errorf("unknown name: %v", err)
+	}
+}
+
+func TestSweepValidation(t *testing.T) {
+	good := minimal + "sweep:\n  - {param: host.kato, values: [500ms, 1s]}\n  - {param: 'faults[0].duration', values: [1s, 2s]}\n"
+	if _, err := ParseScenario("t.yaml", []byte(good)); err != nil {
+		t.Fatal(err)
+	}
+	bad := minimal + "sweep:\n  - {param: host.colour, values: [red]}\n  - {param: 'faults[3].at', values: [1s]}\n"
+	_, err := ParseScenario("t.yaml", []byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "not sweepable") || !strings.Contains(err.Error(), "faults[N]") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Size
+		ok   bool
+	}{
+		{"4096", 4096, true}, {"4k", 4096, true}, {"1GiB", 1 << 30, true}, {"256m", 256 << 20, true},
+		{"2TB", 2 << 40, true}, {"", 0, false}, {"k", 0, false}, {"1x", 0, false}, {"99999999999999999999", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseSize(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("ParseSize(%q) = %d, %v", tc.in, got, err)
+		}
+	}
+}
+
+func FuzzParseScenario(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte("kind: Suite\nscenarios: [{scenario: baseline}]"))
+	f.Add([]byte("a: &a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseScenario("fuzz.yaml", data)
+		if err == nil && s == nil {
+			t.Fatal("nil scenario without error")
+		}
+	})
+}

@@ -1,0 +1,160 @@
+package scenarios
+
+// APIVersion is the only schema version this build reads.
+const APIVersion = "nvmf-chaos/v1"
+
+// Document kinds.
+const (
+	KindScenario = "Scenario"
+	KindSuite    = "Suite"
+)
+
+// Scenario is one chaos experiment: where the volumes live, what I/O runs
+// against them, which faults hit them when, and what must hold (SLOs).
+// Field names are the YAML keys of DESIGN.md section 7.
+type Scenario struct {
+	APIVersion string      `yaml:"apiVersion" json:"apiVersion"`
+	Kind       string      `yaml:"kind" json:"kind"`
+	Metadata   Metadata    `yaml:"metadata" json:"metadata"`
+	Seed       int64       `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema:"description=makes offsets and randomised fault timing reproducible; 0 picks one and prints it"`
+	Repeat     int         `yaml:"repeat,omitempty" json:"repeat,omitempty" jsonschema:"description=run the fault cycle N times and report each metric's distribution"`
+	Cluster    Cluster     `yaml:"cluster" json:"cluster"`
+	Volumes    []Volume    `yaml:"volumes" json:"volumes"`
+	Workloads  []Workload  `yaml:"workloads" json:"workloads"`
+	Host       Host        `yaml:"host,omitempty" json:"host,omitempty"`
+	Timeline   Timeline    `yaml:"timeline" json:"timeline"`
+	SLOs       []SLO       `yaml:"slos,omitempty" json:"slos,omitempty"`
+	Sweep      []SweepAxis `yaml:"sweep,omitempty" json:"sweep,omitempty" jsonschema:"description=run the scenario over every combination of these host or fault parameters"`
+}
+
+// Metadata names and explains a scenario.
+type Metadata struct {
+	Name        string `yaml:"name" json:"name" jsonschema:"pattern=^[a-z0-9][a-z0-9-]*$"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+}
+
+// Cluster says where the targets run.
+type Cluster struct {
+	// Backend is local (network namespaces and processes on this machine) or
+	// kubernetes.
+	Backend string `yaml:"backend,omitempty" json:"backend,omitempty" jsonschema:"enum=local,enum=kubernetes"`
+	// Target is embedded (nvmf-chaos target), spdk (nvmf_tgt from SPDKBin) or
+	// external (an already running target reached at RPC).
+	Target string `yaml:"target,omitempty" json:"target,omitempty" jsonschema:"enum=embedded,enum=spdk,enum=external"`
+	// SPDKBin is the path of nvmf_tgt when Target is spdk.
+	SPDKBin string `yaml:"spdk_bin,omitempty" json:"spdk_bin,omitempty"`
+	// RPC maps node name to the RPC address of an external target.
+	RPC map[string]string `yaml:"rpc,omitempty" json:"rpc,omitempty"`
+	// Nodes are the storage nodes, each running one target.
+	Nodes []string `yaml:"nodes" json:"nodes"`
+}
+
+// Volume is one namespace exported from one or more nodes.
+type Volume struct {
+	Name string `yaml:"name" json:"name"`
+	Size Size   `yaml:"size" json:"size"`
+	// Nodes export the volume; more than one means multipath over a shared
+	// backing.
+	Nodes []string `yaml:"nodes" json:"nodes"`
+	// ANA is the ANA state of each node's listener (default optimized).
+	ANA map[string]string `yaml:"ana,omitempty" json:"ana,omitempty"`
+	// Backing is malloc, file (shared across nodes) or lvol (thin, as
+	// spdk-csi provisions). Default: file when several nodes share the
+	// volume, else malloc.
+	Backing string `yaml:"backing,omitempty" json:"backing,omitempty" jsonschema:"enum=malloc,enum=file,enum=lvol"`
+	// Shared false gives each node its own copy of the data: a deliberately
+	// broken dual-controller setup that loses writes on failover.
+	Shared *bool `yaml:"shared,omitempty" json:"shared,omitempty"`
+}
+
+// Workload is one fio-style job against a volume: either fio options inline
+// (fio's names: rw, bs, iodepth, ...) or a fio job file.
+type Workload struct {
+	Name   string `yaml:"name" json:"name"`
+	Volume string `yaml:"volume" json:"volume"`
+	// Fio is a fio job file, relative to the scenario file.
+	Fio string `yaml:"fio,omitempty" json:"fio,omitempty"`
+	// Options are fio options with fio's names and value syntax.
+	Options map[string]string `yaml:",inline" json:"-"`
+}
+
+// Host carries the initiator settings, named as Linux nvme-cli names them.
+type Host struct {
+	KATO           Duration `yaml:"kato,omitempty" json:"kato,omitempty"`
+	ReconnectDelay Duration `yaml:"reconnect_delay,omitempty" json:"reconnect_delay,omitempty"`
+	CtrlLossTmo    Duration `yaml:"ctrl_loss_tmo,omitempty" json:"ctrl_loss_tmo,omitempty"`
+	FastIOFailTmo  Duration `yaml:"fast_io_fail_tmo,omitempty" json:"fast_io_fail_tmo,omitempty"`
+	IOTimeout      Duration `yaml:"io_timeout,omitempty" json:"io_timeout,omitempty"`
+	// Policy is failover, round-robin or queue-depth.
+	Policy       string `yaml:"policy,omitempty" json:"policy,omitempty" jsonschema:"enum=failover,enum=round-robin,enum=queue-depth"`
+	NrIOQueues   int    `yaml:"nr_io_queues,omitempty" json:"nr_io_queues,omitempty"`
+	QueueSize    int    `yaml:"queue_size,omitempty" json:"queue_size,omitempty"`
+	HeaderDigest bool   `yaml:"hdr_digest,omitempty" json:"hdr_digest,omitempty"`
+	DataDigest   bool   `yaml:"data_digest,omitempty" json:"data_digest,omitempty"`
+}
+
+// Timeline is the run's schedule on the run clock.
+type Timeline struct {
+	// Warmup is excluded from every metric.
+	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
+	// Duration is the measured run after warmup; fault times count from
+	// the end of warmup.
+	Duration Duration     `yaml:"duration" json:"duration"`
+	Faults   []FaultEvent `yaml:"faults,omitempty" json:"faults,omitempty"`
+}
+
+// FaultEvent is one fault on the timeline.
+type FaultEvent struct {
+	At       Duration          `yaml:"at" json:"at"`
+	Duration Duration          `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Kind     string            `yaml:"kind" json:"kind"`
+	Node     string            `yaml:"node,omitempty" json:"node,omitempty"`
+	Volume   string            `yaml:"volume,omitempty" json:"volume,omitempty"`
+	Params   map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+	// Repeat fires the fault Count times, Every apart (link flapping).
+	Repeat *FaultRepeat `yaml:"repeat,omitempty" json:"repeat,omitempty"`
+}
+
+// FaultRepeat makes a fault periodic.
+type FaultRepeat struct {
+	Count int      `yaml:"count" json:"count"`
+	Every Duration `yaml:"every" json:"every"`
+}
+
+// SLO is one objective: a metric, optionally over a window, with a bound.
+// Max and Min are written in the metric's unit ("2s", "0", "20k").
+type SLO struct {
+	Metric string `yaml:"metric" json:"metric"`
+	Window string `yaml:"window,omitempty" json:"window,omitempty"`
+	Max    string `yaml:"max,omitempty" json:"max,omitempty"`
+	Min    string `yaml:"min,omitempty" json:"min,omitempty"`
+	// Of picks the statistic of a repeated metric the bound applies to:
+	// worst (default), median, p90.
+	Of string `yaml:"of,omitempty" json:"of,omitempty" jsonschema:"enum=worst,enum=median,enum=p90"`
+}
+
+// SweepAxis is one parameter a sweep varies: a host field ("host.kato") or a
+// fault parameter ("faults[0].duration", "faults[0].params.percent").
+type SweepAxis struct {
+	Param  string   `yaml:"param" json:"param"`
+	Values []string `yaml:"values" json:"values"`
+}
+
+// Suite lists scenarios to run together for release qualification.
+type Suite struct {
+	APIVersion string       `yaml:"apiVersion" json:"apiVersion"`
+	Kind       string       `yaml:"kind" json:"kind"`
+	Metadata   Metadata     `yaml:"metadata" json:"metadata"`
+	Scenarios  []SuiteEntry `yaml:"scenarios" json:"scenarios"`
+}
+
+// SuiteEntry is a scenario file or built-in name with overrides.
+type SuiteEntry struct {
+	// Scenario is a file path (relative to the suite) or a built-in name.
+	Scenario string `yaml:"scenario" json:"scenario"`
+	// Duration scales the scenario's timeline to this measured duration.
+	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Seed     int64    `yaml:"seed,omitempty" json:"seed,omitempty"`
+	Repeat   int      `yaml:"repeat,omitempty" json:"repeat,omitempty"`
+	Host     *Host    `yaml:"host,omitempty" json:"host,omitempty"`
+}

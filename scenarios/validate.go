@@ -1,0 +1,244 @@
+package scenarios
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+)
+
+// Limits a scenario must respect. Node names become network namespace and
+// veth names (15 bytes in Linux) with a prefix, hence the short maximum.
+const (
+	maxNodeName = 8
+	minKATO     = 100 * time.Millisecond
+	maxDuration = 24 * time.Hour
+)
+
+var (
+	namePattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	validPolicies   = []string{"failover", "round-robin", "queue-depth"}
+	validBackends   = []string{"local", "kubernetes"}
+	validTargets    = []string{"embedded", "spdk", "external"}
+	validBackings   = []string{"malloc", "file", "lvol"}
+	validStatistics = []string{"worst", "median", "p90"}
+)
+
+// validator collects semantic errors, locating each by its field path.
+type validator struct {
+	file string
+	pos  positions
+	errs Errors
+}
+
+func (v *validator) errorf(field, format string, a ...any) {
+	e := &FieldError{File: v.file, Field: field, Msg: fmt.Sprintf(format, a...)}
+	// Point at the field, or at its closest ancestor present in the file.
+	for p := field; p != ""; p = parentPath(p) {
+		if n, ok := v.pos[p]; ok {
+			e.Line, e.Column = n.Line, n.Column
+			break
+		}
+	}
+	v.errs = append(v.errs, e)
+}
+
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func (v *validator) oneOf(field, value string, allowed []string) bool {
+	if value == "" || slices.Contains(allowed, value) {
+		return true
+	}
+	v.errorf(field, "%q is not allowed (want one of %s)", value, strings.Join(allowed, ", "))
+	return false
+}
+
+func (v *validator) name(field, value string, maxLen int) {
+	switch {
+	case value == "":
+		v.errorf(field, "required")
+	case !namePattern.MatchString(value):
+		v.errorf(field, "%q: use lower-case letters, digits and '-'", value)
+	case maxLen > 0 && len(value) > maxLen:
+		v.errorf(field, "%q: at most %d characters (it names network namespaces and interfaces)", value, maxLen)
+	}
+}
+
+func (v *validator) scenario(s *Scenario) {
+	if s.APIVersion != APIVersion {
+		v.errorf("apiVersion", "%q: want %q", s.APIVersion, APIVersion)
+	}
+	if s.Kind != KindScenario {
+		v.errorf("kind", "%q: want %q", s.Kind, KindScenario)
+	}
+	v.name("metadata.name", s.Metadata.Name, 0)
+	if s.Repeat < 0 || s.Repeat > 1000 {
+		v.errorf("repeat", "%d: want 0..1000", s.Repeat)
+	}
+	v.cluster(&s.Cluster)
+	v.volumes(s)
+	v.workloads(s)
+	v.host(&s.Host, "host")
+	v.timeline(s)
+	v.slos(s)
+	v.sweep(s)
+}
+
+func (v *validator) cluster(c *Cluster) {
+	v.oneOf("cluster.backend", c.Backend, validBackends)
+	v.oneOf("cluster.target", c.Target, validTargets)
+	if len(c.Nodes) == 0 {
+		v.errorf("cluster.nodes", "at least one node is required")
+	}
+	seen := map[string]bool{}
+	for i, n := range c.Nodes {
+		f := fmt.Sprintf("cluster.nodes[%d]", i)
+		v.name(f, n, maxNodeName)
+		if seen[n] {
+			v.errorf(f, "node %q listed twice", n)
+		}
+		seen[n] = true
+	}
+	if c.Target == "external" {
+		for _, n := range c.Nodes {
+			if c.RPC[n] == "" {
+				v.errorf("cluster.rpc", "target external needs the RPC address of node %q", n)
+			}
+		}
+	}
+	for n := range c.RPC {
+		if !seen[n] {
+			v.errorf("cluster.rpc."+n, "node %q is not in cluster.nodes", n)
+		}
+	}
+}
+
+func (v *validator) volumes(s *Scenario) {
+	if len(s.Volumes) == 0 {
+		v.errorf("volumes", "at least one volume is required")
+	}
+	used := map[string]bool{}
+	names := map[string]bool{}
+	for i, vol := range s.Volumes {
+		f := fmt.Sprintf("volumes[%d]", i)
+		v.name(f+".name", vol.Name, 0)
+		if names[vol.Name] {
+			v.errorf(f+".name", "volume %q defined twice", vol.Name)
+		}
+		names[vol.Name] = true
+		if vol.Size <= 0 || vol.Size%4096 != 0 {
+			v.errorf(f+".size", "%s: want a positive multiple of 4KiB", vol.Size)
+		}
+		if len(vol.Nodes) == 0 {
+			v.errorf(f+".nodes", "at least one node is required")
+		}
+		for j, n := range vol.Nodes {
+			used[n] = true
+			if !slices.Contains(s.Cluster.Nodes, n) {
+				v.errorf(fmt.Sprintf("%s.nodes[%d]", f, j), "node %q is not in cluster.nodes %v", n, s.Cluster.Nodes)
+			}
+		}
+		for n, state := range vol.ANA {
+			if !slices.Contains(vol.Nodes, n) {
+				v.errorf(f+".ana."+n, "node %q does not export this volume", n)
+			}
+			if _, err := nvme.ParseANAState(state); err != nil {
+				v.errorf(f+".ana."+n, "%v", err)
+			}
+		}
+		v.oneOf(f+".backing", vol.Backing, validBackings)
+		if vol.Shared != nil && len(vol.Nodes) < 2 {
+			v.errorf(f+".shared", "only means something for a volume on two or more nodes")
+		}
+	}
+	for i, n := range s.Cluster.Nodes {
+		if !used[n] {
+			v.errorf(fmt.Sprintf("cluster.nodes[%d]", i), "node %q exports no volume; remove it or add it to a volume", n)
+		}
+	}
+}
+
+func (v *validator) workloads(s *Scenario) {
+	if len(s.Workloads) == 0 {
+		v.errorf("workloads", "at least one workload is required")
+	}
+	names := map[string]bool{}
+	for i, w := range s.Workloads {
+		f := fmt.Sprintf("workloads[%d]", i)
+		v.name(f+".name", w.Name, 0)
+		if names[w.Name] {
+			v.errorf(f+".name", "workload %q defined twice", w.Name)
+		}
+		names[w.Name] = true
+		if !slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return vol.Name == w.Volume }) {
+			v.errorf(f+".volume", "volume %q is not defined in volumes", w.Volume)
+		}
+		if w.Fio != "" {
+			if len(w.Options) > 0 {
+				v.errorf(f+".fio", "give either a fio job file or inline fio options, not both")
+			}
+			v.fioFile(f+".fio", w.Fio)
+			continue
+		}
+		if _, err := JobOf(w); err != nil {
+			v.errorf(f, "%v", err)
+		}
+	}
+}
+
+// JobOf builds the fio job of an inline workload: fio's defaults, then the
+// workload's options in name order (so errors are stable).
+func JobOf(w Workload) (workloads.Job, error) {
+	j := workloads.DefaultJob(w.Name)
+	keys := make([]string, 0, len(w.Options))
+	for k := range w.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := workloads.ApplyOption(&j, k, w.Options[k]); err != nil {
+			return j, err
+		}
+	}
+	return j, nil
+}
+
+func (v *validator) fioFile(field, path string) {
+	if strings.HasPrefix(v.file, "builtin:") {
+		v.errorf(field, "built-in scenarios cannot reference job files")
+		return
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(v.file), path)
+	}
+	if _, err := workloads.ParseFioFile(path); err != nil {
+		v.errorf(field, "%v", err)
+	}
+}
+
+func (v *validator) host(h *Host, f string) {
+	v.oneOf(f+".policy", h.Policy, validPolicies)
+	if h.KATO != 0 && h.KATO.D() < minKATO {
+		v.errorf(f+".kato", "%s: at least %s", h.KATO, minKATO)
+	}
+	if h.QueueSize != 0 && (h.QueueSize < 2 || h.QueueSize > 1024) {
+		v.errorf(f+".queue_size", "%d: want 2..1024", h.QueueSize)
+	}
+	if h.NrIOQueues < 0 || h.NrIOQueues > 128 {
+		v.errorf(f+".nr_io_queues", "%d: want 0..128 (0: one per workload job)", h.NrIOQueues)
+	}
+	if h.CtrlLossTmo != 0 && h.ReconnectDelay.D() > h.CtrlLossTmo.D() {
+		v.errorf(f+".reconnect_delay", "%s is longer than ctrl_loss_tmo %s: the path would never reconnect", h.ReconnectDelay, h.CtrlLossTmo)
+	}
+}

@@ -1,0 +1,245 @@
+package scenarios
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/reports"
+)
+
+func (v *validator) timeline(s *Scenario) {
+	t := &s.Timeline
+	if t.Duration <= 0 {
+		v.errorf("timeline.duration", "required and positive (the measured run after warmup)")
+	} else if t.Duration.D()+t.Warmup.D() > maxDuration {
+		v.errorf("timeline.duration", "warmup + duration exceed %s", maxDuration)
+	}
+	for i, f := range t.Faults {
+		v.fault(s, fmt.Sprintf("timeline.faults[%d]", i), f)
+	}
+}
+
+func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
+	kind, err := faults.ParseKind(f.Kind)
+	if err != nil {
+		v.errorf(field+".kind", "%v", err)
+		return
+	}
+	spec, _ := faults.Lookup(kind)
+	if f.Node == "" {
+		v.errorf(field+".node", "required: which node %s hits", kind)
+	} else if !slices.Contains(s.Cluster.Nodes, f.Node) {
+		v.errorf(field+".node", "node %q is not in cluster.nodes %v", f.Node, s.Cluster.Nodes)
+	}
+	if f.Volume != "" && !slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return vol.Name == f.Volume }) {
+		v.errorf(field+".volume", "volume %q is not defined in volumes", f.Volume)
+	}
+	if spec.NeedsDuration && f.Duration <= 0 {
+		v.errorf(field+".duration", "%s needs a duration: how long the fault lasts", kind)
+	}
+	for k := range f.Params {
+		if !slices.Contains(spec.ParamNames(), k) {
+			v.errorf(field+".params."+k, "%s takes no parameter %q (allowed: %s)", kind, k, strings.Join(spec.ParamNames(), ", "))
+		}
+	}
+	count, every := 1, f.Duration
+	if f.Repeat != nil {
+		count, every = f.Repeat.Count, f.Repeat.Every
+		if count < 1 || count > 10000 {
+			v.errorf(field+".repeat.count", "%d: want 1..10000", count)
+		}
+		if every <= f.Duration {
+			v.errorf(field+".repeat.every", "%s must be longer than the fault's duration %s", every, f.Duration)
+		}
+	}
+	end := f.At.D() + every.D()*time.Duration(max(count-1, 0)) + f.Duration.D()
+	if s.Timeline.Duration > 0 && end > s.Timeline.Duration.D() {
+		v.errorf(field+".at", "the fault ends at %s, past the end of the timeline (duration %s)", end, s.Timeline.Duration)
+	}
+}
+
+func (v *validator) slos(s *Scenario) {
+	for i, slo := range s.SLOs {
+		v.slo(s, fmt.Sprintf("slos[%d]", i), slo)
+	}
+}
+
+func (v *validator) slo(s *Scenario, f string, slo SLO) {
+	spec, ok := reports.LookupMetric(slo.Metric)
+	if !ok {
+		msg := fmt.Sprintf("unknown metric %q", slo.Metric)
+		if sug := suggest(slo.Metric, reports.MetricNames()); sug != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		}
+		v.errorf(f+".metric", "%s; known: %s", msg, strings.Join(reports.MetricNames(), ", "))
+		return
+	}
+	if slo.Window != "" {
+		if spec.PerFault {
+			v.errorf(f+".window", "%s is measured per fault and takes no window", slo.Metric)
+		} else if _, err := reports.ParseWindow(slo.Window); err != nil {
+			v.errorf(f+".window", "%v", err)
+		}
+	}
+	if spec.PerFault && len(s.Timeline.Faults) == 0 {
+		v.errorf(f+".metric", "%s is measured per fault, and the timeline has no faults", slo.Metric)
+	}
+	if slo.Max == "" && slo.Min == "" {
+		v.errorf(f, "needs max or min")
+	}
+	for _, b := range []struct{ name, val string }{{"max", slo.Max}, {"min", slo.Min}} {
+		if b.val == "" {
+			continue
+		}
+		if _, err := reports.ParseThreshold(spec.Unit, b.val); err != nil {
+			v.errorf(f+"."+b.name, "%v", err)
+		}
+	}
+	v.oneOf(f+".of", slo.Of, validStatistics)
+}
+
+// sweepHostParams are the host fields a sweep may vary.
+var sweepHostParams = []string{"kato", "reconnect_delay", "ctrl_loss_tmo", "fast_io_fail_tmo", "io_timeout", "policy", "nr_io_queues", "queue_size"}
+
+func (v *validator) sweep(s *Scenario) {
+	cells := 1
+	for i, ax := range s.Sweep {
+		f := fmt.Sprintf("sweep[%d]", i)
+		if len(ax.Values) == 0 {
+			v.errorf(f+".values", "at least one value is required")
+		}
+		cells *= max(len(ax.Values), 1)
+		for j, val := range ax.Values {
+			if err := ApplySweep(s, ax.Param, val, true); err != nil {
+				v.errorf(fmt.Sprintf("%s.values[%d]", f, j), "%v", err)
+				break
+			}
+		}
+	}
+	if cells > 256 {
+		v.errorf("sweep", "%d combinations: at most 256 per scenario", cells)
+	}
+}
+
+// ApplySweep sets one swept parameter on a copy-safe field of s. With
+// dryRun it only checks that param names a sweepable field and value parses.
+func ApplySweep(s *Scenario, param, value string, dryRun bool) error {
+	if name, ok := strings.CutPrefix(param, "host."); ok {
+		if !slices.Contains(sweepHostParams, name) {
+			return fmt.Errorf("param %q: host field not sweepable (allowed: host.%s)", param, strings.Join(sweepHostParams, ", host."))
+		}
+		h := s.Host
+		if err := setHostField(&h, name, value); err != nil {
+			return fmt.Errorf("param %s: %w", param, err)
+		}
+		if !dryRun {
+			s.Host = h
+		}
+		return nil
+	}
+	idx, rest, ok := parseFaultParam(param)
+	if !ok || idx >= len(s.Timeline.Faults) {
+		return fmt.Errorf("param %q: want host.FIELD or faults[N].duration|at|params.NAME with N < %d", param, len(s.Timeline.Faults))
+	}
+	f := &s.Timeline.Faults[idx]
+	switch {
+	case rest == "duration" || rest == "at":
+		d, err := ParseDuration(value)
+		if err != nil {
+			return fmt.Errorf("param %s: %w", param, err)
+		}
+		if !dryRun {
+			if rest == "at" {
+				f.At = Duration(d)
+			} else {
+				f.Duration = Duration(d)
+			}
+		}
+	case strings.HasPrefix(rest, "params."):
+		if !dryRun {
+			p := map[string]string{}
+			for k, v := range f.Params {
+				p[k] = v
+			}
+			p[strings.TrimPrefix(rest, "params.")] = value
+			f.Params = p
+		}
+	default:
+		return fmt.Errorf("param %q: a fault field may be duration, at or params.NAME", param)
+	}
+	return nil
+}
+
+func parseFaultParam(p string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(p, "faults[")
+	if !ok {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(rest, "].")
+	if !ok {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(num)
+	return n, rest, err == nil && n >= 0
+}
+
+func setHostField(h *Host, name, value string) error {
+	switch name {
+	case "policy":
+		if !slices.Contains(validPolicies, value) {
+			return fmt.Errorf("policy %q: want one of %s", value, strings.Join(validPolicies, ", "))
+		}
+		h.Policy = value
+		return nil
+	case "nr_io_queues", "queue_size":
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return fmt.Errorf("%s %q: want a whole number", name, value)
+		}
+		if name == "queue_size" {
+			h.QueueSize = n
+		} else {
+			h.NrIOQueues = n
+		}
+		return nil
+	}
+	d, err := ParseDuration(value)
+	if err != nil {
+		return err
+	}
+	fields := map[string]*Duration{"kato": &h.KATO, "reconnect_delay": &h.ReconnectDelay,
+		"ctrl_loss_tmo": &h.CtrlLossTmo, "fast_io_fail_tmo": &h.FastIOFailTmo, "io_timeout": &h.IOTimeout}
+	*fields[name] = Duration(d)
+	return nil
+}
+
+func (v *validator) suite(s *Suite, dir string) {
+	if s.APIVersion != APIVersion {
+		v.errorf("apiVersion", "%q: want %q", s.APIVersion, APIVersion)
+	}
+	if s.Kind != KindSuite {
+		v.errorf("kind", "%q: want %q", s.Kind, KindSuite)
+	}
+	v.name("metadata.name", s.Metadata.Name, 0)
+	if len(s.Scenarios) == 0 {
+		v.errorf("scenarios", "at least one scenario is required")
+	}
+	for i, e := range s.Scenarios {
+		f := fmt.Sprintf("scenarios[%d]", i)
+		ref := e.Scenario
+		if _, ok := builtinData(ref); !ok && !filepath.IsAbs(ref) {
+			ref = filepath.Join(dir, ref)
+		}
+		if _, err := Load(ref); err != nil {
+			v.errorf(f+".scenario", "%v", err)
+		}
+		if e.Host != nil {
+			v.host(e.Host, f+".host")
+		}
+	}
+}
