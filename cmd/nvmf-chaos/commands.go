@@ -4,5 +4,8 @@ import "github.com/spf13/cobra"
 
 // subcommands lists every subcommand constructor; each lives in its own file.
 func subcommands() []func() *cobra.Command {
-	return []func() *cobra.Command{}
+	return []func() *cobra.Command{
+		newListCmd,
+		newValidateCmd,
+	}
 }
