@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
+	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
+)
+
+// defaultTargetNQN is the subsystem `nvmf-chaos target` serves without --nqn.
+const defaultTargetNQN = "nqn.2016-06.io.nvmf-chaos:target"
+
+type targetFlags struct {
+	listen    []string
+	nqn       string
+	serial    string
+	malloc    string
+	file      string
+	fileSize  string
+	blockSize int
+	anaState  string
+	minKATO   time.Duration
+	logLevel  string
+}
+
+func newTargetCmd() *cobra.Command {
+	var f targetFlags
+	cmd := &cobra.Command{
+		Use:   "target",
+		Short: "Run the embedded NVMe/TCP target in the foreground",
+		Long: `target serves one NVM subsystem with one namespace over NVMe/TCP until SIGINT or
+SIGTERM, then disconnects every host and exits. The namespace lives in memory
+(--malloc SIZE) or in a file (--file PATH): two target processes given the same
+file export one namespace through two controllers, like a dual-controller array.
+Every listener also serves the discovery subsystem.`,
+		Example: `  nvmf-chaos target --listen 127.0.0.1:4420 --malloc 256MiB
+  nvmf-chaos target --listen 127.0.0.1:4420 --listen 127.0.0.1:4421 --file /tmp/vol.img --file-size 1GiB`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTarget(cmd.Context(), cmd, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.listen, "listen", []string{"127.0.0.1:4420"}, "TCP `address` to listen on (repeatable)")
+	fl.StringVar(&f.nqn, "nqn", defaultTargetNQN, "subsystem NQN")
+	fl.StringVar(&f.serial, "serial", "NVMFCHAOS0001", "subsystem serial number (20 characters at most)")
+	fl.StringVar(&f.malloc, "malloc", "", "namespace in memory of this `size` (e.g. 256MiB)")
+	fl.StringVar(&f.file, "file", "", "namespace backed by this file or block device")
+	fl.StringVar(&f.fileSize, "file-size", "", "create or extend --file to this `size`")
+	fl.IntVar(&f.blockSize, "block-size", 512, "logical block size in bytes")
+	fl.StringVar(&f.anaState, "ana-state", "optimized", "ANA state of every listener: optimized, non-optimized, inaccessible")
+	fl.DurationVar(&f.minKATO, "min-kato", 0, "raise smaller keep-alive timeouts hosts ask for to this `duration`")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
+	logger, err := newLogger(cmd.ErrOrStderr(), f.logLevel)
+	if err != nil {
+		return err
+	}
+	state, err := nvme.ParseANAState(f.anaState)
+	if err != nil {
+		return fmt.Errorf("--ana-state: %w", err)
+	}
+	dev, closeDev, err := openTargetBdev(f)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
+
+	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
+	defer tgt.Close()
+	sub, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: f.nqn, Serial: f.serial, AllowAnyHost: true, ANAReporting: true})
+	if err != nil {
+		return fmt.Errorf("--nqn %s: %w", f.nqn, err)
+	}
+	if _, err := sub.AddNamespace(target.NamespaceConfig{Bdev: dev}); err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	for _, addr := range f.listen {
+		bound, err := tgt.AddListener(f.nqn, addr, state)
+		if err != nil {
+			return fmt.Errorf("--listen %s: %w", addr, err)
+		}
+		if _, err := tgt.AddListener("discovery", bound, 0); err != nil {
+			return fmt.Errorf("--listen %s: discovery: %w", addr, err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "serving %s on %s (%s, %d MiB, %d-byte blocks, ANA %v)\n",
+			f.nqn, bound, dev.Name(), bdev.Size(dev)>>20, dev.BlockSize(), state)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(cmd.OutOrStdout(), "shutting down")
+	return nil
+}
+
+// openTargetBdev opens the namespace's backing device from the flags.
+func openTargetBdev(f *targetFlags) (bdev.Bdev, func(), error) {
+	switch {
+	case f.malloc != "" && f.file != "":
+		return nil, nil, errors.New("--malloc and --file are mutually exclusive")
+	case f.file != "":
+		var size int64
+		if f.fileSize != "" {
+			s, err := scenarios.ParseSize(f.fileSize)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--file-size %q: %w", f.fileSize, err)
+			}
+			size = int64(s)
+		}
+		b, err := bdev.OpenFile(f.file, bdev.FileOptions{Size: size, BlockSize: f.blockSize})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--file %s: %w", f.file, err)
+		}
+		return b, func() { _ = b.Close() }, nil
+	default:
+		if f.malloc == "" {
+			f.malloc = "256MiB"
+		}
+		s, err := scenarios.ParseSize(f.malloc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--malloc %q: %w", f.malloc, err)
+		}
+		b, err := bdev.NewMalloc("malloc0", int64(s), f.blockSize, [16]byte{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--malloc %s: %w", f.malloc, err)
+		}
+		return b, func() {}, nil
+	}
+}
+
+// newLogger is the structured logger long-running subcommands write to stderr.
+func newLogger(w interface{ Write([]byte) (int, error) }, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	if w == nil {
+		w = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
