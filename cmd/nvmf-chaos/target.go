@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/api"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
@@ -31,6 +35,7 @@ type targetFlags struct {
 	anaState  string
 	minKATO   time.Duration
 	logLevel  string
+	rpcSocket string
 }
 
 func newTargetCmd() *cobra.Command {
@@ -61,6 +66,8 @@ Every listener also serves the discovery subsystem.`,
 	fl.StringVar(&f.anaState, "ana-state", "optimized", "ANA state of every listener: optimized, non-optimized, inaccessible")
 	fl.DurationVar(&f.minKATO, "min-kato", 0, "raise smaller keep-alive timeouts hosts ask for to this `duration`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&f.rpcSocket, "rpc-socket", "", "serve SPDK's JSON-RPC API on this unix socket `path` (or host:port); "+
+		"without --nqn/--malloc/--file the target starts empty and is provisioned over RPC")
 	return cmd
 }
 
@@ -73,14 +80,27 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	if err != nil {
 		return fmt.Errorf("--ana-state: %w", err)
 	}
+	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
+	defer tgt.Close()
+	if f.rpcSocket != "" {
+		stop, err := serveRPC(ctx, tgt, logger, f.rpcSocket)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(cmd.OutOrStdout(), "rpc listening on %s\n", f.rpcSocket)
+		fl := cmd.Flags()
+		if !fl.Changed("nqn") && !fl.Changed("malloc") && !fl.Changed("file") {
+			<-ctx.Done()
+			fmt.Fprintln(cmd.OutOrStdout(), "shutting down")
+			return nil
+		}
+	}
 	dev, closeDev, err := openTargetBdev(f)
 	if err != nil {
 		return err
 	}
 	defer closeDev()
-
-	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
-	defer tgt.Close()
 	sub, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: f.nqn, Serial: f.serial, AllowAnyHost: true, ANAReporting: true})
 	if err != nil {
 		return fmt.Errorf("--nqn %s: %w", f.nqn, err)
@@ -102,6 +122,36 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	<-ctx.Done()
 	fmt.Fprintln(cmd.OutOrStdout(), "shutting down")
 	return nil
+}
+
+// serveRPC serves the SPDK-compatible API; spdk_kill_instance signals this
+// process, as it does nvmf_tgt. The returned func stops the server.
+func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addr string) (func(), error) {
+	var l net.Listener
+	var err error
+	if strings.Contains(addr, "/") || !strings.Contains(addr, ":") {
+		l, err = spdkrpc.ListenUnix(ctx, addr)
+	} else {
+		l, err = spdkrpc.ListenTCP(ctx, addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--rpc-socket %s: %w", addr, err)
+	}
+	kill := func(sig string) error {
+		s, ok := map[string]syscall.Signal{spdkrpc.SIGINT: syscall.SIGINT, spdkrpc.SIGTERM: syscall.SIGTERM,
+			spdkrpc.SIGQUIT: syscall.SIGQUIT, spdkrpc.SIGHUP: syscall.SIGHUP, spdkrpc.SIGKILL: syscall.SIGKILL,
+			spdkrpc.SIGUSR1: syscall.SIGUSR1}[sig]
+		if !ok {
+			return fmt.Errorf("signal %s not supported", sig)
+		}
+		return syscall.Kill(os.Getpid(), s)
+	}
+	a := api.New(tgt, logger.With("component", "rpc"), kill)
+	a.MarkTransportCreated()
+	srv := spdkrpc.NewServer()
+	a.Register(srv)
+	go func() { _ = srv.Serve(l) }()
+	return func() { _ = srv.Close(); _ = a.Close() }, nil
 }
 
 // openTargetBdev opens the namespace's backing device from the flags.

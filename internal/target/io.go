@@ -161,6 +161,9 @@ func deviceStatus(err error, media nvme.Status) nvme.Status {
 		return se.Status
 	case errors.Is(err, bdev.ErrOutOfRange):
 		return nvme.StatusLBAOutOfRange.WithDNR()
+	case errors.Is(err, bdev.ErrInjected):
+		// What SPDK's target returns for a failed bdev I/O.
+		return nvme.StatusInternalError
 	}
 	return media
 }

@@ -41,7 +41,8 @@ type Options struct {
 	// (SPDK's min_kato is 10 s); zero keeps what the host asked for.
 	MinKATO time.Duration
 	// IOWorkers is the number of goroutines per I/O connection that run
-	// I/O for bdevs that block (files); 0 means 8.
+	// I/O for bdevs that block (files, delay); 0 means MaxQueueDepth, so a
+	// delayed I/O never waits behind another one.
 	IOWorkers int
 	// ICReqTimeout bounds the wait for a new connection's ICReq; 0 means 10 s.
 	ICReqTimeout time.Duration
@@ -80,7 +81,7 @@ func New(opts Options) *Target {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if opts.IOWorkers <= 0 {
-		opts.IOWorkers = 8
+		opts.IOWorkers = MaxQueueDepth
 	}
 	if opts.ICReqTimeout <= 0 {
 		opts.ICReqTimeout = 10 * time.Second
