@@ -280,3 +280,17 @@ func BenchmarkWriterReadData(b *testing.B) {
 		_ = r.ReadData(dst)
 	}
 }
+
+func TestWriterReset(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.CapsuleCmd(&nvme.Command{Opcode: 1}, make([]byte, 4096))
+	w.Reset()
+	if w.Buffered() != 0 {
+		t.Fatalf("Buffered %d after Reset", w.Buffered())
+	}
+	w.ICReq(IC{})
+	if err := w.Flush(); err != nil || buf.Len() != ICLen {
+		t.Fatalf("flushed %d bytes (%v), want only the ICReq", buf.Len(), err)
+	}
+}

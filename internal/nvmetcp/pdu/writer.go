@@ -178,6 +178,14 @@ func (w *Writer) put(b []byte) {
 	w.bufs = append(w.bufs, b)
 }
 
+// Reset discards everything queued and not yet flushed.
+func (w *Writer) Reset() {
+	clear(w.bufs)
+	w.bufs = w.bufs[:0]
+	w.arena = w.arena[:0]
+	w.size = 0
+}
+
 // Flush writes everything queued. After an error the Writer must not be used
 // again: part of a PDU may have been sent.
 func (w *Writer) Flush() error {
@@ -186,10 +194,7 @@ func (w *Writer) Flush() error {
 	}
 	w.pending = w.bufs
 	_, err := w.pending.WriteTo(w.w)
-	clear(w.bufs)
-	w.bufs = w.bufs[:0]
 	w.pending = nil
-	w.arena = w.arena[:0]
-	w.size = 0
+	w.Reset()
 	return err
 }
