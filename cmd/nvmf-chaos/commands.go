@@ -7,5 +7,6 @@ func subcommands() []func() *cobra.Command {
 	return []func() *cobra.Command{
 		newListCmd,
 		newValidateCmd,
+		newBenchCmd,
 	}
 }
