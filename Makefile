@@ -24,6 +24,9 @@ test-race: ## Run all tests under the race detector.
 bench: ## Run the Go benchmarks (IOPS and allocations per I/O).
 	$(GO) test -run='^$$' -bench=. -benchtime=2s $(PKGS)
 
+bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one file; installs fio if missing.
+	BIN=$(BIN) ./scripts/bench-fio.sh
+
 lint: ## gofmt, go vet and staticcheck.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)

@@ -8,5 +8,6 @@ func subcommands() []func() *cobra.Command {
 		newListCmd,
 		newTargetCmd,
 		newValidateCmd,
+		newBenchCmd,
 	}
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+)
+
+// dropper acknowledges its 5th write without performing it: a target that
+// loses an acknowledged write.
+type dropper struct {
+	workloads.Device
+	writes atomic.Int64
+}
+
+func (d *dropper) Submit(op *workloads.Op) {
+	if op.Kind == workloads.OpWrite && d.writes.Add(1) == 5 {
+		op.Done(op)
+		return
+	}
+	d.Device.Submit(op)
+}
+
+func init() {
+	// A scheme registered from outside the engine, as nvme+tcp will be.
+	workloads.Register("lossy", func(ctx context.Context, u *url.URL, o workloads.OpenOptions) (workloads.Device, error) {
+		d, err := workloads.Open(ctx, "file://"+u.Path, o)
+		if err != nil {
+			return nil, err
+		}
+		return &dropper{Device: d}, nil
+	})
+}
+
+func runCLI(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	if err != nil {
+		out.WriteString(err.Error())
+	}
+	return out.String(), exitCode(err)
+}
+
+func TestBench(t *testing.T) {
+	dir := t.TempDir()
+	jobFile := filepath.Join(dir, "two.fio")
+	if err := os.WriteFile(jobFile, []byte("[global]\nbs=4k\nsize=256k\n[r]\nrw=randread\n[w]\nrw=randwrite\niodepth=4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := "file://" + dir + "/bench.dat"
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+	}{
+		{"flags as in the README", []string{"--target", "null://1g", "--rw", "randread", "--bs", "4k", "--iodepth", "32", "--runtime", "100ms", "--time_based"}, 0, []string{"bench: (rw=randread, bs=4KiB, iodepth=32", "read: IOPS="}},
+		{"json", []string{"--target", "null://64m", "--rw", "randrw", "--size", "1m", "--output-format", "json"}, 0, []string{`"jobname": "bench"`, `"99.900000"`}},
+		{"job file", []string{"--fio", jobFile, "--target", file}, 0, []string{"r: (rw=randread", "w: (rw=randwrite"}},
+		{"verify clean", []string{"--target", file, "--size", "1m", "--rw", "randwrite", "--verify", "crc32c", "--seed", "3"}, 0, []string{"lost_writes=0"}},
+		{"lost write exits 1", []string{"--target", "lossy://" + dir + "/lossy.dat", "--size", "1m", "--rw", "randwrite", "--verify", "crc32c"}, 1, []string{"lost_writes=1", "verification failed"}},
+		{"bad flag value names flag and value", []string{"--target", "null://1g", "--rw", "sideways"}, 2, []string{`--rw "sideways"`}},
+		{"bad bs", []string{"--target", "null://1g", "--bs", "4q"}, 2, []string{`--bs "4q"`}},
+		{"unknown flag", []string{"--target", "null://1g", "--fsync", "1"}, 2, []string{"fsync"}},
+		{"no target", []string{"--rw", "read"}, 2, []string{"no target"}},
+		{"bad target", []string{"--target", "gopher://x"}, 2, []string{"unknown target scheme"}},
+		{"bad format", []string{"--target", "null://1g", "--output-format", "xml"}, 2, []string{"--output-format"}},
+		{"job file with unsupported option", []string{"--fio", writeFile(t, dir, "bad.fio", "[j]\nfsync=1\n"), "--target", "null://1g"}, 2, []string{"bad.fio:2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := runCLI(t, append([]string{"bench"}, tc.args...)...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d\n%s", code, tc.wantCode, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestBenchJSONDecodes(t *testing.T) {
+	out, code := runCLI(t, "bench", "--target", "null://64m", "--rw", "read", "--size", "1m", "--output-format", "json")
+	var v workloads.FioOutput
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Jobs[0].Read.TotalIOs != 256 {
+		t.Fatalf("exit %d, err %v, output:\n%s", code, err, out)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

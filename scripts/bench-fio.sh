@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench-fio.sh: the file backend against fio on the same file and job
+# (4 KiB randread and randwrite, iodepth 32, O_DIRECT), IOPS side by side.
+# fio runs with io_uring (iodepth 32) and psync (32 jobs of depth 1: psync
+# has no queue, so clones give it the same concurrency). Installs fio and jq
+# with apt-get when missing.
+#   BENCH_FILE     file to test on (default /var/tmp/nvmf-chaos-bench.dat; not tmpfs)
+#   BENCH_SIZE     its size (default 1g)
+#   BENCH_RUNTIME  seconds per run (default 10)
+set -euo pipefail
+
+file=${BENCH_FILE:-/var/tmp/nvmf-chaos-bench.dat}
+size=${BENCH_SIZE:-1g}
+runtime=${BENCH_RUNTIME:-10}
+bin=${BIN:-bin/nvmf-chaos}
+
+need() {
+	command -v "$1" >/dev/null && return
+	echo "installing $1" >&2
+	apt-get update -qq >/dev/null && apt-get install -y -qq "$1" >/dev/null
+}
+need fio
+need jq
+[ -x "$bin" ] || { echo "build $bin first (make build)" >&2; exit 2; }
+
+# Lay the file out with real writes, so neither side reads holes.
+fio --name=layout --filename="$file" --size="$size" --rw=write --bs=1m --direct=1 \
+	--ioengine=psync --output=/dev/null
+trap 'rm -f "$file"' EXIT
+
+iops() { jq '[.jobs[] | .read.iops + .write.iops] | add'; }
+
+fio_iops() { # rw engine iodepth numjobs
+	fio --name=fio --filename="$file" --size="$size" --rw="$1" --bs=4k --direct=1 \
+		--ioengine="$2" --iodepth="$3" --numjobs="$4" --group_reporting \
+		--runtime="$runtime" --time_based --randrepeat=1 --output-format=json 2>/dev/null | iops
+}
+
+ours_iops() { # rw
+	"$bin" bench --target "file://$file" --size "$size" --rw "$1" --bs 4k --iodepth 32 \
+		--runtime "${runtime}s" --time_based --output-format json | iops
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+printf '%-10s %14s %14s %14s %10s %10s\n' rw fio-io_uring fio-psync×32 nvmf-chaos "/io_uring" "/psync"
+for rw in randread randwrite; do
+	uring=$(fio_iops "$rw" io_uring 32 1 || echo 0)
+	psync=$(fio_iops "$rw" psync 1 32)
+	ours=$(ours_iops "$rw")
+	printf '%-10s %14.0f %14.0f %14.0f %10s %10s\n' "$rw" "${uring:-0}" "$psync" "$ours" \
+		"$(ratio "$ours" "${uring:-0}")" "$(ratio "$ours" "$psync")"
+done

@@ -1,0 +1,165 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// OpKind is the kind of an I/O operation.
+type OpKind uint8
+
+const (
+	// OpRead reads len(Buf) bytes at Offset into Buf.
+	OpRead OpKind = iota
+	// OpWrite writes Buf at Offset.
+	OpWrite
+)
+
+// String returns the fio name of the direction.
+func (k OpKind) String() string {
+	switch k {
+	case OpRead:
+		return "read"
+	case OpWrite:
+		return "write"
+	}
+	return fmt.Sprintf("opkind(%d)", uint8(k))
+}
+
+// Op is one asynchronous I/O. The engine owns every Op and its buffer and
+// reuses them, so a Device must not touch an Op after calling Done.
+type Op struct {
+	// Kind is the operation.
+	Kind OpKind
+	// Offset is the byte offset on the device, a multiple of BlockSize.
+	Offset int64
+	// Buf is the data; its length, a multiple of BlockSize, is the transfer
+	// size. The engine aligns it to 4096 bytes so O_DIRECT can use it as is.
+	Buf []byte
+	// Queue selects the device queue, in [0, Queues()).
+	Queue int
+	// Err is set by the Device before Done; nil means success.
+	Err error
+	// Done is called by the Device exactly once per Submit, from any
+	// goroutine, possibly before Submit returns.
+	Done func(*Op)
+
+	// Engine-private: set and read only by the engine.
+	submitNs   int64 // run-clock submit time
+	completeNs int64 // run-clock completion time, taken in Done
+	seq        uint64
+	floor      uint64      // verify: writes older than this may not be read back
+	snap       []blockSnap // verify: register state of each unit when a read was submitted
+	verifyOnly bool        // a final-pass read, not counted in the job's statistics
+}
+
+// Device is a block target the engine drives. Submit never waits for the
+// I/O: the result arrives through op.Done. Submit may be called concurrently
+// by several workers, and several ops may be outstanding on each queue.
+type Device interface {
+	// Submit starts op. It calls op.Done exactly once, possibly before
+	// returning; failures are reported in op.Err, never by panicking.
+	Submit(op *Op)
+	// BlockSize is the logical block size in bytes.
+	BlockSize() int
+	// Blocks is the capacity in logical blocks.
+	Blocks() int64
+	// Queues is the number of independent submission queues (at least 1);
+	// the engine spreads its workers over them.
+	Queues() int
+	// Close releases the device after every submitted op has completed.
+	// Calling it twice is harmless.
+	Close() error
+}
+
+// Noter is implemented by Devices that want to tell the user how they run
+// (for instance that O_DIRECT was not available); the notes go to the Result.
+type Noter interface {
+	Notes() []string
+}
+
+// OpenOptions are the engine's hints to a backend.
+type OpenOptions struct {
+	// Queues is how many queues the workers would like (one each).
+	Queues int
+	// QueueDepth is the largest number of ops a worker keeps outstanding.
+	QueueDepth int
+	// MinSize is the number of bytes the jobs address (offset+size); the
+	// file backend creates or extends a regular file to it.
+	MinSize int64
+	// Direct asks for O_DIRECT where that applies (fio's direct=1).
+	Direct bool
+}
+
+// Opener opens the Device behind a target URL of one scheme.
+type Opener func(ctx context.Context, u *url.URL, opts OpenOptions) (Device, error)
+
+// ErrNotBuiltIn is returned for a known target scheme whose backend is not
+// part of this build.
+var ErrNotBuiltIn = errors.New("backend not built in")
+
+// ErrUnknownScheme is returned for a target URL whose scheme no backend serves.
+var ErrUnknownScheme = errors.New("unknown target scheme")
+
+var (
+	registryMu sync.RWMutex
+	// registry dispatches target URLs by scheme. nvme+tcp is claimed here so
+	// that until its backend registers, users get a clear message instead
+	// of "unknown scheme".
+	registry = map[string]Opener{
+		"nvme+tcp": func(context.Context, *url.URL, OpenOptions) (Device, error) {
+			return nil, fmt.Errorf("nvme+tcp (the Go NVMe/TCP host): %w", ErrNotBuiltIn)
+		},
+		"null": openNull,
+		"file": openFile,
+	}
+)
+
+// Register makes scheme (as "nvme+tcp" in nvme+tcp://HOST:PORT/NQN) open
+// through open, replacing any earlier opener. Backends in other packages call
+// it from init; the engine never needs to know them.
+func Register(scheme string, open Opener) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry[strings.ToLower(scheme)] = open
+}
+
+// Schemes lists the registered target schemes, sorted.
+func Schemes() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	s := make([]string, 0, len(registry))
+	for k := range registry {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// Open parses a target URL (nvme+tcp://HOST:PORT/NQN?nsid=N, file:///path,
+// null://SIZE) and opens its Device. The caller closes it.
+func Open(ctx context.Context, target string, opts OpenOptions) (Device, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", target, err)
+	}
+	if u.Scheme == "" {
+		return nil, fmt.Errorf("target %q: no scheme (want one of %s)", target, strings.Join(Schemes(), ", "))
+	}
+	registryMu.RLock()
+	open, ok := registry[strings.ToLower(u.Scheme)]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("target %q: %w %q (want one of %s)", target, ErrUnknownScheme, u.Scheme, strings.Join(Schemes(), ", "))
+	}
+	d, err := open(ctx, u, opts)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", target, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,256 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// DefaultInterval is the length of one entry of the per-interval series.
+const DefaultInterval = 100 * time.Millisecond
+
+// maxVerifyUnits bounds the per-unit verification state (32 bytes a unit):
+// 2^26 units is 2 GiB of state, more than a test machine should give.
+const maxVerifyUnits = 1 << 26
+
+// Engine runs fio-style jobs against one Device. It is used once: build it
+// with NewEngine, call Run.
+type Engine struct {
+	dev      Device
+	jobs     []Job
+	start    time.Time
+	interval time.Duration
+	runID    uint64
+	latency  bool // record latency histograms (disabled only by benchmarks)
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithStart sets the run clock's origin: every timestamp in the Result is
+// nanoseconds since t, so a scenario's faults and I/O share one clock.
+// Default: when Run is called.
+func WithStart(t time.Time) Option { return func(e *Engine) { e.start = t } }
+
+// WithInterval sets the length of the per-interval series (default 100 ms).
+func WithInterval(d time.Duration) Option { return func(e *Engine) { e.interval = d } }
+
+// WithRunID sets the identifier stamped into verified blocks; blocks carrying
+// another run's identifier count as never written. Default: random.
+func WithRunID(id uint64) Option { return func(e *Engine) { e.runID = id } }
+
+// NewEngine checks jobs against dev (block size, capacity) and returns an
+// engine ready to run them. The caller keeps ownership of dev.
+func NewEngine(dev Device, jobs []Job, opts ...Option) (*Engine, error) {
+	if dev == nil {
+		return nil, errors.New("engine: nil device")
+	}
+	if len(jobs) == 0 {
+		return nil, errors.New("engine: no jobs")
+	}
+	e := &Engine{dev: dev, jobs: append([]Job(nil), jobs...), interval: DefaultInterval, runID: rand.Uint64() | 1, latency: true}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.interval <= 0 {
+		return nil, fmt.Errorf("engine: interval %v must be positive", e.interval)
+	}
+	for i := range e.jobs {
+		if err := e.checkJob(&e.jobs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (e *Engine) checkJob(j *Job) error {
+	if err := j.Validate(); err != nil {
+		return err
+	}
+	_, length, err := j.Region(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
+	if err != nil {
+		return err
+	}
+	if j.Verify == "" {
+		return nil
+	}
+	if _, ok := e.dev.(*nullDevice); ok {
+		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
+	}
+	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) {
+		return fmt.Errorf("%w %q: verify: every block size must be a multiple of the smallest, at least %d bytes", ErrInvalidJob, j.Name, headerSize)
+	}
+	if length/int64(j.MinBS()) > maxVerifyUnits {
+		return fmt.Errorf("%w %q: verify: %d blocks of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(j.MinBS()), j.MinBS())
+	}
+	if j.VerifyBacklog > 0 {
+		return fmt.Errorf("%w %q: verify_backlog: %w (reads of the workload and the final pass verify)", ErrInvalidJob, j.Name, ErrUnsupportedOption)
+	}
+	return nil
+}
+
+// unitsDivide reports whether every bssplit size is a multiple of the
+// smallest, so verification units tile each transfer.
+func unitsDivide(j *Job) bool {
+	u := j.MinBS()
+	for _, s := range j.BSSplit {
+		if s.Size%u != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// OpenOptionsFor returns the backend hints for running jobs: one queue per
+// worker, the deepest iodepth, the bytes addressed.
+func OpenOptionsFor(jobs []Job) OpenOptions {
+	o := OpenOptions{Direct: true}
+	for _, j := range jobs {
+		o.Queues += j.NumJobs
+		o.QueueDepth = max(o.QueueDepth, j.IODepth)
+		o.MinSize = max(o.MinSize, j.Offset+j.Size)
+		o.Direct = o.Direct && j.Direct
+	}
+	return o
+}
+
+// Run starts every worker at once, runs the jobs to their end (runtime, size
+// or ctx), drains every outstanding I/O, runs the final verification pass
+// of verifying jobs, and returns the record. Cancelling ctx ends the run
+// early with what was recorded so far (Result.Cancelled); the error is
+// reserved for failures to run at all.
+func (e *Engine) Run(ctx context.Context) (*Result, error) {
+	if e.start.IsZero() {
+		e.start = time.Now()
+	}
+	groups, err := e.prepare()
+	if err != nil {
+		return nil, err
+	}
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		for _, w := range g.workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-release
+				w.run(ctx)
+			}()
+		}
+	}
+	startNs := e.now()
+	for _, g := range groups {
+		for _, w := range g.workers {
+			w.setClock(startNs)
+		}
+	}
+	close(release)
+	wg.Wait()
+	endNs := e.now()
+	e.finalPass(ctx, groups)
+	return e.result(ctx, groups, startNs, endNs)
+}
+
+func (e *Engine) now() int64 { return int64(time.Since(e.start)) }
+
+// group is one job's workers and their shared verification state.
+type group struct {
+	job     *Job
+	workers []*worker
+	ver     *verifier
+}
+
+func (e *Engine) prepare() ([]*group, error) {
+	groups := make([]*group, len(e.jobs))
+	id := 0
+	for ji := range e.jobs {
+		j := &e.jobs[ji]
+		start, length, err := j.Region(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
+		if err != nil {
+			return nil, err
+		}
+		g := &group{job: j}
+		if j.Verify != "" {
+			g.ver = newVerifier(e.runID, ji, int64(j.MinBS()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1)
+		}
+		seed := j.RandSeed
+		if !j.RandRepeat {
+			seed = rand.Uint64()
+		}
+		for c := range j.NumJobs {
+			g.workers = append(g.workers, newWorker(e, g, id, newPattern(j, start, length, workerSeed(seed, ji, c))))
+			id++
+		}
+		groups[ji] = g
+	}
+	return groups, nil
+}
+
+// finalPass reads back every written unit of each verifying job with DoVerify,
+// all jobs' workers at once. Skipped when ctx is done.
+func (e *Engine) finalPass(ctx context.Context, groups []*group) {
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		if g.ver == nil || !g.job.DoVerify || ctx.Err() != nil {
+			continue
+		}
+		for _, w := range g.workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.verifyPass(ctx)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int64) (*Result, error) {
+	iv := int64(e.interval)
+	r := &Result{StartNs: startNs, EndNs: endNs, IntervalNs: iv, Cancelled: ctx.Err() != nil}
+	if n, ok := e.dev.(Noter); ok {
+		r.Notes = n.Notes()
+	}
+	r.MeasureNs = startNs
+	var errLists [][]ErrorEvent
+	var dropped int64
+	for _, g := range groups {
+		r.MeasureNs = max(r.MeasureNs, startNs+int64(g.job.RampTime))
+	}
+	for _, g := range groups {
+		jr := JobResult{Name: g.job.Name, Job: *g.job}
+		measure := startNs + int64(g.job.RampTime)
+		last := measure
+		for _, w := range g.workers {
+			last = max(last, w.lastNs)
+			errLists = append(errLists, w.errors)
+			dropped += w.errorsDropped
+		}
+		for d := range numDirs {
+			recs := make([]*dirRecorder, len(g.workers))
+			for i, w := range g.workers {
+				recs[i] = &w.rec[d]
+			}
+			dr, err := mergeDir(recs, measure/iv, (max(last, measure+1)-1)/iv, iv)
+			if err != nil {
+				return nil, fmt.Errorf("job %q: %w", g.job.Name, err)
+			}
+			dr.RuntimeNs = last - measure
+			*jr.Dir(d) = dr
+		}
+		if g.ver != nil {
+			final := g.job.DoVerify
+			for _, w := range g.workers {
+				final = final && w.finalDone
+			}
+			jr.Verify = g.ver.result(final)
+		}
+		r.Jobs = append(r.Jobs, jr)
+	}
+	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)
+	return r, nil
+}

@@ -1,0 +1,44 @@
+package workloads
+
+import (
+	"context"
+	"strconv"
+	"testing"
+)
+
+// BenchmarkEngineNull measures the engine's own cost per I/O against the
+// null backend, with and without latency recording: ns/op is per I/O,
+// allocs/op must stay 0 (setup is amortised), iops is what one worker can
+// drive, and the two variants' ratio is the recording overhead.
+func BenchmarkEngineNull(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		record bool
+		rw     string
+		depth  int
+	}{
+		{"randread/qd32/record", true, "randread", 32},
+		{"randread/qd32/norecord", false, "randread", 32},
+		{"randrw/qd1/record", true, "randrw", 1},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			j := job(b, "bench", "rw", bc.rw, "iodepth", strconv.Itoa(bc.depth), "size", strconv.Itoa(b.N*4096))
+			e, err := NewEngine(openT(b, "null://1p", j), []Job{j})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.latency = bc.record
+			b.ReportAllocs()
+			b.ResetTimer()
+			r, err := e.Run(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if ios := r.Jobs[0].Read.IOs + r.Jobs[0].Write.IOs; ios != int64(b.N) {
+				b.Fatalf("ran %d I/Os, want %d", ios, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "iops")
+		})
+	}
+}

@@ -1,0 +1,218 @@
+package workloads
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// job builds a validated job from fio options, failing the test on error.
+func job(t testing.TB, name string, kv ...string) Job {
+	t.Helper()
+	j := DefaultJob(name)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := ApplyOption(&j, kv[i], kv[i+1]); err != nil {
+			t.Fatalf("option %s=%s: %v", kv[i], kv[i+1], err)
+		}
+	}
+	if err := j.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func openT(t testing.TB, target string, jobs ...Job) Device {
+	t.Helper()
+	d, err := Open(context.Background(), target, OpenOptionsFor(jobs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func runT(t testing.TB, dev Device, jobs []Job, opts ...Option) *Result {
+	t.Helper()
+	e, err := NewEngine(dev, jobs, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// recorder wraps a Device and remembers every op it saw, in submit order.
+type recorder struct {
+	Device
+	mu          sync.Mutex
+	offsets     []int64
+	kinds       []OpKind
+	outstanding atomic.Int64
+	maxOut      atomic.Int64
+}
+
+func (r *recorder) Submit(op *Op) {
+	r.mu.Lock()
+	r.offsets = append(r.offsets, op.Offset)
+	r.kinds = append(r.kinds, op.Kind)
+	r.mu.Unlock()
+	n := r.outstanding.Add(1)
+	for m := r.maxOut.Load(); n > m && !r.maxOut.CompareAndSwap(m, n); m = r.maxOut.Load() {
+	}
+	done := op.Done
+	op.Done = func(op *Op) {
+		op.Done = done
+		r.outstanding.Add(-1)
+		done(op)
+	}
+	r.Device.Submit(op)
+}
+
+func TestEngineSizeBoundCounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		kv        []string
+		wantIOs   int64
+		wantBytes int64
+	}{
+		{"randread", []string{"rw", "randread", "size", "1m", "numjobs", "2", "iodepth", "8"}, 512, 2 << 20},
+		{"write", []string{"rw", "write", "bs", "64k", "size", "1m"}, 16, 1 << 20},
+		{"randrw", []string{"rw", "randrw", "rwmixread", "70", "size", "4m", "iodepth", "4"}, 1024, 4 << 20},
+		{"bssplit", []string{"rw", "randread", "bssplit", "4k/50:8k/50", "size", "1m", "norandommap", "1"}, -1, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			j := job(t, tc.name, tc.kv...)
+			rec := &recorder{Device: openT(t, "null://64m", j)}
+			r := runT(t, rec, []Job{j})
+			jr := r.Jobs[0]
+			ios, bytes := jr.Read.IOs+jr.Write.IOs, jr.Read.Bytes+jr.Write.Bytes
+			if tc.wantIOs >= 0 && ios != tc.wantIOs {
+				t.Errorf("IOs = %d, want %d", ios, tc.wantIOs)
+			}
+			if tc.wantBytes >= 0 && bytes != tc.wantBytes {
+				t.Errorf("bytes = %d, want %d", bytes, tc.wantBytes)
+			}
+			if int64(len(rec.offsets)) != ios {
+				t.Errorf("device saw %d ops, result counts %d", len(rec.offsets), ios)
+			}
+			if got := rec.maxOut.Load(); got > int64(j.IODepth*j.NumJobs) {
+				t.Errorf("max outstanding %d exceeds iodepth*numjobs %d", got, j.IODepth*j.NumJobs)
+			}
+			if j.RW == RWRandRW && (jr.Read.IOs < 600 || jr.Read.IOs > 830) {
+				t.Errorf("randrw 70%%: %d reads of %d", jr.Read.IOs, ios)
+			}
+			var series int64
+			for _, iv := range jr.Read.Series {
+				series += iv.IOs
+			}
+			if series != jr.Read.IOs || jr.Read.Latency.N != jr.Read.IOs {
+				t.Errorf("series sum %d, histogram %d, want %d", series, jr.Read.Latency.N, jr.Read.IOs)
+			}
+		})
+	}
+}
+
+// TestEngineRateLimit counts the I/Os a rate-limited run issues: the pacer
+// must never exceed rate × time (plus one I/O of forgiven lag); the lower
+// bound is loose because a loaded machine may wake late.
+func TestEngineRateLimit(t *testing.T) {
+	j := job(t, "rate", "rw", "randread", "rate_iops", "2000", "runtime", "300ms", "time_based", "1", "iodepth", "4")
+	r := runT(t, openT(t, "null://64m", j), []Job{j})
+	got := r.Jobs[0].Read.IOs
+	limit := int64(2000*0.3) + 3
+	if got > limit || got < limit/3 {
+		t.Errorf("rate_iops=2000 for 300ms: %d I/Os, want <= %d (and not far below)", got, limit)
+	}
+}
+
+func TestEngineRampExcluded(t *testing.T) {
+	j := job(t, "ramp", "rw", "randwrite", "rate_iops", "1000", "ramp_time", "200ms", "runtime", "200ms", "time_based", "1")
+	rec := &recorder{Device: openT(t, "null://64m", j)}
+	r := runT(t, rec, []Job{j})
+	got, all := r.Jobs[0].Write.IOs, int64(len(rec.offsets))
+	if got > 203 || all < got+100 {
+		t.Errorf("measured %d of %d I/Os; want at most 203 measured, the ramp's ~200 excluded", got, all)
+	}
+	if r.MeasureNs-r.StartNs != int64(200*time.Millisecond) {
+		t.Errorf("MeasureNs-StartNs = %d, want 200ms", r.MeasureNs-r.StartNs)
+	}
+}
+
+func TestEngineDeterministicOffsets(t *testing.T) {
+	offsets := func(seed string, kv ...string) []int64 {
+		j := job(t, "det", append([]string{"rw", "randrw", "size", "2m", "randseed", seed}, kv...)...)
+		rec := &recorder{Device: openT(t, "null://64m", j)}
+		runT(t, rec, []Job{j})
+		return rec.offsets
+	}
+	for _, kv := range [][]string{nil, {"norandommap", "1"}, {"bssplit", "4k/30:16k/70", "norandommap", "1"}} {
+		a, b, c := offsets("7", kv...), offsets("7", kv...), offsets("8", kv...)
+		if !equal(a, b) {
+			t.Errorf("%v: same seed gave different offsets", kv)
+		}
+		if equal(a, c) {
+			t.Errorf("%v: different seeds gave the same offsets", kv)
+		}
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// slowDevice completes every op after a delay, from another goroutine.
+type slowDevice struct {
+	Device
+	delay time.Duration
+}
+
+func (s *slowDevice) Submit(op *Op) {
+	time.AfterFunc(s.delay, func() { s.Device.Submit(op) })
+}
+
+func TestEngineCancelDrains(t *testing.T) {
+	j := job(t, "cancel", "rw", "randread", "runtime", "1h", "time_based", "1", "iodepth", "16", "numjobs", "2")
+	rec := &recorder{Device: &slowDevice{Device: openT(t, "null://64m", j), delay: 5 * time.Millisecond}}
+	e, err := NewEngine(rec, []Job{j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r, err := e.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Cancelled || rec.outstanding.Load() != 0 || r.Jobs[0].Read.IOs == 0 {
+		t.Errorf("cancelled=%v outstanding=%d ios=%d; want cancelled, drained, some I/O", r.Cancelled, rec.outstanding.Load(), r.Jobs[0].Read.IOs)
+	}
+}
+
+func TestPermutationCoversOnce(t *testing.T) {
+	for _, n := range []int64{1, 2, 3, 17, 1000, 4096} {
+		j := job(t, "perm", "rw", "randread", "bs", "512")
+		p := newPattern(&j, 0, n*512, 42)
+		seen := map[int64]bool{}
+		for range n {
+			off := p.next().offset
+			if seen[off] || off < 0 || off >= n*512 {
+				t.Fatalf("n=%d: offset %d repeated or out of range", n, off)
+			}
+			seen[off] = true
+		}
+	}
+}

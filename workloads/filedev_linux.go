@@ -1,0 +1,244 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// fileDevice runs ops on a regular file or block device with pread/pwrite
+// from a small pool of goroutines per queue: the kernel path a pod sees.
+// Blocking system calls in goroutines give real queue depth without cgo.
+type fileDevice struct {
+	f         *os.File
+	fd        int
+	blockSize int
+	blocks    int64
+	queues    []chan *Op
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	notes     []string
+}
+
+var (
+	_ Device = (*fileDevice)(nil)
+	_ Noter  = (*fileDevice)(nil)
+)
+
+// maxFilePool bounds the goroutines (and so OS threads in system calls) per queue.
+const maxFilePool = 64
+
+// maxProcs caps what raiseProcs sets GOMAXPROCS to.
+const maxProcs = 128
+
+// blkSSZGet is the BLKSSZGET ioctl: a block device's logical sector size.
+const blkSSZGet = 0x1268
+
+// openFile opens file:///path[?bs=N]. A missing or short regular file is
+// created or extended (sparse) to opts.MinSize. With opts.Direct it uses
+// O_DIRECT, falling back to buffered I/O with a note where the filesystem
+// refuses it (tmpfs).
+func openFile(_ context.Context, u *url.URL, opts OpenOptions) (Device, error) {
+	if u.Host != "" && u.Host != "localhost" {
+		return nil, fmt.Errorf("file: host %q: want file:///absolute/path", u.Host)
+	}
+	if u.Path == "" {
+		return nil, errors.New("file: empty path: want file:///absolute/path")
+	}
+	d := &fileDevice{}
+	f, err := d.open(u.Path, opts.Direct)
+	if err != nil {
+		return nil, err
+	}
+	d.f, d.fd = f, int(f.Fd())
+	if err := d.size(u, opts); err != nil {
+		f.Close()
+		return nil, err
+	}
+	d.start(opts)
+	return d, nil
+}
+
+func (d *fileDevice) open(path string, direct bool) (*os.File, error) {
+	flags := os.O_RDWR | os.O_CREATE
+	if direct {
+		f, err := os.OpenFile(path, flags|syscall.O_DIRECT, 0o644)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EINVAL) {
+			return nil, fmt.Errorf("file: %w", err)
+		}
+		d.notes = append(d.notes, fmt.Sprintf("%s: the filesystem refuses O_DIRECT, using buffered I/O (results include the page cache)", path))
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("file: %w", err)
+	}
+	return f, nil
+}
+
+// size finds the block size and capacity, growing a regular file if needed.
+func (d *fileDevice) size(u *url.URL, opts OpenOptions) error {
+	st, err := d.f.Stat()
+	if err != nil {
+		return fmt.Errorf("file: %w", err)
+	}
+	d.blockSize = 512
+	if len(d.notes) == 0 && opts.Direct {
+		d.blockSize = 4096 // the alignment O_DIRECT needs on common filesystems
+	}
+	var bytes int64
+	switch {
+	case st.Mode()&os.ModeDevice != 0:
+		ssz, err := ioctlInt(d.fd, blkSSZGet)
+		if err != nil {
+			return fmt.Errorf("file: %s: BLKSSZGET: %w", u.Path, err)
+		}
+		d.blockSize = ssz
+		if bytes, err = d.f.Seek(0, io.SeekEnd); err != nil {
+			return fmt.Errorf("file: %s: %w", u.Path, err)
+		}
+	case st.Mode().IsRegular():
+		bytes = st.Size()
+		if bytes < opts.MinSize {
+			if err := d.f.Truncate(opts.MinSize); err != nil {
+				return fmt.Errorf("file: extending %s to %d bytes: %w", u.Path, opts.MinSize, err)
+			}
+			bytes = opts.MinSize
+		}
+	default:
+		return fmt.Errorf("file: %s is neither a regular file nor a block device", u.Path)
+	}
+	if s := u.Query().Get("bs"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < d.blockSize || n%d.blockSize != 0 {
+			return fmt.Errorf("file: bs=%q: want a multiple of %d", s, d.blockSize)
+		}
+		d.blockSize = n
+	}
+	d.blocks = bytes / int64(d.blockSize)
+	if d.blocks == 0 {
+		return fmt.Errorf("file: %s is smaller than one block (%d bytes): give a size", u.Path, d.blockSize)
+	}
+	return nil
+}
+
+func ioctlInt(fd int, req uintptr) (int, error) {
+	var v int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&v))); e != 0 {
+		return 0, e
+	}
+	return int(v), nil
+}
+
+// start launches the per-queue goroutine pools. A queue's channel holds every
+// op the engine may have outstanding, so Submit never waits.
+func (d *fileDevice) start(opts OpenOptions) {
+	nq := max(opts.Queues, 1)
+	depth := max(opts.QueueDepth, 1)
+	pool := min(depth, maxFilePool)
+	d.raiseProcs(nq * pool)
+	d.queues = make([]chan *Op, nq)
+	for q := range d.queues {
+		ch := make(chan *Op, depth*nq)
+		d.queues[q] = ch
+		for range pool {
+			d.wg.Add(1)
+			go d.serve(ch)
+		}
+	}
+}
+
+// raiseProcs lets goroutines blocked in pread/pwrite keep a P each: with
+// GOMAXPROCS at the CPU count, a goroutine in a system call holds its P
+// until the scheduler's monitor takes it back, which halves the IOPS a
+// small machine reaches (measured: 37k → 60k 4 KiB reads on 2 CPUs).
+func (d *fileDevice) raiseProcs(blocking int) {
+	cur := runtime.GOMAXPROCS(0)
+	want := min(runtime.NumCPU()+blocking, maxProcs)
+	if want > cur {
+		runtime.GOMAXPROCS(want)
+		d.notes = append(d.notes, fmt.Sprintf("GOMAXPROCS raised from %d to %d for %d goroutines in blocking I/O", cur, want, blocking))
+	}
+}
+
+func (d *fileDevice) serve(ch <-chan *Op) {
+	defer d.wg.Done()
+	for op := range ch {
+		if op.Kind == OpWrite {
+			op.Err = d.pwrite(op.Buf, op.Offset)
+		} else {
+			op.Err = d.pread(op.Buf, op.Offset)
+		}
+		op.Done(op)
+	}
+}
+
+// pread fills b; a short read (past the end of the file) is an error.
+func (d *fileDevice) pread(b []byte, off int64) error {
+	for tries := 0; len(b) > 0; tries++ {
+		n, err := syscall.Pread(d.fd, b, off)
+		switch {
+		case err == syscall.EINTR && tries < 100:
+			continue
+		case err != nil:
+			return fmt.Errorf("pread at %d: %w", off, err)
+		case n == 0:
+			return fmt.Errorf("pread at %d: %w", off, io.ErrUnexpectedEOF)
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}
+
+func (d *fileDevice) pwrite(b []byte, off int64) error {
+	for tries := 0; len(b) > 0; tries++ {
+		n, err := syscall.Pwrite(d.fd, b, off)
+		switch {
+		case err == syscall.EINTR && tries < 100:
+			continue
+		case err != nil:
+			return fmt.Errorf("pwrite at %d: %w", off, err)
+		case n == 0:
+			return fmt.Errorf("pwrite at %d: %w", off, io.ErrShortWrite)
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}
+
+func (d *fileDevice) Submit(op *Op) {
+	if uint(op.Queue) >= uint(len(d.queues)) {
+		op.Err = fmt.Errorf("file: queue %d out of range (%d queues)", op.Queue, len(d.queues))
+		op.Done(op)
+		return
+	}
+	d.queues[op.Queue] <- op
+}
+
+func (d *fileDevice) BlockSize() int  { return d.blockSize }
+func (d *fileDevice) Blocks() int64   { return d.blocks }
+func (d *fileDevice) Queues() int     { return len(d.queues) }
+func (d *fileDevice) Notes() []string { return d.notes }
+
+// Close stops the pools and closes the file; the engine has drained every op.
+func (d *fileDevice) Close() error {
+	d.closeOnce.Do(func() {
+		for _, q := range d.queues {
+			close(q)
+		}
+		d.wg.Wait()
+		d.closeErr = d.f.Close()
+	})
+	return d.closeErr
+}

@@ -1,0 +1,103 @@
+package workloads
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFileBackendOpen(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing")
+	if err := os.WriteFile(existing, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tiny := filepath.Join(dir, "tiny")
+	if err := os.WriteFile(tiny, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		target    string
+		opts      OpenOptions
+		wantBytes int64
+		wantErr   string
+	}{
+		{"creates missing file", "file://" + dir + "/new", OpenOptions{MinSize: 64 << 10, Direct: true}, 64 << 10, ""},
+		{"keeps a larger file", "file://" + existing, OpenOptions{MinSize: 4096}, 1 << 20, ""},
+		{"bs override", "file://" + existing + "?bs=8192", OpenOptions{}, 1 << 20, ""},
+		{"extends a short file", "file://" + existing, OpenOptions{MinSize: 2 << 20}, 2 << 20, ""},
+		{"bad bs", "file://" + existing + "?bs=1000", OpenOptions{}, 0, "bs="},
+		{"host given", "file://somehost/x", OpenOptions{}, 0, "host"},
+		{"directory", "file://" + dir, OpenOptions{}, 0, "file:"},
+		{"smaller than a block", "file://" + tiny, OpenOptions{}, 0, "smaller than one block"},
+		{"unknown scheme", "ftp://x/y", OpenOptions{}, 0, "unknown target scheme"},
+		{"nvme+tcp not built in", "nvme+tcp://127.0.0.1:4420/nqn.x", OpenOptions{}, 0, "not built in"},
+		{"null size", "null://1g", OpenOptions{}, 1 << 30, ""},
+		{"null bad size", "null://lots", OpenOptions{}, 0, "null://SIZE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Open(context.Background(), tc.target, tc.opts)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if got := d.Blocks() * int64(d.BlockSize()); got != tc.wantBytes {
+				t.Errorf("capacity %d, want %d", got, tc.wantBytes)
+			}
+		})
+	}
+}
+
+// TestFileBackendRoundTrip writes and reads back through the async API on
+// every queue, with and without O_DIRECT.
+func TestFileBackendRoundTrip(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		d, err := Open(context.Background(), "file://"+t.TempDir()+"/rt", OpenOptions{Queues: 3, QueueDepth: 4, MinSize: 1 << 20, Direct: direct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan *Op, 1)
+		do := func(kind OpKind, off int64, b []byte, q int) error {
+			d.Submit(&Op{Kind: kind, Offset: off, Buf: b, Queue: q, Done: func(op *Op) { done <- op }})
+			return (<-done).Err
+		}
+		for q := range d.Queues() {
+			want := bytes.Repeat([]byte{byte(q + 1)}, 8192)
+			w, r := alignedSlab(8192), alignedSlab(8192)
+			copy(w, want)
+			off := int64(q) * 65536
+			if err := do(OpWrite, off, w, q); err != nil {
+				t.Fatal(err)
+			}
+			if err := do(OpRead, off, r, q); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(r, want) {
+				t.Errorf("direct=%v queue %d: read back differs", direct, q)
+			}
+		}
+		if err := do(OpRead, 1<<20, alignedSlab(4096), 0); err == nil {
+			t.Error("read past the end succeeded")
+		}
+		if err := do(OpRead, 0, alignedSlab(4096), 99); err == nil {
+			t.Error("bad queue accepted")
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+	}
+}

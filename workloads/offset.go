@@ -1,0 +1,194 @@
+package workloads
+
+import (
+	"math/bits"
+	"math/rand/v2"
+)
+
+// ioSpec is the next I/O a worker will issue, decided before rate limiting so
+// that the sequence of I/Os depends only on the seed, never on timing.
+type ioSpec struct {
+	dir    Direction
+	offset int64
+	size   int
+}
+
+// pattern decides directions, sizes and offsets for one worker. It is
+// deterministic for a given seed.
+type pattern struct {
+	rw      RW
+	mixRead uint64
+	split   []BSSplit
+	bs      int
+
+	start, length int64 // region
+	unit          int64 // offsets are multiples of this (the smallest bs)
+	cursor        int64 // sequential position within the region
+
+	rng       rand.PCG
+	randomMap bool
+	perm      permutation // random order covering each unit once per pass
+	permPos   uint64
+}
+
+func newPattern(j *Job, start, length int64, seed uint64) *pattern {
+	p := &pattern{
+		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS,
+		start: start, length: length, unit: int64(j.MinBS()),
+	}
+	p.rng.Seed(seed, seed^0x9e3779b97f4a7c15)
+	// fio's random map makes each block be touched once per pass. A keyed
+	// permutation gives the same guarantee with no memory; it needs one
+	// transfer size, so bssplit jobs draw offsets uniformly.
+	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0
+	if p.randomMap {
+		p.perm = newPermutation(uint64(length/p.unit), &p.rng)
+	}
+	return p
+}
+
+func (p *pattern) next() ioSpec {
+	s := ioSpec{dir: DirRead, size: p.pickSize()}
+	switch p.rw {
+	case RWWrite, RWRandWrite:
+		s.dir = DirWrite
+	case RWReadWrite, RWRandRW:
+		if p.rng.Uint64()%100 >= p.mixRead {
+			s.dir = DirWrite
+		}
+	}
+	if p.rw.Random() {
+		s.offset = p.randomOffset(s.size)
+	} else {
+		s.offset = p.sequentialOffset(s.size)
+	}
+	return s
+}
+
+func (p *pattern) pickSize() int {
+	if len(p.split) == 0 {
+		return p.bs
+	}
+	r := int(p.rng.Uint64() % 100)
+	for _, e := range p.split {
+		if r < e.Percent {
+			return e.Size
+		}
+		r -= e.Percent
+	}
+	return p.split[len(p.split)-1].Size
+}
+
+func (p *pattern) sequentialOffset(size int) int64 {
+	if p.cursor+int64(size) > p.length {
+		p.cursor = 0
+	}
+	off := p.start + p.cursor
+	p.cursor += int64(size)
+	return off
+}
+
+func (p *pattern) randomOffset(size int) int64 {
+	if p.randomMap {
+		if p.permPos == p.perm.n {
+			p.permPos = 0
+			p.perm = newPermutation(p.perm.n, &p.rng) // a new order each pass
+		}
+		i := p.perm.at(p.permPos)
+		p.permPos++
+		return p.start + int64(i)*p.unit
+	}
+	slots := uint64((p.length-int64(size))/p.unit) + 1
+	hi, _ := bits.Mul64(p.rng.Uint64(), slots) // unbiased enough, no division
+	return p.start + int64(hi)*p.unit
+}
+
+// permutation is a bijection of [0, n) built from a 4-round Feistel network
+// over the smallest even-bit power-of-two domain holding n, with cycle walking
+// to stay below n. Each at(i) costs a few multiplications and no memory.
+type permutation struct {
+	n        uint64
+	halfBits uint
+	mask     uint64
+	keys     [4]uint64
+}
+
+func newPermutation(n uint64, rng *rand.PCG) permutation {
+	p := permutation{n: n}
+	b := uint(bits.Len64(max(n-1, 1)))
+	p.halfBits = (b + 1) / 2
+	p.mask = 1<<p.halfBits - 1
+	for i := range p.keys {
+		p.keys[i] = rng.Uint64()
+	}
+	return p
+}
+
+func (p *permutation) at(i uint64) uint64 {
+	v := p.round(i)
+	for v >= p.n { // cycle walking: i < n lies on v's cycle, so this ends
+		v = p.round(v)
+	}
+	return v
+}
+
+func (p *permutation) round(v uint64) uint64 {
+	l, r := v>>p.halfBits, v&p.mask
+	for _, k := range p.keys {
+		l, r = r, l^(mix64(r^k)&p.mask)
+	}
+	return l<<p.halfBits | r
+}
+
+// mix64 is the splitmix64 finalizer: a cheap, well-distributed hash.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// workerSeed derives a worker's seed from the job seed, so clones and jobs
+// differ but repeat run to run.
+func workerSeed(seed uint64, job, clone int) uint64 {
+	return mix64(seed ^ mix64(uint64(job)<<32|uint64(clone)))
+}
+
+// pacer spaces one direction's I/Os to its rate caps without bursts: each I/O
+// is due one spacing after the previous one, and debt older than maxLag is
+// forgiven instead of being paid back in a burst.
+type pacer struct {
+	iops, bps int64
+	next      int64 // run-clock time the next I/O is due
+}
+
+// maxLag bounds catch-up after a late wakeup: timers fire with about this
+// granularity, so at most this much I/O is issued back to back.
+const maxLag = 1_000_000 // 1 ms
+
+func (p *pacer) limited() bool { return p.iops > 0 || p.bps > 0 }
+
+// wait returns how long until an I/O of size bytes may start (0: now).
+func (p *pacer) wait(now int64) int64 {
+	if !p.limited() || p.next <= now {
+		return 0
+	}
+	return p.next - now
+}
+
+// take books an I/O of size bytes started at now.
+func (p *pacer) take(now int64, size int) {
+	if !p.limited() {
+		return
+	}
+	var spacing int64
+	if p.iops > 0 {
+		spacing = 1e9 / p.iops
+	}
+	if p.bps > 0 {
+		spacing = max(spacing, int64(size)*1e9/p.bps)
+	}
+	p.next = max(p.next, now-maxLag) + spacing
+}

@@ -1,0 +1,236 @@
+package workloads
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// FioOutput is fio's --output-format=json layout, for the fields nvmf-chaos
+// measures, so existing fio parsers and dashboards read our results. Jobs are
+// reported per job section with their clones merged (fio's group_reporting).
+type FioOutput struct {
+	FioVersion  string   `json:"fio version"`
+	Timestamp   int64    `json:"timestamp"`
+	TimestampMs int64    `json:"timestamp_ms"`
+	Time        string   `json:"time"`
+	Jobs        []FioJob `json:"jobs"`
+}
+
+// FioJob is one entry of fio's "jobs" array.
+type FioJob struct {
+	JobName    string            `json:"jobname"`
+	GroupID    int               `json:"groupid"`
+	Error      int               `json:"error"`
+	Elapsed    int64             `json:"elapsed"` // seconds
+	JobOptions map[string]string `json:"job options"`
+	Read       FioDir            `json:"read"`
+	Write      FioDir            `json:"write"`
+	Trim       FioDir            `json:"trim"`
+	JobRuntime int64             `json:"job_runtime"` // ms
+	// Verify is nvmf-chaos's own: fio has no lost-write accounting.
+	Verify *VerifyResult `json:"nvmf_chaos_verify,omitempty"`
+}
+
+// FioDir is fio's per-direction block. bw is KiB/s and runtime ms, as in fio.
+type FioDir struct {
+	IOBytes  int64   `json:"io_bytes"`
+	IOKBytes int64   `json:"io_kbytes"`
+	BWBytes  int64   `json:"bw_bytes"`
+	BW       int64   `json:"bw"`
+	IOPS     float64 `json:"iops"`
+	Runtime  int64   `json:"runtime"`
+	TotalIOs int64   `json:"total_ios"`
+	ShortIOs int64   `json:"short_ios"`
+	DropIOs  int64   `json:"drop_ios"`
+	SlatNs   FioLat  `json:"slat_ns"`
+	ClatNs   FioLat  `json:"clat_ns"`
+	LatNs    FioLat  `json:"lat_ns"`
+}
+
+// FioLat is fio's latency block; Percentile keys are formatted like fio's
+// ("99.900000").
+type FioLat struct {
+	Min        int64            `json:"min"`
+	Max        int64            `json:"max"`
+	Mean       float64          `json:"mean"`
+	Stddev     float64          `json:"stddev"`
+	N          int64            `json:"N"`
+	Percentile map[string]int64 `json:"percentile,omitempty"`
+}
+
+// fioPercentiles are fio's default percentile_list.
+var fioPercentiles = []float64{1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99}
+
+// FioVersionString names the producer in the "fio version" field.
+const FioVersionString = "nvmf-chaos (fio-3 compatible)"
+
+// ToFio converts a Result to fio's JSON layout. The engine measures
+// submit→complete, which is both fio's clat and (with no separate
+// submission latency) its lat; slat is reported as zero.
+func ToFio(r *Result, at time.Time) (*FioOutput, error) {
+	out := &FioOutput{FioVersion: FioVersionString, Timestamp: at.Unix(), TimestampMs: at.UnixMilli(), Time: at.Format("Mon Jan _2 15:04:05 2006")}
+	for _, j := range r.Jobs {
+		fj := FioJob{JobName: j.Name, Elapsed: (r.EndNs - r.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
+		for d, dst := range []*FioDir{&fj.Read, &fj.Write} {
+			fd, err := fioDir(j.Dir(Direction(d)))
+			if err != nil {
+				return nil, fmt.Errorf("job %q: %w", j.Name, err)
+			}
+			*dst = fd
+			fj.JobRuntime = max(fj.JobRuntime, fd.Runtime)
+		}
+		out.Jobs = append(out.Jobs, fj)
+	}
+	return out, nil
+}
+
+func fioDir(d *DirResult) (FioDir, error) {
+	f := FioDir{IOBytes: d.Bytes, IOKBytes: d.Bytes >> 10, BWBytes: int64(d.BW()), BW: int64(d.BW()) >> 10, IOPS: d.IOPS(), TotalIOs: d.IOs}
+	if d.IOs > 0 || d.Errors > 0 {
+		f.Runtime = (d.RuntimeNs + 5e5) / 1e6
+	}
+	h, err := d.Latency.Histogram()
+	if err != nil {
+		return f, err
+	}
+	f.ClatNs = fioLat(h, true)
+	f.LatNs = fioLat(h, false)
+	return f, nil
+}
+
+func fioLat(h *hdr.Histogram, percentiles bool) FioLat {
+	if h.TotalCount() == 0 {
+		return FioLat{}
+	}
+	l := FioLat{Min: h.Min(), Max: h.Max(), Mean: h.Mean(), Stddev: h.StdDev(), N: h.TotalCount()}
+	if percentiles {
+		l.Percentile = make(map[string]int64, len(fioPercentiles))
+		for i, v := range h.ValueAtPercentilesSlice(fioPercentiles) {
+			l.Percentile[strconv.FormatFloat(fioPercentiles[i], 'f', 6, 64)] = v
+		}
+	}
+	return l
+}
+
+// jobOptions lists a job's settings the way fio echoes "job options".
+func jobOptions(j *Job) map[string]string {
+	o := map[string]string{
+		"name": j.Name, "rw": j.RW.String(), "bs": strconv.Itoa(j.BS), "iodepth": strconv.Itoa(j.IODepth),
+		"numjobs": strconv.Itoa(j.NumJobs), "size": strconv.FormatInt(j.Size, 10),
+	}
+	if j.Target != "" {
+		o["filename"] = j.Target
+	}
+	if j.Runtime > 0 {
+		o["runtime"] = j.Runtime.String()
+	}
+	if j.Verify != "" {
+		o["verify"] = j.Verify
+	}
+	return o
+}
+
+// WriteJSON writes r in fio's JSON layout.
+func WriteJSON(w io.Writer, r *Result, at time.Time) error {
+	out, err := ToFio(r, at)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("writing fio JSON: %w", err)
+	}
+	return nil
+}
+
+// WriteSummary writes a fio-like human summary of r.
+func WriteSummary(w io.Writer, r *Result) error {
+	var b strings.Builder
+	for _, note := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", note)
+	}
+	for _, j := range r.Jobs {
+		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d)\n", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Job.NumJobs)
+		for d := range numDirs {
+			if err := summarizeDir(&b, Direction(d), j.Dir(Direction(d))); err != nil {
+				return fmt.Errorf("job %q: %w", j.Name, err)
+			}
+		}
+		if v := j.Verify; v != nil {
+			summarizeVerify(&b, v)
+		}
+	}
+	if r.Cancelled {
+		b.WriteString("run cancelled before its end\n")
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(&b, "I/O errors: %d recorded (first: %s at %v: %s)\n", int64(len(r.Errors))+r.ErrorsDropped, r.Errors[0].Dir, time.Duration(r.Errors[0].AtNs), r.Errors[0].Err)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func summarizeDir(b *strings.Builder, d Direction, r *DirResult) error {
+	if r.IOs == 0 && r.Errors == 0 {
+		return nil
+	}
+	name := "read"
+	if d == DirWrite {
+		name = "write"
+	}
+	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d\n", name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors)
+	h, err := r.Latency.Histogram()
+	if err != nil || h.TotalCount() == 0 {
+		return err
+	}
+	fmt.Fprintf(b, "    clat (usec): min=%d, max=%d, avg=%.2f, stdev=%.2f\n", h.Min()/1000, h.Max()/1000, h.Mean()/1000, h.StdDev()/1000)
+	b.WriteString("     clat percentiles (usec):")
+	for i, v := range h.ValueAtPercentilesSlice(fioPercentiles) {
+		if i%4 == 0 {
+			b.WriteString("\n     |")
+		}
+		fmt.Fprintf(b, " %6.2fth=[%6d],", fioPercentiles[i], (v+500)/1000)
+	}
+	b.WriteString("\n")
+	return nil
+}
+
+func summarizeVerify(b *strings.Builder, v *VerifyResult) {
+	fmt.Fprintf(b, "  verify: lost_writes=%d, stale_reads=%d, corrupt_blocks=%d, corrupt_reads=%d; final pass=%v: %d blocks, %d ok, %d lost, %d never written; %d reads checked during the run\n",
+		v.LostWrites, v.StaleReads, v.CorruptBlocks, v.CorruptReads, v.FinalPass, v.Blocks, v.OK, v.LostBlocks, v.NeverWritten, v.ReadsChecked)
+	for _, o := range v.Offenders {
+		fmt.Fprintf(b, "    %s: lba=%d expected seq %d, found %d (at %v)\n", o.Kind, o.LBA, o.Expected, o.Found, time.Duration(o.At))
+	}
+}
+
+// sizeString prints bytes with fio's binary units (4096 → "4KiB").
+func sizeString(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v := float64(n)
+	i := 0
+	for ; v >= 1024 && i < len(units)-1; i++ {
+		v /= 1024
+	}
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d%s", int64(v), units[i])
+	}
+	return fmt.Sprintf("%.1f%s", v, units[i])
+}
+
+// countString prints a rate as fio does (16.1k).
+func countString(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}

@@ -1,0 +1,319 @@
+package workloads
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"sync"
+	"sync/atomic"
+)
+
+// Every verified unit (the job's smallest block size) starts with this
+// header, little-endian:
+//
+//	0  magic   uint32  "NVFC"
+//	4  crc     uint32  CRC32C of the whole unit with this field left out
+//	8  run     uint64  run id: data from an earlier run is "never written"
+//	16 lba     uint64  device block address the unit was written to
+//	24 seq     uint64  write sequence number, unique within the job
+//	32 time    int64   run-clock submit time, ns
+//	40 job     uint32  job index
+//	44 length  uint32  unit length in bytes
+const (
+	headerSize  = 48
+	verifyMagic = 0x4346564e // "NVFC"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type blockHeader struct {
+	run, lba, seq uint64
+	time          int64
+	job, length   uint32
+}
+
+// stampUnit writes h at the start of unit and seals it with the CRC.
+func stampUnit(unit []byte, h blockHeader) {
+	binary.LittleEndian.PutUint32(unit[0:], verifyMagic)
+	binary.LittleEndian.PutUint64(unit[8:], h.run)
+	binary.LittleEndian.PutUint64(unit[16:], h.lba)
+	binary.LittleEndian.PutUint64(unit[24:], h.seq)
+	binary.LittleEndian.PutUint64(unit[32:], uint64(h.time))
+	binary.LittleEndian.PutUint32(unit[40:], h.job)
+	binary.LittleEndian.PutUint32(unit[44:], h.length)
+	binary.LittleEndian.PutUint32(unit[4:], unitCRC(unit))
+}
+
+func unitCRC(unit []byte) uint32 {
+	c := crc32.Update(0, castagnoli, unit[0:4])
+	return crc32.Update(c, castagnoli, unit[8:])
+}
+
+// unitStatus is what a unit's bytes say on their own.
+type unitStatus uint8
+
+const (
+	unitNoHeader unitStatus = iota // no header of this run: never written (by this run)
+	unitValid                      // header and CRC good, at the right place
+	unitCorrupt                    // bad CRC, wrong LBA, job or length
+)
+
+// checkUnit decodes the header of unit expected at lba and returns its status
+// and write sequence.
+func checkUnit(unit []byte, run, lba uint64, job uint32) (unitStatus, blockHeader) {
+	var h blockHeader
+	if len(unit) < headerSize || binary.LittleEndian.Uint32(unit[0:]) != verifyMagic ||
+		binary.LittleEndian.Uint64(unit[8:]) != run {
+		return unitNoHeader, h
+	}
+	h.run = run
+	h.lba = binary.LittleEndian.Uint64(unit[16:])
+	h.seq = binary.LittleEndian.Uint64(unit[24:])
+	h.time = int64(binary.LittleEndian.Uint64(unit[32:]))
+	h.job = binary.LittleEndian.Uint32(unit[40:])
+	h.length = binary.LittleEndian.Uint32(unit[44:])
+	if binary.LittleEndian.Uint32(unit[4:]) != unitCRC(unit) ||
+		h.lba != lba || h.job != job || int(h.length) != len(unit) {
+		return unitCorrupt, h
+	}
+	return unitValid, h
+}
+
+// blockState is the engine's knowledge of one unit, the register model of
+// DESIGN §5. A read may return the last acknowledged write or any write that
+// overlapped it in time; floor is the oldest sequence still allowed.
+type blockState struct {
+	acked     uint64 // last acknowledged write (0: none)
+	floor     uint64 // reads returning an older sequence are stale/lost
+	busyFirst uint64 // first write of the current run of overlapping writes
+	inflight  uint32
+}
+
+// blockSnap is a unit's state when a read was submitted.
+type blockSnap struct{ floor, acked uint64 }
+
+// Offender is one unit that failed verification.
+type Offender struct {
+	Kind   string `json:"kind"` // "lost", "stale" or "corrupt"
+	LBA    uint64 `json:"lba"`
+	Offset int64  `json:"offset"`
+	// Expected is the last acknowledged write sequence, Found the one read
+	// (0: no header of this run).
+	Expected uint64 `json:"expected_seq"`
+	Found    uint64 `json:"found_seq"`
+	At       int64  `json:"at_ns"` // run-clock time the read completed
+}
+
+// VerifyResult counts what verification found for one job.
+type VerifyResult struct {
+	// Final pass, one count per unit.
+	Blocks        int64 `json:"blocks"`
+	OK            int64 `json:"ok"`
+	NeverWritten  int64 `json:"never_written"`
+	LostBlocks    int64 `json:"lost_blocks"`
+	CorruptBlocks int64 `json:"corrupt_blocks"`
+	// LostWrites is the number of distinct acknowledged writes of which the
+	// final pass found some unit missing or superseded by older data.
+	LostWrites int64 `json:"lost_writes"`
+	// During the run (workload and verify_backlog reads), one count per unit read.
+	ReadsChecked int64 `json:"reads_checked"`
+	StaleReads   int64 `json:"stale_reads"`
+	CorruptReads int64 `json:"corrupt_reads"`
+	// FinalPass is false when the final pass did not run (do_verify=0 or cancelled).
+	FinalPass bool       `json:"final_pass"`
+	Offenders []Offender `json:"offenders,omitempty"`
+}
+
+// maxOffenders bounds the offenders kept per job.
+const maxOffenders = 16
+
+// verifier holds the register state of a job's region. With one worker all
+// calls come from that worker's goroutine; with several, stripes of blocks
+// are locked.
+type verifier struct {
+	run      uint64
+	job      uint32
+	unit     int64
+	start    int64
+	devBlock int64
+	blocks   []blockState
+	shared   bool
+	stripes  [64]sync.Mutex
+	seq      atomic.Uint64
+
+	readsChecked, stale, corruptReads       atomic.Int64
+	blocksChecked, ok, never, lost, corrupt atomic.Int64
+
+	mu         sync.Mutex // guards the fields below
+	lostWrites map[uint64]struct{}
+	offenders  []Offender
+}
+
+func newVerifier(run uint64, job int, unit, start, length, devBlock int64, shared bool) *verifier {
+	return &verifier{
+		run: run, job: uint32(job), unit: unit, start: start, devBlock: devBlock,
+		blocks: make([]blockState, length/unit), shared: shared,
+		lostWrites: map[uint64]struct{}{},
+	}
+}
+
+func (v *verifier) lock(i int64) {
+	if v.shared {
+		v.stripes[i%int64(len(v.stripes))].Lock()
+	}
+}
+
+func (v *verifier) unlock(i int64) {
+	if v.shared {
+		v.stripes[i%int64(len(v.stripes))].Unlock()
+	}
+}
+
+// units returns the index of the first unit of op and how many it covers.
+func (v *verifier) units(op *Op) (first, n int64) {
+	return (op.Offset - v.start) / v.unit, int64(len(op.Buf)) / v.unit
+}
+
+// submitWrite assigns op its sequence, marks its units in flight and stamps
+// them. op.floor becomes the oldest write this one may be reordered with.
+func (v *verifier) submitWrite(op *Op) {
+	op.seq = v.seq.Add(1)
+	op.floor = op.seq
+	first, n := v.units(op)
+	for i := range n {
+		b := first + i
+		v.lock(b)
+		s := &v.blocks[b]
+		if s.inflight == 0 {
+			s.busyFirst = op.seq
+		}
+		s.inflight++
+		op.floor = min(op.floor, s.busyFirst)
+		v.unlock(b)
+		u := op.Buf[i*v.unit : (i+1)*v.unit]
+		stampUnit(u, blockHeader{
+			run: v.run, lba: uint64((op.Offset + i*v.unit) / v.devBlock), seq: op.seq,
+			time: op.submitNs, job: v.job, length: uint32(v.unit),
+		})
+	}
+}
+
+// completeWrite records the outcome of a write. A failed write leaves the
+// floor alone: its data may or may not have landed, both are legal.
+func (v *verifier) completeWrite(op *Op) {
+	first, n := v.units(op)
+	for i := range n {
+		b := first + i
+		v.lock(b)
+		s := &v.blocks[b]
+		s.inflight--
+		if op.Err == nil {
+			s.acked = op.seq
+			s.floor = max(s.floor, op.floor)
+		}
+		v.unlock(b)
+	}
+}
+
+// written reports whether any of the n units from first was ever written
+// (or attempted): the final pass reads only those.
+func (v *verifier) written(first, n int64) bool {
+	for i := range n {
+		b := first + i
+		v.lock(b)
+		s := v.blocks[b]
+		v.unlock(b)
+		if s.acked != 0 || s.busyFirst != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// submitRead snapshots the state of the units op reads into op.snap.
+func (v *verifier) submitRead(op *Op) {
+	snap := op.snap
+	first, n := v.units(op)
+	for i := range n {
+		b := first + i
+		v.lock(b)
+		snap[i] = blockSnap{floor: v.blocks[b].floor, acked: v.blocks[b].acked}
+		v.unlock(b)
+	}
+}
+
+// completeRead classifies each unit op read.
+func (v *verifier) completeRead(op *Op) {
+	snap := op.snap
+	if op.Err != nil {
+		return
+	}
+	final := op.verifyOnly
+	_, n := v.units(op)
+	for i := range n {
+		off := op.Offset + i*v.unit
+		lba := uint64(off / v.devBlock)
+		st, h := checkUnit(op.Buf[i*v.unit:(i+1)*v.unit], v.run, lba, v.job)
+		s := snap[i]
+		kind := ""
+		switch {
+		case st == unitCorrupt:
+			kind = "corrupt"
+		case st == unitNoHeader && s.acked != 0, st == unitValid && h.seq < s.floor:
+			kind = "stale"
+			if final {
+				kind = "lost"
+			}
+		}
+		v.count(final, st, kind, s.acked)
+		if kind != "" {
+			v.offend(Offender{Kind: kind, LBA: lba, Offset: off, Expected: s.acked, Found: h.seq, At: op.completeNs})
+		}
+	}
+}
+
+func (v *verifier) count(final bool, st unitStatus, kind string, expected uint64) {
+	if !final {
+		v.readsChecked.Add(1)
+		switch kind {
+		case "corrupt":
+			v.corruptReads.Add(1)
+		case "stale":
+			v.stale.Add(1)
+		}
+		return
+	}
+	v.blocksChecked.Add(1)
+	switch {
+	case kind == "corrupt":
+		v.corrupt.Add(1)
+	case kind == "lost":
+		v.lost.Add(1)
+		v.mu.Lock()
+		v.lostWrites[expected] = struct{}{}
+		v.mu.Unlock()
+	case st == unitNoHeader:
+		v.never.Add(1)
+	default:
+		v.ok.Add(1)
+	}
+}
+
+func (v *verifier) offend(o Offender) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.offenders) < maxOffenders {
+		v.offenders = append(v.offenders, o)
+	}
+}
+
+func (v *verifier) result(finalPass bool) *VerifyResult {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return &VerifyResult{
+		Blocks: v.blocksChecked.Load(), OK: v.ok.Load(), NeverWritten: v.never.Load(),
+		LostBlocks: v.lost.Load(), CorruptBlocks: v.corrupt.Load(),
+		LostWrites:   int64(len(v.lostWrites)),
+		ReadsChecked: v.readsChecked.Load(), StaleReads: v.stale.Load(), CorruptReads: v.corruptReads.Load(),
+		FinalPass: finalPass, Offenders: append([]Offender(nil), v.offenders...),
+	}
+}

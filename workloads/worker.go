@@ -1,0 +1,302 @@
+package workloads
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+	"unsafe"
+)
+
+// bufAlign is the alignment of I/O buffers, enough for O_DIRECT everywhere.
+const bufAlign = 4096
+
+// finalChunk is the transfer size of the final verification pass.
+const finalChunk = 128 << 10
+
+// worker is one of a job's NumJobs clones: one goroutine keeping up to
+// iodepth ops outstanding on its queue. Everything here is touched only by
+// the worker's goroutine, except that Done (on the device's goroutine)
+// stamps an op and hands it back through comp.
+type worker struct {
+	e     *Engine
+	job   *Job
+	ver   *verifier
+	id    int
+	clone int
+	dev   Device
+	depth int
+
+	ops  []Op
+	free []*Op
+	comp chan *Op
+
+	pat        *pattern
+	src        func() (ioSpec, bool) // the next I/O; false when the phase has no more
+	pace       [numDirs]pacer
+	verifyOnly bool // the final pass: ops are checked, not counted
+
+	rampEndNs, endNs int64 // endNs 0: no time limit
+	budget, issued   int64 // bytes after the ramp; budget < 0: unbounded
+	outstanding      int
+	stopping         bool
+	pending          ioSpec
+	hasPending       bool
+	wakeNs           int64 // when the pacer allows the next I/O (0: not waiting)
+	timer            *time.Timer
+
+	rec           [numDirs]dirRecorder
+	lastNs        int64 // last measured completion
+	errors        []ErrorEvent
+	errorsDropped int64
+	finalDone     bool
+}
+
+func newWorker(e *Engine, g *group, id int, pat *pattern) *worker {
+	j := g.job
+	w := &worker{
+		e: e, job: j, ver: g.ver, id: id, clone: len(g.workers), dev: e.dev, depth: j.IODepth,
+		pat: pat, comp: make(chan *Op, j.IODepth), timer: time.NewTimer(time.Hour),
+	}
+	w.timer.Stop()
+	w.src = w.nextWorkload
+	for d := range numDirs {
+		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d]}
+		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
+	}
+	bufSize := j.MaxBS()
+	if g.ver != nil && j.DoVerify {
+		bufSize = max(bufSize, finalChunk)
+	}
+	w.allocOps(bufSize, pat.unit)
+	return w
+}
+
+// allocOps creates the worker's ops and their buffers, once: the hot path
+// never allocates.
+func (w *worker) allocOps(bufSize int, unit int64) {
+	slab := alignedSlab(w.depth * bufSize)
+	fill := rand.NewPCG(uint64(w.id), w.e.runID)
+	w.fillPattern(slab, fill)
+	w.ops = make([]Op, w.depth)
+	w.free = make([]*Op, 0, w.depth)
+	done := func(op *Op) {
+		op.completeNs = w.e.now()
+		w.comp <- op // never blocks: comp holds every op
+	}
+	q := w.id % max(w.dev.Queues(), 1)
+	for i := range w.ops {
+		op := &w.ops[i]
+		op.Buf = slab[i*bufSize : (i+1)*bufSize : (i+1)*bufSize]
+		op.Queue, op.Done = q, done
+		if w.ver != nil {
+			op.snap = make([]blockSnap, int64(bufSize)/unit)
+		}
+		w.free = append(w.free, op)
+	}
+}
+
+func alignedSlab(n int) []byte {
+	b := make([]byte, n+bufAlign)
+	off := (bufAlign - int(uintptr(unsafe.Pointer(&b[0]))%bufAlign)) % bufAlign
+	return b[off : off+n : off+n]
+}
+
+// fillPattern fills write data: zeros with zero_buffers, otherwise random
+// bytes with the tail of every 4 KiB zeroed for buffer_compress_percentage.
+func (w *worker) fillPattern(b []byte, src *rand.PCG) {
+	if w.job.ZeroBuffers {
+		return
+	}
+	keep := bufAlign * (100 - w.job.BufferCompressPercentage) / 100
+	for i := 0; i+8 <= len(b); i += 8 {
+		if i%bufAlign >= keep {
+			continue
+		}
+		v := src.Uint64()
+		for k := range 8 {
+			b[i+k] = byte(v >> (8 * k))
+		}
+	}
+}
+
+// setClock fixes the worker's limits once the run's start time is known.
+func (w *worker) setClock(startNs int64) {
+	j := w.job
+	w.rampEndNs = startNs + int64(j.RampTime)
+	if j.Runtime > 0 {
+		w.endNs = w.rampEndNs + int64(j.Runtime)
+	}
+	w.budget = -1
+	if !j.TimeBased {
+		w.budget = j.Size
+		if w.budget == 0 {
+			w.budget = w.pat.length
+		}
+	}
+}
+
+func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
+
+// run keeps depth ops in flight until the phase ends (time, bytes, source
+// exhausted or ctx done), then drains what is outstanding.
+func (w *worker) run(ctx context.Context) {
+	done := ctx.Done()
+	for {
+		if !w.stopping {
+			select {
+			case <-done:
+				w.stopping = true
+			default:
+				w.fill()
+			}
+		}
+		if w.outstanding == 0 && w.stopping {
+			return
+		}
+		if op := w.next(done); op != nil {
+			w.complete(op)
+		}
+	}
+}
+
+// fill submits ops until depth are outstanding, the pacer makes the next one
+// wait, or the phase ends.
+func (w *worker) fill() {
+	w.wakeNs = 0
+	for w.outstanding < w.depth {
+		now := w.e.now()
+		if w.endNs > 0 && now >= w.endNs || w.budget >= 0 && w.issued >= w.budget {
+			w.stopping = true
+			return
+		}
+		if !w.hasPending {
+			s, ok := w.src()
+			if !ok {
+				w.stopping = true
+				return
+			}
+			w.pending, w.hasPending = s, true
+		}
+		p := &w.pace[w.pending.dir]
+		if d := p.wait(now); d > 0 {
+			w.wakeNs = now + d
+			if w.endNs > 0 {
+				w.wakeNs = min(w.wakeNs, w.endNs)
+			}
+			return
+		}
+		p.take(now, w.pending.size)
+		w.hasPending = false
+		w.submit(w.pending, now)
+	}
+}
+
+func (w *worker) submit(s ioSpec, now int64) {
+	op := w.free[len(w.free)-1]
+	w.free = w.free[:len(w.free)-1]
+	op.Offset, op.Buf, op.Err = s.offset, op.Buf[:s.size], nil
+	op.submitNs, op.verifyOnly = now, w.verifyOnly
+	if s.dir == DirWrite {
+		op.Kind = OpWrite
+		if w.ver != nil {
+			w.ver.submitWrite(op)
+		}
+	} else {
+		op.Kind = OpRead
+		if w.ver != nil {
+			w.ver.submitRead(op)
+		}
+	}
+	if now >= w.rampEndNs {
+		w.issued += int64(s.size)
+	}
+	w.outstanding++
+	w.dev.Submit(op)
+}
+
+// next returns a completed op, waiting for one, for the pacer or for ctx;
+// nil when it woke for something else than a completion.
+func (w *worker) next(done <-chan struct{}) *Op {
+	select {
+	case op := <-w.comp:
+		return op
+	default:
+	}
+	var wake <-chan time.Time
+	if !w.stopping && w.wakeNs > 0 {
+		w.timer.Reset(time.Duration(w.wakeNs - w.e.now()))
+		wake = w.timer.C
+	}
+	if w.stopping {
+		done = nil // drain: only completions matter now
+	}
+	select {
+	case op := <-w.comp:
+		return op
+	case <-done:
+		w.stopping = true
+	case <-wake:
+	}
+	return nil
+}
+
+func (w *worker) complete(op *Op) {
+	w.outstanding--
+	dir := DirRead
+	if op.Kind == OpWrite {
+		dir = DirWrite
+		if w.ver != nil {
+			w.ver.completeWrite(op)
+		}
+	} else if w.ver != nil {
+		w.ver.completeRead(op)
+	}
+	if !op.verifyOnly && op.submitNs >= w.rampEndNs {
+		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
+		w.lastNs = max(w.lastNs, op.completeNs)
+	}
+	if op.Err != nil {
+		w.recordError(op, dir)
+	}
+	w.free = append(w.free, op)
+}
+
+func (w *worker) recordError(op *Op, dir Direction) {
+	if len(w.errors) >= maxErrorEvents {
+		w.errorsDropped++
+		return
+	}
+	name := "read"
+	if dir == DirWrite {
+		name = "write"
+	}
+	w.errors = append(w.errors, ErrorEvent{
+		AtNs: op.completeNs, Job: w.job.Name, Worker: w.id, Dir: name,
+		Offset: op.Offset, Len: len(op.Buf), Err: op.Err.Error(),
+	})
+}
+
+// verifyPass reads back this clone's share of the job's written units: chunks
+// clone, clone+numjobs, ... of the region.
+func (w *worker) verifyPass(ctx context.Context) {
+	unit := w.ver.unit
+	chunk := max(unit, min(int64(finalChunk)/unit*unit, w.pat.length/unit*unit))
+	stride := int64(w.job.NumJobs)
+	next := int64(w.clone)
+	w.src = func() (ioSpec, bool) {
+		for ; next*chunk < w.pat.length; next += stride {
+			off := next * chunk
+			size := min(chunk, (w.pat.length-off)/unit*unit)
+			if size > 0 && w.ver.written(off/unit, size/unit) {
+				next += stride
+				return ioSpec{dir: DirRead, offset: w.pat.start + off, size: int(size)}, true
+			}
+		}
+		return ioSpec{}, false
+	}
+	w.verifyOnly, w.stopping, w.hasPending = true, false, false
+	w.endNs, w.budget = 0, -1
+	w.pace = [numDirs]pacer{}
+	w.run(ctx)
+	w.finalDone = ctx.Err() == nil
+}
