@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+	// The nvme+tcp backend registers itself with workloads.Open.
+	_ "github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
 
 // benchFioFlags are the fio options bench takes as flags, with fio's names.

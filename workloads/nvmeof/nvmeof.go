@@ -1,0 +1,203 @@
+// Package nvmeof is the workloads backend over the Go NVMe/TCP host
+// (internal/nvmetcp): target URLs of the form
+//
+//	nvme+tcp://HOST:PORT/NQN[?nsid=N&hdgst=1&ddgst=1&kato=5s&io_timeout=30s]
+//
+// Importing it registers the nvme+tcp scheme with workloads.Open.
+package nvmeof
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+)
+
+// Scheme is the URL scheme this backend serves.
+const Scheme = "nvme+tcp"
+
+func init() { workloads.Register(Scheme, Open) }
+
+// maxQueueSize caps the queue size asked for at Connect; the controller
+// may grant less (CAP.MQES).
+const maxQueueSize = 1024
+
+// Open connects to the subsystem the URL names and returns it as a Device
+// with one I/O queue per worker (as many as the controller grants).
+func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workloads.Device, error) {
+	cfg, nsid, err := configFromURL(u)
+	if err != nil {
+		return nil, err
+	}
+	cfg.IOQueues = max(opts.Queues, 1)
+	cfg.QueueSize = min(max(opts.QueueDepth+1, 2), maxQueueSize)
+	c, err := nvmetcp.Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := newDevice(ctx, c, nsid)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// configFromURL reads the address, NQN and host options of a target URL.
+func configFromURL(u *url.URL) (nvmetcp.Config, uint32, error) {
+	cfg := nvmetcp.Config{Addr: u.Host, SubsysNQN: strings.TrimPrefix(u.Path, "/")}
+	if cfg.Addr == "" || cfg.SubsysNQN == "" {
+		return cfg, 0, errors.New("want nvme+tcp://HOST:PORT/NQN")
+	}
+	var nsid uint32
+	for key, vals := range u.Query() {
+		v := vals[len(vals)-1]
+		var err error
+		switch key {
+		case "nsid":
+			var n uint64
+			n, err = strconv.ParseUint(v, 10, 32)
+			nsid = uint32(n)
+		case "hdgst":
+			cfg.HeaderDigest, err = strconv.ParseBool(v)
+		case "ddgst":
+			cfg.DataDigest, err = strconv.ParseBool(v)
+		case "kato":
+			cfg.KATO, err = time.ParseDuration(v)
+		case "io_timeout":
+			cfg.IOTimeout, err = time.ParseDuration(v)
+		case "hostnqn":
+			cfg.HostNQN = v
+		default:
+			return cfg, 0, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, hostnqn)", key)
+		}
+		if err != nil {
+			return cfg, 0, fmt.Errorf("option %s=%q: %w", key, v, err)
+		}
+	}
+	return cfg, nsid, nil
+}
+
+// device adapts a Controller to workloads.Device. Ops beyond a queue's
+// depth wait in a per-queue backlog instead of failing, so any iodepth works
+// on any controller.
+type device struct {
+	c      *nvmetcp.Controller
+	nsid   uint32
+	shift  uint
+	bs     int
+	blocks int64
+	queues []*queue
+	reqs   sync.Pool
+}
+
+type queue struct {
+	q       *nvmetcp.Queue
+	mu      sync.Mutex
+	backlog []*nvmetcp.Request
+}
+
+func newDevice(ctx context.Context, c *nvmetcp.Controller, nsid uint32) (*device, error) {
+	if nsid == 0 {
+		ids, err := c.Namespaces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			return nil, errors.New("subsystem has no active namespace")
+		}
+		nsid = ids[0]
+	}
+	id, err := c.IdentifyNamespace(ctx, nsid)
+	if err != nil {
+		return nil, fmt.Errorf("namespace %d: %w", nsid, err)
+	}
+	bs := id.BlockSize()
+	if bs == 0 {
+		return nil, fmt.Errorf("namespace %d is not active", nsid)
+	}
+	d := &device{c: c, nsid: nsid, bs: bs, blocks: int64(id.NSZE)}
+	for bs>>d.shift > 1 {
+		d.shift++
+	}
+	for i := range c.Queues() {
+		d.queues = append(d.queues, &queue{q: c.Queue(i)})
+	}
+	d.reqs.New = func() any { return &nvmetcp.Request{NSID: nsid, Done: d.done} }
+	return d, nil
+}
+
+func (d *device) BlockSize() int { return d.bs }
+func (d *device) Blocks() int64  { return d.blocks }
+func (d *device) Queues() int    { return len(d.queues) }
+func (d *device) Close() error   { return d.c.Close() }
+
+// Submit sends op on its queue, or parks it until the queue has room.
+func (d *device) Submit(op *workloads.Op) {
+	r := d.reqs.Get().(*nvmetcp.Request)
+	r.Opcode = nvme.IORead
+	if op.Kind == workloads.OpWrite {
+		r.Opcode = nvme.IOWrite
+	}
+	r.SLBA = uint64(op.Offset) >> d.shift
+	r.NLB = uint32(len(op.Buf) >> d.shift)
+	r.Buf = op.Buf
+	r.User = op
+	q := d.queues[op.Queue%len(d.queues)]
+	q.mu.Lock()
+	if len(q.backlog) > 0 {
+		q.backlog = append(q.backlog, r)
+		q.mu.Unlock()
+		return
+	}
+	err := q.q.Submit(r)
+	if errors.Is(err, nvmetcp.ErrQueueFull) {
+		q.backlog = append(q.backlog, r)
+		err = nil
+	}
+	q.mu.Unlock()
+	if err != nil {
+		d.finish(r, err)
+	}
+}
+
+// done completes an op and moves the queue's backlog forward.
+func (d *device) done(r *nvmetcp.Request) {
+	op := r.User.(*workloads.Op)
+	q := d.queues[op.Queue%len(d.queues)]
+	d.finish(r, r.Err)
+	q.mu.Lock()
+	var failed []*nvmetcp.Request
+	var ferr error
+	for len(q.backlog) > 0 {
+		next := q.backlog[0]
+		err := q.q.Submit(next)
+		if errors.Is(err, nvmetcp.ErrQueueFull) {
+			break
+		}
+		q.backlog = q.backlog[1:]
+		if err != nil {
+			failed, ferr = append(failed, next), err
+		}
+	}
+	q.mu.Unlock()
+	for _, f := range failed {
+		d.finish(f, ferr)
+	}
+}
+
+func (d *device) finish(r *nvmetcp.Request, err error) {
+	op := r.User.(*workloads.Op)
+	r.User, r.Buf, r.Err = nil, nil, nil
+	d.reqs.Put(r)
+	op.Err = err
+	op.Done(op)
+}
