@@ -1,4 +1,5 @@
 # nvmf-chaos — run `make help` for the targets.
+SHELL     := /bin/bash
 GO        ?= go
 BIN       := bin/nvmf-chaos
 PKGS      := ./...
@@ -36,11 +37,11 @@ fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
 
 demo: build ## Serve a 256 MiB embedded target on loopback and benchmark it for 5 s.
-	@$(BIN) target --listen $(DEMO_ADDR) --nqn $(DEMO_NQN) --malloc 256MiB & pid=$$!; \
+	@$(BIN) target --listen $(DEMO_ADDR) --nqn $(DEMO_NQN) --malloc 256MiB --log-level warn & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 50); do (exec 3<>/dev/tcp/$${DEMO_ADDR%:*}/$${DEMO_ADDR#*:}) 2>/dev/null && break; sleep 0.1; done; \
-	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randread --bs 4k --iodepth 32 --runtime 5s && \
-	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randwrite --bs 4k --iodepth 32 --runtime 5s
+	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randread --bs 4k --iodepth 32 --runtime 5s --time_based && \
+	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randwrite --bs 4k --iodepth 32 --runtime 5s --time_based
 
 clean: ## Remove build output.
 	rm -rf bin

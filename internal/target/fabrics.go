@@ -107,7 +107,7 @@ func (c *conn) connectAdmin(r *request, s *Subsystem, p *port, cc nvme.ConnectCo
 	}
 	ctl.startKeepAlive()
 	r.dw0 = uint32(ctl.id)
-	c.log.Info("controller created", "subsystem", s.cfg.NQN, "cntlid", ctl.id, "host", d.HostNQN, "kato", kato)
+	c.log.Info("controller created", "subsystem", s.cfg.NQN, "host", d.HostNQN, "kato", kato)
 }
 
 func (c *conn) connectIO(r *request, s *Subsystem, cc nvme.ConnectCommand, d *nvme.ConnectData) {
