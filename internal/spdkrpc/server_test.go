@@ -254,6 +254,7 @@ func TestNewRequestOmitsNilParams(t *testing.T) {
 	}{
 		{nil, `{"jsonrpc":"2.0","method":"m","id":7}`},
 		{(*BdevDeleteParams)(nil), `{"jsonrpc":"2.0","method":"m","id":7}`},
+		{NvmfGetSubsystemsParams{}, `{"jsonrpc":"2.0","method":"m","id":7}`},
 		{BdevDeleteParams{Name: "x"}, `{"jsonrpc":"2.0","method":"m","params":{"name":"x"},"id":7}`},
 	}
 	for _, tt := range tests {
