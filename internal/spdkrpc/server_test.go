@@ -14,7 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the package if a test leaves server goroutines behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // startServer serves a server with a few test methods on a unix socket in
 // t.TempDir and returns it and the socket path.

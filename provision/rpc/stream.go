@@ -59,10 +59,20 @@ func (t *streamTransport) roundTrip(ctx context.Context, id uint64, req *spdkrpc
 	case resp := <-ch:
 		return resp, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
 	case <-t.done:
-		return nil, t.err
 	}
+	// The reader may have delivered the reply just before the connection
+	// closed or the deadline passed; select picks at random among ready
+	// cases, so look again: a reply that arrived wins.
+	select {
+	case resp := <-ch:
+		return resp, nil
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return nil, t.err
 }
 
 func (t *streamTransport) register(id uint64, ch chan *spdkrpc.Response) error {
