@@ -80,7 +80,7 @@ type NvmfCreateSubsystemParams struct {
 	ModelNumber           string `json:"model_number,omitempty"`
 	TgtName               string `json:"tgt_name,omitempty"`
 	AllowAnyHost          bool   `json:"allow_any_host,omitempty"`
-	MaxNamespaces         uint32 `json:"max_namespaces,omitempty"` // 0: unlimited
+	MaxNamespaces         uint32 `json:"max_namespaces,omitempty"` // 0: SPDK default, 32
 	AnaReporting          bool   `json:"ana_reporting,omitempty"`
 	MinCntlid             uint16 `json:"min_cntlid,omitempty"`
 	MaxCntlid             uint16 `json:"max_cntlid,omitempty"`

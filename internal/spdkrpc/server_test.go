@@ -14,7 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the package if a test leaves server goroutines behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // startServer serves a server with a few test methods on a unix socket in
 // t.TempDir and returns it and the socket path.
@@ -254,6 +261,7 @@ func TestNewRequestOmitsNilParams(t *testing.T) {
 	}{
 		{nil, `{"jsonrpc":"2.0","method":"m","id":7}`},
 		{(*BdevDeleteParams)(nil), `{"jsonrpc":"2.0","method":"m","id":7}`},
+		{NvmfGetSubsystemsParams{}, `{"jsonrpc":"2.0","method":"m","id":7}`},
 		{BdevDeleteParams{Name: "x"}, `{"jsonrpc":"2.0","method":"m","params":{"name":"x"},"id":7}`},
 	}
 	for _, tt := range tests {

@@ -32,8 +32,10 @@ type Response struct {
 // nullID is the id SPDK writes when it has none to echo.
 var nullID = json.RawMessage("null")
 
-// NewRequest builds a request with a numeric id, marshalling params unless
-// they are nil. It never returns a request with a "params": null member.
+// NewRequest builds a request with a numeric id. Params that marshal to null
+// or to an empty object are left out, as SPDK's python client leaves out
+// empty params: for SPDK an absent member and {} mean the same to methods
+// whose params are all optional, and spdk_get_version accepts only absence.
 func NewRequest(id uint64, method string, params any) (*Request, error) {
 	req := &Request{Version: Version, Method: method, ID: json.RawMessage(fmt.Sprint(id))}
 	if params == nil {
@@ -43,7 +45,7 @@ func NewRequest(id uint64, method string, params any) (*Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s params: %w", method, err)
 	}
-	if !bytes.Equal(raw, []byte("null")) {
+	if !bytes.Equal(raw, []byte("null")) && !bytes.Equal(raw, []byte("{}")) {
 		req.Params = raw
 	}
 	return req, nil
