@@ -14,10 +14,13 @@ import (
 
 func (a *API) bdevHandlers() map[string]spdkrpc.Handler {
 	return map[string]spdkrpc.Handler{
-		spdkrpc.MethodBdevMallocCreate:       a.mallocCreate,
-		spdkrpc.MethodBdevMallocDelete:       a.deleter(func(b bdev.Bdev) bool { _, ok := b.(*bdev.Malloc); return ok }),
-		spdkrpc.MethodBdevAioCreate:          a.aioCreate,
-		spdkrpc.MethodBdevNullCreate:         a.nullCreate,
+		spdkrpc.MethodBdevMallocCreate: a.mallocCreate,
+		spdkrpc.MethodBdevMallocDelete: a.deleter(func(b bdev.Bdev) bool { _, ok := b.(*bdev.Malloc); return ok }),
+		spdkrpc.MethodBdevAioCreate:    a.aioCreate,
+		spdkrpc.MethodBdevNullCreate:   a.nullCreate,
+		// Not in spdkrpc's harness list, but cleanup needs them: SPDK serves both.
+		"bdev_aio_delete":                    a.deleter(func(b bdev.Bdev) bool { _, ok := b.(*bdev.File); return ok }),
+		"bdev_null_delete":                   a.deleter(func(b bdev.Bdev) bool { _, ok := b.(*bdev.Null); return ok }),
 		spdkrpc.MethodBdevGetBdevs:           a.getBdevs,
 		spdkrpc.MethodBdevDelayCreate:        a.delayCreate,
 		spdkrpc.MethodBdevDelayUpdateLatency: a.delayUpdate,

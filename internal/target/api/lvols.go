@@ -21,6 +21,7 @@ func (a *API) lvolHandlers() map[string]spdkrpc.Handler {
 		spdkrpc.MethodBdevLvolCreate:        a.createLvol,
 		spdkrpc.MethodBdevLvolResize:        a.resizeLvol,
 		spdkrpc.MethodBdevLvolDelete:        a.deleteLvol,
+		"bdev_lvol_delete_lvstore":          a.deleteLvstore,
 	}
 }
 
@@ -163,5 +164,28 @@ func (a *API) deleteLvol(_ context.Context, params json.RawMessage) (any, error)
 	}
 	l := e.b.(*namedLvol)
 	l.Store().DeleteLvol(l.Lvol)
+	return true, nil
+}
+
+// deleteLvstore removes an lvstore without lvols and releases its base
+// (bdev_lvol_delete_lvstore: uuid or lvs_name).
+func (a *API) deleteLvstore(_ context.Context, params json.RawMessage) (any, error) {
+	var p spdkrpc.BdevLvolGetLvstoresParams
+	if err := decode(params, &p, true); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.store(p.LvsName, p.UUID)
+	if s == nil {
+		return nil, spdkrpc.ErrnoError(syscall.ENODEV)
+	}
+	if len(s.Lvols()) > 0 {
+		return nil, spdkrpc.ErrnoError(syscall.EBUSY)
+	}
+	delete(a.lvstores, s.Name())
+	if base := a.lookup(s.Base().Name()); base != nil && base.claims > 0 {
+		base.claims--
+	}
 	return true, nil
 }
