@@ -93,12 +93,12 @@ func TestMalformedPeer(t *testing.T) {
 		{"term-req", func(pc *peerConn) {
 			w := pc.snd.lock()
 			w.TermReq(pdu.TypeC2HTermReq, pdu.FESDataLimitExceeded, 0, nil)
-			pc.snd.release(true)
+			pc.snd.release(flushInline)
 		}, "data transfer limit exceeded"},
 		{"unknown-cid", func(pc *peerConn) {
 			w := pc.snd.lock()
 			w.CapsuleResp(&nvme.Completion{CID: 0x0ABC})
-			pc.snd.release(true)
+			pc.snd.release(flushInline)
 		}, "not outstanding"},
 		{"connection-lost", func(pc *peerConn) { _ = pc.conn.Close() }, "queue 2:"},
 	}
@@ -130,7 +130,7 @@ func TestTermReqError(t *testing.T) {
 	pc := p.ioConns()[0]
 	w := pc.snd.lock()
 	w.TermReq(pdu.TypeC2HTermReq, pdu.FESInvalidHeaderField, 7, make([]byte, 24))
-	pc.snd.release(true)
+	pc.snd.release(flushInline)
 	var tr *TermReqError
 	if err := waitDown(t, c, 5*time.Second); !errors.As(err, &tr) || tr.FES != pdu.FESInvalidHeaderField || tr.FEI != 7 {
 		t.Fatalf("got %v", err)

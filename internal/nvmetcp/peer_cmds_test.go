@@ -204,7 +204,7 @@ func (pc *peerConn) sendR2T(cid uint16) {
 	pc.p.r2ts.Add(1)
 	w := pc.snd.lock()
 	w.R2T(pdu.DataHeader{CCCID: cid, TTag: pw.ttag, Offset: uint32(pw.recvd), Length: uint32(n)})
-	pc.snd.release(false)
+	pc.snd.release(flushKick)
 }
 
 func (pc *peerConn) onH2CData(h *pdu.Header) error {

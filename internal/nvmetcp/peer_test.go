@@ -268,7 +268,7 @@ func (pc *peerConn) respond(cid uint16, status nvme.Status, dw0, dw1 uint32) {
 	pc.retire(cid)
 	w := pc.snd.lock()
 	w.CapsuleResp(&nvme.Completion{DW0: dw0, DW1: dw1, CID: cid, Status: status, SQID: uint16(pc.qid.Load())})
-	pc.snd.release(false)
+	pc.snd.release(flushKick)
 }
 
 // retire forgets cid before its completion is queued: the host may reuse
@@ -302,7 +302,7 @@ func (pc *peerConn) sendData(cid uint16, buf []byte) {
 		}
 		w.Data(pdu.TypeC2HData, pdu.DataHeader{CCCID: cid, Offset: uint32(off)}, flags, buf[off:off+n])
 	}
-	pc.snd.release(false)
+	pc.snd.release(flushKick)
 	if !cfg.C2HSuccess {
 		pc.respond(cid, nvme.StatusSuccess, 0, 0)
 	}

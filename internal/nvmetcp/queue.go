@@ -131,7 +131,11 @@ func (q *Queue) submit(r *Request) error {
 		w.CapsuleCmd(&r.cmd, nil)
 	}
 	q.mu.Unlock()
-	q.snd.release(!q.inCallback.Load())
+	mode := flushInline
+	if q.inCallback.Load() {
+		mode = flushDefer // the reader flushes before it next blocks
+	}
+	q.snd.release(mode)
 	return nil
 }
 
@@ -193,8 +197,15 @@ func (q *Queue) readPDUs() error {
 		if err != nil {
 			return err
 		}
+		if q.rd.Buffered() == 0 {
+			q.snd.flushIdle(idleFlushLimit)
+		}
 	}
 }
+
+// idleFlushLimit is the most a reader sends itself before blocking on its
+// socket; more goes to the writer goroutine (see sender.flushIdle).
+const idleFlushLimit = 64 << 10
 
 // lookup finds the outstanding request a PDU refers to.
 func (q *Queue) lookup(cid uint16, what pdu.Type) (*Request, int, error) {
@@ -288,7 +299,7 @@ func (q *Queue) onR2T(h *pdu.Header) error {
 		off += n
 	}
 	r.xfer = max(r.xfer, end)
-	q.snd.release(false)
+	q.snd.release(flushKick)
 	return nil
 }
 
