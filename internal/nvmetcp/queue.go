@@ -92,9 +92,6 @@ func (q *Queue) Submit(r *Request) error {
 	if r.Done == nil {
 		return fmt.Errorf("%w: Done is nil", ErrInvalidRequest)
 	}
-	if r.raw {
-		return ErrRequestBusy // an internal request still owned by the controller
-	}
 	if err := r.prepare(); err != nil {
 		return err
 	}
