@@ -56,9 +56,9 @@ func TestRandomPDUs(t *testing.T) {
 }
 
 // randomPDU queues one PDU with random fields; CIDs favour the ones the
-// host has outstanding (generation 1, slots 0..3 of a fresh queue).
+// host has outstanding on a fresh queue (slot 0 served the Connect first).
 func randomPDU(rng *rand.Rand, w *pdu.Writer) {
-	cid := uint16(0x1000 | rng.IntN(4))
+	cid := []uint16{0x2000, 0x1001, 0x1002, 0x1003}[rng.IntN(4)]
 	if rng.IntN(4) == 0 {
 		cid = uint16(rng.Uint32())
 	}
