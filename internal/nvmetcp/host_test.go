@@ -114,7 +114,8 @@ func TestDataIntegrity(t *testing.T) {
 		name   string
 		peer   peerConfig
 		hd, dd bool
-		blocks int // per I/O
+		noSQFC bool // Config.DisableSQFlowControl
+		blocks int  // per I/O
 	}{
 		{name: "in-capsule", peer: peerConfig{ICD: 8192}, blocks: 8},
 		{name: "r2t", peer: peerConfig{}, blocks: 16},
@@ -125,6 +126,8 @@ func TestDataIntegrity(t *testing.T) {
 		{name: "c2h-success", peer: peerConfig{C2HSuccess: true}, blocks: 8},
 		{name: "c2h-chunked", peer: peerConfig{C2HChunk: 1024}, dd: true, blocks: 8},
 		{name: "c2h-chunked-success", peer: peerConfig{C2HChunk: 4096, C2HSuccess: true}, blocks: 32},
+		{name: "dissqfc-success", peer: peerConfig{SuccessIfDISSQFC: true, C2HSuccess: false}, noSQFC: true, blocks: 8},
+		{name: "dissqfc-off", peer: peerConfig{SuccessIfDISSQFC: true}, blocks: 8},
 		{name: "cpda", peer: peerConfig{CPDA: 3, ICD: 8192}, dd: true, blocks: 4},
 	}
 	seed := uint64(time.Now().UnixNano())
@@ -134,26 +137,28 @@ func TestDataIntegrity(t *testing.T) {
 			p := newPeer(t, tt.peer)
 			cfg := hostConfig(p)
 			cfg.IOQueues, cfg.HeaderDigest, cfg.DataDigest = 3, tt.hd, tt.dd
+			cfg.DisableSQFlowControl = tt.noSQFC
 			c := dial(t, cfg)
 			rng := rand.New(rand.NewPCG(seed, 1))
 			for _, qd := range []int{1, 8, 32, 128} {
 				verifyRandom(t, c, rng, qd, tt.blocks, p.cfg.Blocks)
 			}
-			checkFlows(t, p, p.cfg, tt.blocks*512)
+			wantSuccess := p.cfg.C2HSuccess || p.cfg.SuccessIfDISSQFC && tt.noSQFC
+			checkFlows(t, p, p.cfg, tt.blocks*512, wantSuccess)
 		})
 	}
 }
 
 // checkFlows makes sure the peer saw the transfer variant the case is about.
-func checkFlows(t *testing.T, p *peer, cfg peerConfig, size int) {
+func checkFlows(t *testing.T, p *peer, cfg peerConfig, size int, wantSuccess bool) {
 	t.Helper()
 	switch {
 	case cfg.ICD >= size && p.inCap.Load() == 0:
 		t.Error("no in-capsule write seen")
 	case (cfg.ICD < size) && p.r2ts.Load() == 0:
 		t.Error("no R2T sent")
-	case cfg.C2HSuccess && p.success.Load() == 0:
-		t.Error("no C2H SUCCESS read")
+	case wantSuccess != (p.success.Load() > 0):
+		t.Errorf("%d reads completed by C2H SUCCESS, want some: %v", p.success.Load(), wantSuccess)
 	}
 }
 

@@ -33,6 +33,9 @@ type peerConfig struct {
 	R2TChunk   int    // bytes per R2T; 0 = the whole transfer
 	C2HChunk   int    // bytes per C2HData; 0 = the whole transfer
 	C2HSuccess bool   // complete reads with C2HData SUCCESS
+	// SuccessIfDISSQFC uses SUCCESS only on queues whose Connect disabled
+	// SQ flow control, as Linux nvmet and SPDK after v26.05 do.
+	SuccessIfDISSQFC bool
 	// ForceDigests makes ICResp enable both digests whatever was asked.
 	ForceDigests bool
 	Discovery    []nvme.DiscoveryEntry
@@ -198,6 +201,7 @@ type peerConn struct {
 	rd      *pdu.Reader
 	snd     *sender
 	qid     atomic.Int32 // -1 until Connect
+	dissqfc atomic.Bool  // Connect CATTR disabled SQ flow control
 	ttag    uint16
 	pending map[uint16]pendingWrite // R2T writes awaiting data, by CID
 	out     map[uint16]bool         // outstanding CIDs
@@ -286,7 +290,8 @@ func (pc *peerConn) sendData(cid uint16, buf []byte) {
 	if cfg.C2HChunk > 0 {
 		chunk = cfg.C2HChunk
 	}
-	if cfg.C2HSuccess {
+	success := cfg.C2HSuccess || cfg.SuccessIfDISSQFC && pc.dissqfc.Load()
+	if success {
 		pc.retire(cid)
 		pc.p.success.Add(1)
 	}
@@ -296,14 +301,14 @@ func (pc *peerConn) sendData(cid uint16, buf []byte) {
 		var flags uint8
 		if off+n == len(buf) {
 			flags = pdu.FlagLast
-			if cfg.C2HSuccess {
+			if success {
 				flags |= pdu.FlagSuccess
 			}
 		}
 		w.Data(pdu.TypeC2HData, pdu.DataHeader{CCCID: cid, Offset: uint32(off)}, flags, buf[off:off+n])
 	}
 	pc.snd.release(flushKick)
-	if !cfg.C2HSuccess {
+	if !success {
 		pc.respond(cid, nvme.StatusSuccess, 0, 0)
 	}
 }
@@ -419,6 +424,7 @@ func (pc *peerConn) onConnect(cmd *nvme.Command, h *pdu.Header) error {
 		return fmt.Errorf("io connect cntlid %d kato %d, want %d and 0", cd.CNTLID, cc.KATO, cntlid)
 	}
 	pc.qid.Store(int32(cc.QID))
+	pc.dissqfc.Store(cc.CATTR&nvme.CATTRDisableSQFlowControl != 0)
 	pc.respond(cmd.CID, nvme.StatusSuccess, uint32(cntlid), 0)
 	return nil
 }

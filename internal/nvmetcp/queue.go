@@ -3,6 +3,7 @@ package nvmetcp
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -58,7 +59,10 @@ func newQueue(c *Controller, id uint16, conn net.Conn, rd *pdu.Reader, ic pdu.IC
 		icd:     icd,
 		maxXfer: maxXfer,
 	}
-	if maxXfer > pdu.DefaultMaxData {
+	switch {
+	case id > 0 && maxXfer == 0:
+		rd.SetMaxData(math.MaxInt32) // no MDTS: a C2HData PDU may carry a whole read
+	case maxXfer > pdu.DefaultMaxData:
 		rd.SetMaxData(maxXfer)
 	}
 	ws := [2]*pdu.Writer{pdu.NewWriter(conn), pdu.NewWriter(conn)}
