@@ -3,6 +3,7 @@ package nvmetcp
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp/pdu"
@@ -38,7 +39,10 @@ type StatusError = nvme.StatusError
 // both ErrControllerDown and its cause.
 type downError struct{ cause error }
 
-func (e *downError) Error() string        { return "nvme/tcp: controller down: " + e.cause.Error() }
+func (e *downError) Error() string {
+	return "nvme/tcp: controller down: " + strings.TrimPrefix(e.cause.Error(), "nvme/tcp: ")
+}
+
 func (e *downError) Is(target error) bool { return target == ErrControllerDown }
 func (e *downError) Unwrap() error        { return e.cause }
 

@@ -3,6 +3,7 @@ package nvmetcp
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -58,7 +59,10 @@ func newQueue(c *Controller, id uint16, conn net.Conn, rd *pdu.Reader, ic pdu.IC
 		icd:     icd,
 		maxXfer: maxXfer,
 	}
-	if maxXfer > pdu.DefaultMaxData {
+	switch {
+	case id > 0 && maxXfer == 0:
+		rd.SetMaxData(math.MaxInt32) // no MDTS: a C2HData PDU may carry a whole read
+	case maxXfer > pdu.DefaultMaxData:
 		rd.SetMaxData(maxXfer)
 	}
 	ws := [2]*pdu.Writer{pdu.NewWriter(conn), pdu.NewWriter(conn)}
@@ -91,9 +95,6 @@ func (q *Queue) Depth() int { return len(q.slots) }
 func (q *Queue) Submit(r *Request) error {
 	if r.Done == nil {
 		return fmt.Errorf("%w: Done is nil", ErrInvalidRequest)
-	}
-	if r.raw {
-		return ErrRequestBusy // an internal request still owned by the controller
 	}
 	if err := r.prepare(); err != nil {
 		return err
@@ -131,7 +132,11 @@ func (q *Queue) submit(r *Request) error {
 		w.CapsuleCmd(&r.cmd, nil)
 	}
 	q.mu.Unlock()
-	q.snd.release(!q.inCallback.Load())
+	mode := flushInline
+	if q.inCallback.Load() {
+		mode = flushDefer // the reader flushes before it next blocks
+	}
+	q.snd.release(mode)
 	return nil
 }
 
@@ -193,8 +198,15 @@ func (q *Queue) readPDUs() error {
 		if err != nil {
 			return err
 		}
+		if q.rd.Buffered() == 0 {
+			q.snd.flushIdle(idleFlushLimit)
+		}
 	}
 }
+
+// idleFlushLimit is the most a reader sends itself before blocking on its
+// socket; more goes to the writer goroutine (see sender.flushIdle).
+const idleFlushLimit = 64 << 10
 
 // lookup finds the outstanding request a PDU refers to.
 func (q *Queue) lookup(cid uint16, what pdu.Type) (*Request, int, error) {
@@ -288,7 +300,7 @@ func (q *Queue) onR2T(h *pdu.Header) error {
 		off += n
 	}
 	r.xfer = max(r.xfer, end)
-	q.snd.release(false)
+	q.snd.release(flushKick)
 	return nil
 }
 

@@ -34,20 +34,48 @@ func (s *sender) lock() *pdu.Writer {
 	return s.cur
 }
 
-// release unlocks and makes sure what was queued gets flushed: inline
-// (blocking the caller in writev) or by the writer goroutine.
-func (s *sender) release(inline bool) {
-	if s.flushing || s.cur.Buffered() == 0 {
+// flushMode says who sends what a caller queued.
+type flushMode uint8
+
+const (
+	flushInline flushMode = iota // the caller, blocking in writev if need be
+	flushKick                    // the writer goroutine
+	flushDefer                   // a later flushIdle (the queue's reader)
+)
+
+// release unlocks and makes sure what was queued gets flushed.
+func (s *sender) release(mode flushMode) {
+	if mode == flushDefer || s.flushing || s.cur.Buffered() == 0 {
 		s.mu.Unlock()
 		return
 	}
 	s.flushing = true
-	if !inline {
+	if mode == flushKick {
 		s.mu.Unlock()
 		s.kick <- struct{}{} // never blocks: one kick per flushing=true
 		return
 	}
 	s.drain()
+}
+
+// flushIdle is called by a reader about to block on its socket: it sends
+// what was deferred itself when that is at most limit bytes (command
+// capsules resubmitted from callbacks: saves a goroutine hand-off per I/O),
+// and leaves more to the writer goroutine. Should the socket be full
+// because the peer stopped reading, the timeout watcher closes it, which
+// ends the write.
+func (s *sender) flushIdle(limit int) {
+	s.mu.Lock()
+	n := s.cur.Buffered()
+	if s.flushing || n == 0 {
+		s.mu.Unlock()
+		return
+	}
+	mode := flushInline
+	if n > limit {
+		mode = flushKick
+	}
+	s.release(mode)
 }
 
 // drain flushes until nothing is queued. Called with mu held and flushing

@@ -66,6 +66,10 @@ func (r *Reader) SetDigests(header, data bool) { r.hdgst, r.ddgst = header, data
 // SetMaxData sets the largest data length one PDU may carry.
 func (r *Reader) SetMaxData(n int) { r.maxData = n }
 
+// Buffered is the number of bytes already read from the stream and not yet
+// consumed: 0 means the next Next or ReadData will block on the stream.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
 // Next reads and validates the next PDU header. Data that the previous PDU
 // carried and the caller did not read is discarded first. The returned
 // Header is reused by the next call.
