@@ -118,22 +118,6 @@ func TestNodeDownSilencesThenKills(t *testing.T) {
 	}
 }
 
-// injectRecover injects f, runs during, and recovers f.
-func injectRecover(t *testing.T, f interface {
-	Inject(context.Context) error
-	Recover(context.Context) error
-}, during func()) {
-	t.Helper()
-	ctx := context.Background()
-	if err := f.Inject(ctx); err != nil {
-		t.Fatalf("Inject: %v", err)
-	}
-	during()
-	if err := f.Recover(ctx); err != nil {
-		t.Fatalf("Recover: %v", err)
-	}
-}
-
 // TestCleanupNetnsRemovesLeftovers leaves two faults injected, as a crashed
 // run would, and sweeps them by the run's prefix.
 func TestCleanupNetnsRemovesLeftovers(t *testing.T) {

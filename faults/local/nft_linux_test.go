@@ -71,8 +71,6 @@ func TestNetworkFaultsRejectBadInput(t *testing.T) {
 	}
 }
 
-func errOf[T any](_ T, err error) error { return err }
-
 func TestPartitionPorts(t *testing.T) {
 	data, rpc := []uint16{4420}, []uint16{5260}
 	for _, tc := range []struct {
