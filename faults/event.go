@@ -1,0 +1,32 @@
+package faults
+
+import "time"
+
+// Phase says which half of a fault cycle an event records.
+type Phase string
+
+// The phases of a fault cycle.
+const (
+	// PhaseInject: the failure was applied.
+	PhaseInject Phase = "inject"
+	// PhaseRecover: the failure was undone.
+	PhaseRecover Phase = "recover"
+)
+
+// Event is one inject or recover on the run's clock: the record metrics
+// such as failover_time are computed from.
+type Event struct {
+	// Fault is the fault's Describe line.
+	Fault string `json:"fault"`
+	Kind  Kind   `json:"kind,omitempty"`
+	Node  string `json:"node,omitempty"`
+	Phase Phase  `json:"phase"`
+	// Cycle counts the repetitions of a repeated fault, from 0.
+	Cycle int `json:"cycle"`
+	// At is when the call started, in nanoseconds since the run's start.
+	At time.Duration `json:"at_ns"`
+	// Took is how long the Inject or Recover call ran.
+	Took time.Duration `json:"took_ns"`
+	// Err is the call's error, as text so the record survives results.json.
+	Err string `json:"err,omitempty"`
+}

@@ -1,0 +1,242 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeFault records its calls and can fail or block on demand. It reports
+// whether the failure is currently applied, so a test can check that
+// nothing is left behind.
+type fakeFault struct {
+	name       string
+	unavail    error
+	injectHook func(ctx context.Context) error // runs inside Inject
+	failRecov  int                             // fail this many Recovers
+	ctxRecover bool                            // fail Recover when its ctx is done
+
+	mu      sync.Mutex
+	applied bool
+	calls   []string
+}
+
+func (f *fakeFault) Available() error { return f.unavail }
+func (f *fakeFault) Describe() string { return "fake " + f.name }
+
+func (f *fakeFault) Inject(ctx context.Context) error {
+	f.mu.Lock()
+	f.applied = true
+	f.calls = append(f.calls, "inject")
+	f.mu.Unlock()
+	if f.injectHook != nil {
+		return f.injectHook(ctx)
+	}
+	return nil
+}
+
+func (f *fakeFault) Recover(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "recover")
+	if f.ctxRecover && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if f.failRecov > 0 {
+		f.failRecov--
+		return errors.New("recover refused")
+	}
+	f.applied = false
+	return nil
+}
+
+func (f *fakeFault) state() (bool, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.applied, append([]string(nil), f.calls...)
+}
+
+func runSchedule(t *testing.T, ctx context.Context, items []Timed, opts ...Option) ([]Event, error) {
+	t.Helper()
+	s, err := NewSchedule(time.Now(), items, opts...)
+	if err != nil {
+		t.Fatalf("NewSchedule: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // bounds a hung test
+	defer cancel()
+	return s.Run(ctx)
+}
+
+// phases lists one fault's event phases in order.
+func phases(evs []Event, fault string) string {
+	var out []string
+	for _, e := range evs {
+		if e.Fault == fault {
+			out = append(out, fmt.Sprintf("%s%d", e.Phase, e.Cycle))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestScheduleTimelineOrder(t *testing.T) {
+	a, b := &fakeFault{name: "a"}, &fakeFault{name: "b"}
+	var live []Event
+	evs, err := runSchedule(t, context.Background(), []Timed{
+		{Fault: a, Kind: ProcessKill, Node: "n1", At: 5 * time.Millisecond, Duration: 10 * time.Millisecond},
+		{Fault: b, Kind: NetworkPartition, Node: "n2", Duration: 2 * time.Millisecond,
+			Repeat: Repeat{Count: 3, Every: 5 * time.Millisecond}},
+	}, WithProgress(func(e Event) { live = append(live, e) }))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got, want := phases(evs, "fake a"), "inject0 recover0"; got != want {
+		t.Errorf("a: %s, want %s", got, want)
+	}
+	if got, want := phases(evs, "fake b"), "inject0 recover0 inject1 recover1 inject2 recover2"; got != want {
+		t.Errorf("b: %s, want %s", got, want)
+	}
+	if len(live) != len(evs) {
+		t.Errorf("progress saw %d events, Run returned %d", len(live), len(evs))
+	}
+	for i, e := range evs {
+		if i > 0 && e.At < evs[i-1].At {
+			t.Errorf("events not ordered by time: %v after %v", e, evs[i-1])
+		}
+		if e.Err != "" || e.Kind == "" || e.Node == "" {
+			t.Errorf("event %+v: want a labelled event without error", e)
+		}
+	}
+	// Timers never fire early, so the offsets are lower bounds.
+	if evs[0].Fault == "fake a" && evs[0].At < 5*time.Millisecond {
+		t.Errorf("a injected at %s, before its 5ms", evs[0].At)
+	}
+	assertRecovered(t, a, b)
+}
+
+func assertRecovered(t *testing.T, fs ...*fakeFault) {
+	t.Helper()
+	for _, f := range fs {
+		if applied, calls := f.state(); applied {
+			t.Errorf("%s left applied; calls %v", f.name, calls)
+		}
+	}
+}
+
+// TestScheduleCancelMidFaultRecovers is Ctrl-C while a fault is in effect:
+// the fault is recovered with a fresh context, not the cancelled one.
+func TestScheduleCancelMidFaultRecovers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := &fakeFault{name: "long", ctxRecover: true}
+	later := &fakeFault{name: "later"}
+	evs, err := runSchedule(t, ctx, []Timed{
+		{Fault: f, Duration: time.Hour},
+		{Fault: later, At: time.Hour, Duration: time.Second},
+	}, WithProgress(func(e Event) {
+		if e.Phase == PhaseInject {
+			cancel()
+		}
+	}))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run error %v, want context.Canceled", err)
+	}
+	if got, want := phases(evs, "fake long"), "inject0 recover0"; got != want {
+		t.Errorf("events %s, want %s", got, want)
+	}
+	if _, calls := later.state(); len(calls) != 0 {
+		t.Errorf("a fault after the cancel was called: %v", calls)
+	}
+	assertRecovered(t, f)
+}
+
+// TestScheduleInjectErrorAbortsAndRecoversAll: one fault failing to inject
+// stops the run, and every fault, the failed one included, is recovered.
+func TestScheduleInjectErrorAbortsAndRecoversAll(t *testing.T) {
+	injected := make(chan struct{})
+	ok := &fakeFault{name: "ok", injectHook: func(context.Context) error { close(injected); return nil }}
+	bad := &fakeFault{name: "bad", injectHook: func(ctx context.Context) error {
+		select { // fail only once the other fault is in effect
+		case <-injected:
+		case <-ctx.Done():
+		}
+		return errors.New("nft: permission denied")
+	}}
+	evs, err := runSchedule(t, context.Background(), []Timed{
+		{Fault: ok, Duration: time.Hour},
+		{Fault: bad, Duration: time.Hour},
+	})
+	if err == nil || !strings.Contains(err.Error(), "inject fake bad: nft: permission denied") {
+		t.Errorf("Run error %v, want the inject failure naming the fault", err)
+	}
+	if got, want := phases(evs, "fake ok"), "inject0 recover0"; got != want {
+		t.Errorf("ok: %s, want %s", got, want)
+	}
+	if got, want := phases(evs, "fake bad"), "inject0 recover0"; got != want {
+		t.Errorf("bad: %s, want %s", got, want)
+	}
+	assertRecovered(t, ok, bad)
+}
+
+// TestScheduleRecoverRetried: a recovery that fails is retried on exit, a
+// bounded number of times, and the error is reported.
+func TestScheduleRecoverRetried(t *testing.T) {
+	flaky := &fakeFault{name: "flaky", failRecov: 1}
+	evs, err := runSchedule(t, context.Background(), []Timed{{Fault: flaky}})
+	if err == nil {
+		t.Error("Run: no error for a failed recovery")
+	}
+	if got, want := phases(evs, "fake flaky"), "inject0 recover0 recover0"; got != want {
+		t.Errorf("events %s, want %s", got, want)
+	}
+	assertRecovered(t, flaky)
+
+	stuck := &fakeFault{name: "stuck", failRecov: 100}
+	_, err = runSchedule(t, context.Background(), []Timed{{Fault: stuck}})
+	if err == nil || !strings.Contains(err.Error(), "recover refused") {
+		t.Errorf("Run error %v, want the recovery failure", err)
+	}
+	if _, calls := stuck.state(); len(calls) != 1+1+recoverAttempts {
+		t.Errorf("calls %v: want inject, recover and %d retries", calls, recoverAttempts)
+	}
+}
+
+func TestScheduleUnavailableInjectsNothing(t *testing.T) {
+	ok := &fakeFault{name: "ok"}
+	missing := &fakeFault{name: "missing", unavail: errors.New("needs root")}
+	evs, err := runSchedule(t, context.Background(), []Timed{{Fault: ok}, {Fault: missing}})
+	if err == nil || !strings.Contains(err.Error(), "fake missing: needs root") {
+		t.Errorf("Run error %v, want the missing prerequisite named", err)
+	}
+	if _, calls := ok.state(); len(evs) != 0 || len(calls) != 0 {
+		t.Errorf("events %v, calls %v: want nothing injected", evs, calls)
+	}
+}
+
+func TestNewScheduleRejects(t *testing.T) {
+	f := &fakeFault{name: "f"}
+	for _, tc := range []struct {
+		name string
+		it   Timed
+		want string
+	}{
+		{"nil fault", Timed{}, "no fault"},
+		{"negative at", Timed{Fault: f, At: -1}, "at -1ns"},
+		{"negative duration", Timed{Fault: f, Duration: -1}, "duration -1ns"},
+		{"huge repeat", Timed{Fault: f, Repeat: Repeat{Count: MaxRepeat + 1, Every: time.Second}}, "repeat count"},
+		{"overlapping repeat", Timed{Fault: f, Duration: time.Second, Repeat: Repeat{Count: 2, Every: time.Second}}, "must be longer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewSchedule(time.Now(), []Timed{tc.it})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := NewSchedule(time.Now(), nil, WithRecoverTimeout(0)); err == nil {
+		t.Error("zero recover timeout accepted")
+	}
+}
