@@ -17,6 +17,9 @@ func (v *Volume) createOn(ctx context.Context, p Path) error {
 	if err != nil {
 		return err
 	}
+	if bdevName, err = v.ensureLayers(ctx, p.RPC, bdevName); err != nil {
+		return err
+	}
 	sub, err := v.ensureSubsystem(ctx, p.RPC)
 	if err != nil {
 		return err
@@ -52,6 +55,34 @@ func (v *Volume) ensureBdev(ctx context.Context, c RPC) (string, error) {
 		return "", fmt.Errorf("create %s bdev %s: %w", v.Backing, name, err)
 	}
 	return name, nil
+}
+
+// ensureLayers stacks the delay and error vbdevs on the backing bdev and
+// returns the name of the top one, which the namespace uses.
+func (v *Volume) ensureLayers(ctx context.Context, c RPC, top string) (string, error) {
+	exists := func(name string) bool {
+		b, err := c.BdevGetBdevs(ctx, rpc.BdevGetBdevsParams{Name: name})
+		return err == nil && len(b) == 1
+	}
+	if v.Delay {
+		name := v.DelayBdev()
+		if !exists(name) {
+			if _, err := c.BdevDelayCreate(ctx, rpc.BdevDelayCreateParams{BaseBdevName: top, Name: name}); err != nil {
+				return "", fmt.Errorf("create delay bdev %s: %w", name, err)
+			}
+		}
+		top = name
+	}
+	if v.Errors {
+		name := v.ErrorBdev()
+		if !exists(name) {
+			if err := c.BdevErrorCreate(ctx, rpc.BdevErrorCreateParams{BaseName: top}); err != nil {
+				return "", fmt.Errorf("create error bdev on %s: %w", top, err)
+			}
+		}
+		top = name
+	}
+	return top, nil
 }
 
 // ensureLvol makes a thin lvol in an lvstore on a malloc base sized for it,
@@ -169,6 +200,12 @@ func (v *Volume) Delete(ctx context.Context) error {
 	for _, p := range v.Paths {
 		c := p.RPC
 		try(p.Node, "subsystem "+nqn, c.NvmfDeleteSubsystem(ctx, rpc.NvmfDeleteSubsystemParams{NQN: nqn}))
+		if v.Errors {
+			try(p.Node, "bdev "+v.ErrorBdev(), c.BdevErrorDelete(ctx, v.ErrorBdev()))
+		}
+		if v.Delay {
+			try(p.Node, "bdev "+v.DelayBdev(), c.BdevDelayDelete(ctx, v.DelayBdev()))
+		}
 		switch v.Backing {
 		case Malloc:
 			try(p.Node, "bdev "+name, c.BdevMallocDelete(ctx, name))

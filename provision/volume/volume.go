@@ -52,6 +52,10 @@ type RPC interface {
 	BdevLvolGetLvstores(ctx context.Context, p rpc.BdevLvolGetLvstoresParams) ([]rpc.Lvstore, error)
 	BdevLvolCreate(ctx context.Context, p rpc.BdevLvolCreateParams) (string, error)
 	BdevLvolDelete(ctx context.Context, name string) error
+	BdevDelayCreate(ctx context.Context, p rpc.BdevDelayCreateParams) (string, error)
+	BdevDelayDelete(ctx context.Context, name string) error
+	BdevErrorCreate(ctx context.Context, p rpc.BdevErrorCreateParams) error
+	BdevErrorDelete(ctx context.Context, name string) error
 	NvmfCreateSubsystem(ctx context.Context, p rpc.NvmfCreateSubsystemParams) error
 	NvmfDeleteSubsystem(ctx context.Context, p rpc.NvmfDeleteSubsystemParams) error
 	NvmfGetSubsystems(ctx context.Context, p rpc.NvmfGetSubsystemsParams) ([]rpc.Subsystem, error)
@@ -83,6 +87,10 @@ type Spec struct {
 	// (sparse) when missing. The caller removes it.
 	FilePath string
 	Paths    []Path
+	// Delay and Errors stack a bdev_delay and a bdev_error vbdev between the
+	// backing bdev and the namespace, so backing-device faults can be
+	// injected later (both start inert).
+	Delay, Errors bool
 }
 
 // Volume is a created volume.
@@ -171,6 +179,21 @@ func ensureFile(path string, size int64) error {
 		}
 	}
 	return nil
+}
+
+// DelayBdev is the name of the volume's delay bdev (when Spec.Delay).
+func (v *Volume) DelayBdev() string { _, name, _, _ := v.names(); return name + "_delay" }
+
+// ErrorBdev is the name of the volume's error bdev (when Spec.Errors).
+func (v *Volume) ErrorBdev() string {
+	if v.Delay {
+		return "EE_" + v.DelayBdev()
+	}
+	_, name, lvs, _ := v.names()
+	if v.Backing == Lvol {
+		return "EE_" + lvs + "/" + v.Name
+	}
+	return "EE_" + name
 }
 
 // Addr returns the listener address of a node's path.
