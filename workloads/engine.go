@@ -25,6 +25,7 @@ type Engine struct {
 	interval time.Duration
 	runID    uint64
 	latency  bool // record latency histograms (disabled only by benchmarks)
+	ran      bool
 }
 
 // Option configures an Engine.
@@ -123,6 +124,10 @@ func OpenOptionsFor(jobs []Job) OpenOptions {
 // early with what was recorded so far (Result.Cancelled); the error is
 // reserved for failures to run at all.
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
+	if e.ran {
+		return nil, errors.New("engine: Run called twice")
+	}
+	e.ran = true
 	if e.start.IsZero() {
 		e.start = time.Now()
 	}

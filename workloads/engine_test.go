@@ -216,3 +216,48 @@ func TestPermutationCoversOnce(t *testing.T) {
 		}
 	}
 }
+
+// stallDevice completes op number stallAt after stall, every other op at once.
+type stallDevice struct {
+	Device
+	n       atomic.Int64
+	stallAt int64
+	stall   time.Duration
+}
+
+func (s *stallDevice) Submit(op *Op) {
+	if s.n.Add(1) == s.stallAt {
+		time.AfterFunc(s.stall, func() { s.Device.Submit(op) })
+		return
+	}
+	s.Device.Submit(op)
+}
+
+// TestEngineSeriesShowsStall checks that a stall shows in the series as
+// empty intervals on a contiguous time axis, and in the latency maximum:
+// failover time is computed from exactly this.
+func TestEngineSeriesShowsStall(t *testing.T) {
+	j := job(t, "stall", "rw", "randread", "rate_iops", "2000", "runtime", "600ms", "time_based", "1")
+	dev := &stallDevice{Device: openT(t, "null://64m", j), stallAt: 200, stall: 300 * time.Millisecond}
+	r := runT(t, dev, []Job{j}, WithInterval(50*time.Millisecond))
+	d := r.Jobs[0].Read
+	empty := 0
+	for i, iv := range d.Series {
+		if i > 0 && iv.StartNs != d.Series[i-1].StartNs+r.IntervalNs {
+			t.Fatalf("series not contiguous at %d: %d after %d", i, iv.StartNs, d.Series[i-1].StartNs)
+		}
+		if iv.IOs == 0 {
+			empty++
+		}
+	}
+	if empty < 4 || d.Latency.MaxNs < int64(300*time.Millisecond) {
+		t.Errorf("%d empty intervals, max latency %v; want >= 4 and >= 300ms", empty, time.Duration(d.Latency.MaxNs))
+	}
+	e, _ := NewEngine(dev, []Job{j})
+	if _, err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(context.Background()); err == nil {
+		t.Error("second Run succeeded")
+	}
+}
