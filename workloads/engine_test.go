@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -259,5 +261,67 @@ func TestEngineSeriesShowsStall(t *testing.T) {
 	}
 	if _, err := e.Run(context.Background()); err == nil {
 		t.Error("second Run succeeded")
+	}
+}
+
+// TestResultIsPlainData round-trips a Result through JSON and rebuilds the
+// run histogram from the interval histograms, as reports will for windows.
+func TestResultIsPlainData(t *testing.T) {
+	j := job(t, "plain", "rw", "randrw", "rate_iops", "5000", "runtime", "300ms", "time_based", "1", "iodepth", "2")
+	r := runT(t, openT(t, "null://64m", j), []Job{j}, WithInterval(20*time.Millisecond))
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	d := back.Jobs[0].Read
+	merged := newLatencyHistogram()
+	for _, iv := range d.Series {
+		h, err := iv.Latency.Histogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged.Merge(h)
+	}
+	run, err := d.Latency.Histogram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.TotalCount() != d.IOs || !merged.Equals(run) || len(d.Series) < 10 {
+		t.Errorf("merged intervals: %d values (run %d, equal %v) over %d intervals", merged.TotalCount(), d.IOs, merged.Equals(run), len(d.Series))
+	}
+}
+
+// failingDevice fails every tenth op.
+type failingDevice struct {
+	Device
+	n atomic.Int64
+}
+
+func (f *failingDevice) Submit(op *Op) {
+	if f.n.Add(1)%10 == 0 {
+		op.Err = errors.New("injected media error")
+		op.Done(op)
+		return
+	}
+	f.Device.Submit(op)
+}
+
+func TestEngineRecordsErrors(t *testing.T) {
+	j := job(t, "errs", "rw", "randread", "size", "400k", "iodepth", "4")
+	r := runT(t, &failingDevice{Device: openT(t, "null://64m", j)}, []Job{j})
+	d := r.Jobs[0].Read
+	var seriesErrs int64
+	for _, iv := range d.Series {
+		seriesErrs += iv.Errors
+	}
+	if d.Errors != 10 || d.IOs != 90 || d.Latency.N != 90 || seriesErrs != 10 || len(r.Errors) != 10 {
+		t.Errorf("errors %d ios %d latency n %d series errors %d events %d; want 10, 90, 90, 10, 10", d.Errors, d.IOs, d.Latency.N, seriesErrs, len(r.Errors))
+	}
+	if e := r.Errors[0]; e.Job != "errs" || e.Dir != "read" || e.Err != "injected media error" || e.Len != 4096 {
+		t.Errorf("first error event %+v", e)
 	}
 }
