@@ -87,9 +87,6 @@ func (e *Engine) checkJob(j *Job) error {
 	if length/int64(j.MinBS()) > maxVerifyUnits {
 		return fmt.Errorf("%w %q: verify: %d blocks of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(j.MinBS()), j.MinBS())
 	}
-	if j.VerifyBacklog > 0 {
-		return fmt.Errorf("%w %q: verify_backlog: %w (reads of the workload and the final pass verify)", ErrInvalidJob, j.Name, ErrUnsupportedOption)
-	}
 	return nil
 }
 

@@ -74,7 +74,7 @@ func (f *faultyDevice) Submit(op *Op) {
 			return
 		}
 	}
-	if op.Kind == OpRead && f.staleReads && (!f.finalOnly || op.verifyOnly) {
+	if op.Kind == OpRead && f.staleReads && (!f.finalOnly || op.purpose == forFinal) {
 		f.memDevice.Submit(&Op{Kind: OpRead, Offset: op.Offset, Buf: op.Buf, Done: func(*Op) {}})
 		f.injectStale(op)
 		op.Done(op)
@@ -122,6 +122,15 @@ func TestVerifyCatchesFaults(t *testing.T) {
 		}},
 		{"dropped write", oneWritePass, faultyDevice{dropWrite: 100}, func(v *VerifyResult, hits []hit) error {
 			return wantOffenders(v, v.LostWrites, "lost", hits, true)
+		}},
+		{"dropped write caught by verify_backlog", append(oneWritePass, "verify_backlog", "8", "do_verify", "0"), faultyDevice{dropWrite: 100}, func(v *VerifyResult, hits []hit) error {
+			return wantOffenders(v, v.StaleReads, "stale", hits, true)
+		}},
+		{"clean with verify_backlog", append(oneWritePass, "verify_backlog", "10"), faultyDevice{}, func(v *VerifyResult, _ []hit) error {
+			if v.ReadsChecked != 256 || v.OK != 256 {
+				return fmt.Errorf("%d blocks read back during the run, %d ok at the end; want 256, 256", v.ReadsChecked, v.OK)
+			}
+			return nil
 		}},
 		{"flipped byte", oneWritePass, faultyDevice{flipWrite: 37}, func(v *VerifyResult, hits []hit) error {
 			return wantOffenders(v, v.CorruptBlocks, "corrupt", hits, false)
@@ -218,7 +227,7 @@ func TestVerifyRegister(t *testing.T) {
 // TestVerifyCleanConcurrent runs overlapping writers and readers on a real
 // file: concurrency alone must never look like data loss.
 func TestVerifyCleanConcurrent(t *testing.T) {
-	j := verifyJob(t, "rw", "randrw", "size", "256k", "numjobs", "3", "iodepth", "8", "norandommap", "1", "runtime", "200ms", "time_based", "1")
+	j := verifyJob(t, "rw", "randrw", "size", "256k", "numjobs", "3", "iodepth", "8", "norandommap", "1", "runtime", "200ms", "time_based", "1", "verify_backlog", "16")
 	dev := openT(t, "file://"+t.TempDir()+"/verify.dat", j)
 	r := runT(t, dev, []Job{j})
 	v := r.Jobs[0].Verify
