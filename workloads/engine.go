@@ -64,7 +64,34 @@ func NewEngine(dev Device, jobs []Job, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
+	if err := e.checkOverlap(); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkOverlap refuses a verifying job whose blocks another job writes: its
+// register state would not know those writes, and report them as corrupt.
+func (e *Engine) checkOverlap() error {
+	bs, size := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
+	for i := range e.jobs {
+		a := &e.jobs[i]
+		if a.Verify == "" {
+			continue
+		}
+		aStart, aLen, _ := a.Region(bs, size) // checked by checkJob
+		for k := range e.jobs {
+			b := &e.jobs[k]
+			if k == i || !b.RW.Writes() {
+				continue
+			}
+			bStart, bLen, _ := b.Region(bs, size)
+			if aStart < bStart+bLen && bStart < aStart+aLen {
+				return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
+			}
+		}
+	}
+	return nil
 }
 
 func (e *Engine) checkJob(j *Job) error {

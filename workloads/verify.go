@@ -82,7 +82,7 @@ func checkUnit(unit []byte, run, lba uint64, job uint32) (unitStatus, blockHeade
 // DESIGN §5. A read may return the last acknowledged write or any write that
 // overlapped it in time; floor is the oldest sequence still allowed.
 type blockState struct {
-	acked     uint64 // last acknowledged write (0: none)
+	acked     uint64 // newest acknowledged write (0: none)
 	floor     uint64 // reads returning an older sequence are stale/lost
 	busyFirst uint64 // first write of the current run of overlapping writes
 	inflight  uint32
@@ -96,7 +96,7 @@ type Offender struct {
 	Kind   string `json:"kind"` // "lost", "stale" or "corrupt"
 	LBA    uint64 `json:"lba"`
 	Offset int64  `json:"offset"`
-	// Expected is the last acknowledged write sequence, Found the one read
+	// Expected is the newest acknowledged write sequence, Found the one read
 	// (0: no header of this run).
 	Expected uint64 `json:"expected_seq"`
 	Found    uint64 `json:"found_seq"`

@@ -3,6 +3,7 @@ package workloads
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -233,5 +234,18 @@ func TestVerifyCleanConcurrent(t *testing.T) {
 	v := r.Jobs[0].Verify
 	if r.VerifyFailures() != 0 || v.ReadsChecked == 0 || v.Blocks != 64 || v.OK != 64 {
 		t.Errorf("clean concurrent run: %+v", v)
+	}
+}
+
+func TestVerifyRefusesSharedBlocks(t *testing.T) {
+	a := verifyJob(t, "rw", "randwrite", "size", "1m")
+	b := job(t, "b", "rw", "write", "offset", "512k", "size", "1m")
+	c := job(t, "c", "rw", "write", "offset", "1m", "size", "1m")
+	dev := newMemDevice(4 << 20)
+	if _, err := NewEngine(dev, []Job{a, b}); err == nil || !strings.Contains(err.Error(), "writes the same blocks") {
+		t.Errorf("overlapping writer: err = %v", err)
+	}
+	if _, err := NewEngine(dev, []Job{a, c}); err != nil {
+		t.Errorf("disjoint writer: %v", err)
 	}
 }
