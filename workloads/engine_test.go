@@ -121,15 +121,32 @@ func TestEngineSizeBoundCounts(t *testing.T) {
 }
 
 // TestEngineRateLimit counts the I/Os a rate-limited run issues: the pacer
-// must never exceed rate × time (plus one I/O of forgiven lag); the lower
+// must never exceed rate × time (plus a few I/Os of forgiven lag); the lower
 // bound is loose because a loaded machine may wake late.
 func TestEngineRateLimit(t *testing.T) {
-	j := job(t, "rate", "rw", "randread", "rate_iops", "2000", "runtime", "300ms", "time_based", "1", "iodepth", "4")
-	r := runT(t, openT(t, "null://64m", j), []Job{j})
-	got := r.Jobs[0].Read.IOs
-	limit := int64(2000*0.3) + 3
-	if got > limit || got < limit/3 {
-		t.Errorf("rate_iops=2000 for 300ms: %d I/Os, want <= %d (and not far below)", got, limit)
+	tests := []struct {
+		name  string
+		kv    []string
+		limit int64 // I/Os in 300 ms
+	}{
+		{"rate_iops", []string{"rate_iops", "2000"}, 600},
+		{"rate in bytes", []string{"rate", "8000k", "bs", "4k"}, 600}, // 8192000 B/s = 2000 × 4 KiB
+		{"per worker", []string{"rate_iops", "1000", "numjobs", "3"}, 900},
+		{"writes only", []string{"rw", "randrw", "rate_iops", ",500", "rwmixread", "90"}, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			kv := append([]string{"rw", "randread", "runtime", "300ms", "time_based", "1", "iodepth", "4"}, tc.kv...)
+			j := job(t, "rate", kv...)
+			r := runT(t, openT(t, "null://64m", j), []Job{j})
+			got := r.Jobs[0].Read.IOs + r.Jobs[0].Write.IOs
+			if tc.limit < 0 { // writes capped at 500/s hold reads back too (one queue of decisions)
+				got, tc.limit = r.Jobs[0].Write.IOs, 150
+			}
+			if max := tc.limit + 3*int64(j.NumJobs); got > max || got < tc.limit/3 {
+				t.Errorf("%d I/Os in 300ms, want <= %d (and not far below)", got, max)
+			}
+		})
 	}
 }
 
