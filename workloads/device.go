@@ -53,10 +53,19 @@ type Op struct {
 	submitNs   int64 // run-clock submit time
 	completeNs int64 // run-clock completion time, taken in Done
 	seq        uint64
-	floor      uint64      // verify: writes older than this may not be read back
 	snap       []blockSnap // verify: register state of each unit when a read was submitted
-	verifyOnly bool        // a final-pass read, not counted in the job's statistics
+	purpose    opPurpose
 }
+
+// opPurpose says why the engine issued an op; only workload ops count in
+// the job's statistics.
+type opPurpose uint8
+
+const (
+	forWorkload opPurpose = iota
+	forBacklog            // verify_backlog read: checked as during the run
+	forFinal              // final verification pass
+)
 
 // Device is a block target the engine drives. Submit never waits for the
 // I/O: the result arrives through op.Done. Submit may be called concurrently

@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,15 +121,32 @@ func TestEngineSizeBoundCounts(t *testing.T) {
 }
 
 // TestEngineRateLimit counts the I/Os a rate-limited run issues: the pacer
-// must never exceed rate × time (plus one I/O of forgiven lag); the lower
+// must never exceed rate × time (plus a few I/Os of forgiven lag); the lower
 // bound is loose because a loaded machine may wake late.
 func TestEngineRateLimit(t *testing.T) {
-	j := job(t, "rate", "rw", "randread", "rate_iops", "2000", "runtime", "300ms", "time_based", "1", "iodepth", "4")
-	r := runT(t, openT(t, "null://64m", j), []Job{j})
-	got := r.Jobs[0].Read.IOs
-	limit := int64(2000*0.3) + 3
-	if got > limit || got < limit/3 {
-		t.Errorf("rate_iops=2000 for 300ms: %d I/Os, want <= %d (and not far below)", got, limit)
+	tests := []struct {
+		name  string
+		kv    []string
+		limit int64 // I/Os in 300 ms
+	}{
+		{"rate_iops", []string{"rate_iops", "2000"}, 600},
+		{"rate in bytes", []string{"rate", "8000k", "bs", "4k"}, 600}, // 8192000 B/s = 2000 × 4 KiB
+		{"per worker", []string{"rate_iops", "1000", "numjobs", "3"}, 900},
+		{"writes only", []string{"rw", "randrw", "rate_iops", ",500", "rwmixread", "90"}, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			kv := append([]string{"rw", "randread", "runtime", "300ms", "time_based", "1", "iodepth", "4"}, tc.kv...)
+			j := job(t, "rate", kv...)
+			r := runT(t, openT(t, "null://64m", j), []Job{j})
+			got := r.Jobs[0].Read.IOs + r.Jobs[0].Write.IOs
+			if tc.limit < 0 { // writes capped at 500/s hold reads back too (one queue of decisions)
+				got, tc.limit = r.Jobs[0].Write.IOs, 150
+			}
+			if max := tc.limit + 3*int64(j.NumJobs); got > max || got < tc.limit/3 {
+				t.Errorf("%d I/Os in 300ms, want <= %d (and not far below)", got, max)
+			}
+		})
 	}
 }
 
@@ -214,5 +233,112 @@ func TestPermutationCoversOnce(t *testing.T) {
 			}
 			seen[off] = true
 		}
+	}
+}
+
+// stallDevice completes op number stallAt after stall, every other op at once.
+type stallDevice struct {
+	Device
+	n       atomic.Int64
+	stallAt int64
+	stall   time.Duration
+}
+
+func (s *stallDevice) Submit(op *Op) {
+	if s.n.Add(1) == s.stallAt {
+		time.AfterFunc(s.stall, func() { s.Device.Submit(op) })
+		return
+	}
+	s.Device.Submit(op)
+}
+
+// TestEngineSeriesShowsStall checks that a stall shows in the series as
+// empty intervals on a contiguous time axis, and in the latency maximum:
+// failover time is computed from exactly this.
+func TestEngineSeriesShowsStall(t *testing.T) {
+	j := job(t, "stall", "rw", "randread", "rate_iops", "2000", "runtime", "600ms", "time_based", "1")
+	dev := &stallDevice{Device: openT(t, "null://64m", j), stallAt: 200, stall: 300 * time.Millisecond}
+	r := runT(t, dev, []Job{j}, WithInterval(50*time.Millisecond))
+	d := r.Jobs[0].Read
+	empty := 0
+	for i, iv := range d.Series {
+		if i > 0 && iv.StartNs != d.Series[i-1].StartNs+r.IntervalNs {
+			t.Fatalf("series not contiguous at %d: %d after %d", i, iv.StartNs, d.Series[i-1].StartNs)
+		}
+		if iv.IOs == 0 {
+			empty++
+		}
+	}
+	if empty < 4 || d.Latency.MaxNs < int64(300*time.Millisecond) {
+		t.Errorf("%d empty intervals, max latency %v; want >= 4 and >= 300ms", empty, time.Duration(d.Latency.MaxNs))
+	}
+	e, _ := NewEngine(dev, []Job{j})
+	if _, err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(context.Background()); err == nil {
+		t.Error("second Run succeeded")
+	}
+}
+
+// TestResultIsPlainData round-trips a Result through JSON and rebuilds the
+// run histogram from the interval histograms, as reports will for windows.
+func TestResultIsPlainData(t *testing.T) {
+	j := job(t, "plain", "rw", "randrw", "rate_iops", "5000", "runtime", "300ms", "time_based", "1", "iodepth", "2")
+	r := runT(t, openT(t, "null://64m", j), []Job{j}, WithInterval(20*time.Millisecond))
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	d := back.Jobs[0].Read
+	merged := newLatencyHistogram()
+	for _, iv := range d.Series {
+		h, err := iv.Latency.Histogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged.Merge(h)
+	}
+	run, err := d.Latency.Histogram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.TotalCount() != d.IOs || !merged.Equals(run) || len(d.Series) < 10 {
+		t.Errorf("merged intervals: %d values (run %d, equal %v) over %d intervals", merged.TotalCount(), d.IOs, merged.Equals(run), len(d.Series))
+	}
+}
+
+// failingDevice fails every tenth op.
+type failingDevice struct {
+	Device
+	n atomic.Int64
+}
+
+func (f *failingDevice) Submit(op *Op) {
+	if f.n.Add(1)%10 == 0 {
+		op.Err = errors.New("injected media error")
+		op.Done(op)
+		return
+	}
+	f.Device.Submit(op)
+}
+
+func TestEngineRecordsErrors(t *testing.T) {
+	j := job(t, "errs", "rw", "randread", "size", "400k", "iodepth", "4")
+	r := runT(t, &failingDevice{Device: openT(t, "null://64m", j)}, []Job{j})
+	d := r.Jobs[0].Read
+	var seriesErrs int64
+	for _, iv := range d.Series {
+		seriesErrs += iv.Errors
+	}
+	if d.Errors != 10 || d.IOs != 90 || d.Latency.N != 90 || seriesErrs != 10 || len(r.Errors) != 10 {
+		t.Errorf("errors %d ios %d latency n %d series errors %d events %d; want 10, 90, 90, 10, 10", d.Errors, d.IOs, d.Latency.N, seriesErrs, len(r.Errors))
+	}
+	if e := r.Errors[0]; e.Job != "errs" || e.Dir != "read" || e.Err != "injected media error" || e.Len != 4096 {
+		t.Errorf("first error event %+v", e)
 	}
 }

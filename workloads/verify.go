@@ -82,7 +82,7 @@ func checkUnit(unit []byte, run, lba uint64, job uint32) (unitStatus, blockHeade
 // DESIGN §5. A read may return the last acknowledged write or any write that
 // overlapped it in time; floor is the oldest sequence still allowed.
 type blockState struct {
-	acked     uint64 // last acknowledged write (0: none)
+	acked     uint64 // newest acknowledged write (0: none)
 	floor     uint64 // reads returning an older sequence are stale/lost
 	busyFirst uint64 // first write of the current run of overlapping writes
 	inflight  uint32
@@ -96,7 +96,7 @@ type Offender struct {
 	Kind   string `json:"kind"` // "lost", "stale" or "corrupt"
 	LBA    uint64 `json:"lba"`
 	Offset int64  `json:"offset"`
-	// Expected is the last acknowledged write sequence, Found the one read
+	// Expected is the newest acknowledged write sequence, Found the one read
 	// (0: no header of this run).
 	Expected uint64 `json:"expected_seq"`
 	Found    uint64 `json:"found_seq"`
@@ -138,6 +138,7 @@ type verifier struct {
 	blocks   []blockState
 	shared   bool
 	stripes  [64]sync.Mutex
+	wmu      sync.Mutex // orders sequence numbers with registration (shared only)
 	seq      atomic.Uint64
 
 	readsChecked, stale, corruptReads       atomic.Int64
@@ -174,10 +175,15 @@ func (v *verifier) units(op *Op) (first, n int64) {
 }
 
 // submitWrite assigns op its sequence, marks its units in flight and stamps
-// them. op.floor becomes the oldest write this one may be reordered with.
+// them. Sequence numbers must be handed out in the order writes register,
+// or a write could see a newer one in flight without the newer one seeing
+// it, and their legitimate reordering would look like a stale read; with
+// several workers the order is kept by wmu.
 func (v *verifier) submitWrite(op *Op) {
+	if v.shared {
+		v.wmu.Lock()
+	}
 	op.seq = v.seq.Add(1)
-	op.floor = op.seq
 	first, n := v.units(op)
 	for i := range n {
 		b := first + i
@@ -187,18 +193,23 @@ func (v *verifier) submitWrite(op *Op) {
 			s.busyFirst = op.seq
 		}
 		s.inflight++
-		op.floor = min(op.floor, s.busyFirst)
 		v.unlock(b)
-		u := op.Buf[i*v.unit : (i+1)*v.unit]
-		stampUnit(u, blockHeader{
+	}
+	if v.shared {
+		v.wmu.Unlock()
+	}
+	for i := range n {
+		stampUnit(op.Buf[i*v.unit:(i+1)*v.unit], blockHeader{
 			run: v.run, lba: uint64((op.Offset + i*v.unit) / v.devBlock), seq: op.seq,
 			time: op.submitNs, job: v.job, length: uint32(v.unit),
 		})
 	}
 }
 
-// completeWrite records the outcome of a write. A failed write leaves the
-// floor alone: its data may or may not have landed, both are legal.
+// completeWrite records the outcome of a write. Once it is acknowledged, a
+// read may still return any write of the unbroken run of overlapping
+// writes it belongs to (busyFirst onwards), so that is the new floor. A
+// failed write leaves the floor alone: its data may or may not have landed.
 func (v *verifier) completeWrite(op *Op) {
 	first, n := v.units(op)
 	for i := range n {
@@ -207,8 +218,8 @@ func (v *verifier) completeWrite(op *Op) {
 		s := &v.blocks[b]
 		s.inflight--
 		if op.Err == nil {
-			s.acked = op.seq
-			s.floor = max(s.floor, op.floor)
+			s.acked = max(s.acked, op.seq)
+			s.floor = max(s.floor, min(op.seq, s.busyFirst))
 		}
 		v.unlock(b)
 	}
@@ -247,7 +258,7 @@ func (v *verifier) completeRead(op *Op) {
 	if op.Err != nil {
 		return
 	}
-	final := op.verifyOnly
+	final := op.purpose == forFinal
 	_, n := v.units(op)
 	for i := range n {
 		off := op.Offset + i*v.unit

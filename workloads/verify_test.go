@@ -3,6 +3,7 @@ package workloads
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -74,7 +75,7 @@ func (f *faultyDevice) Submit(op *Op) {
 			return
 		}
 	}
-	if op.Kind == OpRead && f.staleReads && (!f.finalOnly || op.verifyOnly) {
+	if op.Kind == OpRead && f.staleReads && (!f.finalOnly || op.purpose == forFinal) {
 		f.memDevice.Submit(&Op{Kind: OpRead, Offset: op.Offset, Buf: op.Buf, Done: func(*Op) {}})
 		f.injectStale(op)
 		op.Done(op)
@@ -122,6 +123,15 @@ func TestVerifyCatchesFaults(t *testing.T) {
 		}},
 		{"dropped write", oneWritePass, faultyDevice{dropWrite: 100}, func(v *VerifyResult, hits []hit) error {
 			return wantOffenders(v, v.LostWrites, "lost", hits, true)
+		}},
+		{"dropped write caught by verify_backlog", append(oneWritePass, "verify_backlog", "8", "do_verify", "0"), faultyDevice{dropWrite: 100}, func(v *VerifyResult, hits []hit) error {
+			return wantOffenders(v, v.StaleReads, "stale", hits, true)
+		}},
+		{"clean with verify_backlog", append(oneWritePass, "verify_backlog", "10"), faultyDevice{}, func(v *VerifyResult, _ []hit) error {
+			if v.ReadsChecked != 256 || v.OK != 256 {
+				return fmt.Errorf("%d blocks read back during the run, %d ok at the end; want 256, 256", v.ReadsChecked, v.OK)
+			}
+			return nil
 		}},
 		{"flipped byte", oneWritePass, faultyDevice{flipWrite: 37}, func(v *VerifyResult, hits []hit) error {
 			return wantOffenders(v, v.CorruptBlocks, "corrupt", hits, false)
@@ -218,11 +228,24 @@ func TestVerifyRegister(t *testing.T) {
 // TestVerifyCleanConcurrent runs overlapping writers and readers on a real
 // file: concurrency alone must never look like data loss.
 func TestVerifyCleanConcurrent(t *testing.T) {
-	j := verifyJob(t, "rw", "randrw", "size", "256k", "numjobs", "3", "iodepth", "8", "norandommap", "1", "runtime", "200ms", "time_based", "1")
+	j := verifyJob(t, "rw", "randrw", "size", "256k", "numjobs", "3", "iodepth", "8", "norandommap", "1", "runtime", "200ms", "time_based", "1", "verify_backlog", "16")
 	dev := openT(t, "file://"+t.TempDir()+"/verify.dat", j)
 	r := runT(t, dev, []Job{j})
 	v := r.Jobs[0].Verify
 	if r.VerifyFailures() != 0 || v.ReadsChecked == 0 || v.Blocks != 64 || v.OK != 64 {
 		t.Errorf("clean concurrent run: %+v", v)
+	}
+}
+
+func TestVerifyRefusesSharedBlocks(t *testing.T) {
+	a := verifyJob(t, "rw", "randwrite", "size", "1m")
+	b := job(t, "b", "rw", "write", "offset", "512k", "size", "1m")
+	c := job(t, "c", "rw", "write", "offset", "1m", "size", "1m")
+	dev := newMemDevice(4 << 20)
+	if _, err := NewEngine(dev, []Job{a, b}); err == nil || !strings.Contains(err.Error(), "writes the same blocks") {
+		t.Errorf("overlapping writer: err = %v", err)
+	}
+	if _, err := NewEngine(dev, []Job{a, c}); err != nil {
+		t.Errorf("disjoint writer: %v", err)
 	}
 }

@@ -30,15 +30,19 @@ type worker struct {
 	free []*Op
 	comp chan *Op
 
-	pat        *pattern
-	src        func() (ioSpec, bool) // the next I/O; false when the phase has no more
-	pace       [numDirs]pacer
-	verifyOnly bool // the final pass: ops are checked, not counted
+	pat     *pattern
+	src     func() (ioSpec, bool) // the next I/O; false when the phase has no more
+	pace    [numDirs]pacer
+	purpose opPurpose // of the ops the phase's source yields
+	// backlog holds acknowledged writes until verify_backlog of them are
+	// due a read-back; checks are the read-backs waiting to be issued.
+	backlog, checks []ioSpec
 
 	rampEndNs, endNs int64 // endNs 0: no time limit
 	budget, issued   int64 // bytes after the ramp; budget < 0: unbounded
 	outstanding      int
-	stopping         bool
+	stopping         bool // no new workload I/O
+	cancelled        bool // ctx done: no new I/O at all, only drain
 	pending          ioSpec
 	hasPending       bool
 	wakeNs           int64 // when the pacer allows the next I/O (0: not waiting)
@@ -68,6 +72,10 @@ func newWorker(e *Engine, g *group, id int, pat *pattern) *worker {
 		bufSize = max(bufSize, finalChunk)
 	}
 	w.allocOps(bufSize, pat.unit)
+	if g.ver != nil && j.VerifyBacklog > 0 {
+		w.backlog = make([]ioSpec, 0, j.VerifyBacklog)
+		w.checks = make([]ioSpec, 0, j.VerifyBacklog)
+	}
 	return w
 }
 
@@ -138,20 +146,27 @@ func (w *worker) setClock(startNs int64) {
 func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
 
 // run keeps depth ops in flight until the phase ends (time, bytes, source
-// exhausted or ctx done), then drains what is outstanding.
+// exhausted or ctx done), issues the verify_backlog read-backs still due
+// unless cancelled, then drains what is outstanding.
 func (w *worker) run(ctx context.Context) {
 	done := ctx.Done()
 	for {
-		if !w.stopping {
+		if !w.cancelled {
 			select {
 			case <-done:
-				w.stopping = true
+				w.cancelled, w.stopping = true, true
 			default:
-				w.fill()
+				w.fillChecks()
 			}
 		}
+		if !w.stopping {
+			w.fill()
+		}
 		if w.outstanding == 0 && w.stopping {
-			return
+			if !w.moreChecks() {
+				return
+			}
+			continue // issue them
 		}
 		if op := w.next(done); op != nil {
 			w.complete(op)
@@ -159,8 +174,30 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// fill submits ops until depth are outstanding, the pacer makes the next one
-// wait, or the phase ends.
+// moreChecks reports whether read-backs remain once the workload stopped,
+// turning a partial backlog into due checks so every write is read back.
+func (w *worker) moreChecks() bool {
+	if w.cancelled {
+		return false
+	}
+	if len(w.checks) == 0 && len(w.backlog) > 0 {
+		w.backlog, w.checks = w.checks, w.backlog
+	}
+	return len(w.checks) > 0
+}
+
+// fillChecks issues due verify_backlog read-backs: they are few, and they
+// go before new workload I/O.
+func (w *worker) fillChecks() {
+	for n := len(w.checks); n > 0 && w.outstanding < w.depth; n-- {
+		s := w.checks[n-1]
+		w.checks = w.checks[:n-1]
+		w.submit(s, w.e.now(), forBacklog)
+	}
+}
+
+// fill submits workload ops until depth are outstanding, the pacer makes
+// the next one wait, or the phase ends.
 func (w *worker) fill() {
 	w.wakeNs = 0
 	for w.outstanding < w.depth {
@@ -187,15 +224,15 @@ func (w *worker) fill() {
 		}
 		p.take(now, w.pending.size)
 		w.hasPending = false
-		w.submit(w.pending, now)
+		w.submit(w.pending, now, w.purpose)
 	}
 }
 
-func (w *worker) submit(s ioSpec, now int64) {
+func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	op := w.free[len(w.free)-1]
 	w.free = w.free[:len(w.free)-1]
 	op.Offset, op.Buf, op.Err = s.offset, op.Buf[:s.size], nil
-	op.submitNs, op.verifyOnly = now, w.verifyOnly
+	op.submitNs, op.purpose = now, purpose
 	if s.dir == DirWrite {
 		op.Kind = OpWrite
 		if w.ver != nil {
@@ -207,7 +244,7 @@ func (w *worker) submit(s ioSpec, now int64) {
 			w.ver.submitRead(op)
 		}
 	}
-	if now >= w.rampEndNs {
+	if purpose == forWorkload && now >= w.rampEndNs {
 		w.issued += int64(s.size)
 	}
 	w.outstanding++
@@ -227,14 +264,14 @@ func (w *worker) next(done <-chan struct{}) *Op {
 		w.timer.Reset(time.Duration(w.wakeNs - w.e.now()))
 		wake = w.timer.C
 	}
-	if w.stopping {
+	if w.cancelled {
 		done = nil // drain: only completions matter now
 	}
 	select {
 	case op := <-w.comp:
 		return op
 	case <-done:
-		w.stopping = true
+		w.cancelled, w.stopping = true, true
 	case <-wake:
 	}
 	return nil
@@ -251,7 +288,10 @@ func (w *worker) complete(op *Op) {
 	} else if w.ver != nil {
 		w.ver.completeRead(op)
 	}
-	if !op.verifyOnly && op.submitNs >= w.rampEndNs {
+	if op.purpose == forWorkload && op.Kind == OpWrite && op.Err == nil && w.backlog != nil {
+		w.queueCheck(op)
+	}
+	if op.purpose == forWorkload && op.submitNs >= w.rampEndNs {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 		w.lastNs = max(w.lastNs, op.completeNs)
 	}
@@ -259,6 +299,21 @@ func (w *worker) complete(op *Op) {
 		w.recordError(op, dir)
 	}
 	w.free = append(w.free, op)
+}
+
+// queueCheck books an acknowledged write for read-back; every
+// verify_backlog writes, the batch becomes due. A batch that finds the
+// previous one still queued is dropped rather than grow memory: the final
+// pass still covers it.
+func (w *worker) queueCheck(op *Op) {
+	w.backlog = append(w.backlog, ioSpec{dir: DirRead, offset: op.Offset, size: len(op.Buf)})
+	if len(w.backlog) < cap(w.backlog) {
+		return
+	}
+	if len(w.checks) == 0 {
+		w.backlog, w.checks = w.checks, w.backlog
+	}
+	w.backlog = w.backlog[:0]
 }
 
 func (w *worker) recordError(op *Op, dir Direction) {
@@ -294,7 +349,8 @@ func (w *worker) verifyPass(ctx context.Context) {
 		}
 		return ioSpec{}, false
 	}
-	w.verifyOnly, w.stopping, w.hasPending = true, false, false
+	w.purpose, w.stopping, w.cancelled, w.hasPending = forFinal, false, false, false
+	w.backlog, w.checks = nil, nil
 	w.endNs, w.budget = 0, -1
 	w.pace = [numDirs]pacer{}
 	w.run(ctx)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,6 +47,7 @@ type benchOptions struct {
 	fioFile  string
 	name     string
 	format   string
+	results  string
 	seed     string
 	interval time.Duration
 }
@@ -74,6 +77,7 @@ Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not ru
 	f.StringVar(&o.fioFile, "fio", "", "fio job file to run")
 	f.StringVar(&o.name, "name", "bench", "job name when no job file is given")
 	f.StringVar(&o.format, "output-format", "normal", "normal or json (fio's layout)")
+	f.StringVar(&o.results, "results", "", "also write the full record (per-interval series, HDR histograms, errors) as JSON to this file")
 	f.StringVar(&o.seed, "seed", "", "alias of --randseed")
 	f.DurationVar(&o.interval, "interval", workloads.DefaultInterval, "length of one entry of the per-interval series")
 	for _, fl := range benchFioFlags {
@@ -120,6 +124,9 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	if err := writeBench(cmd.OutOrStdout(), o.format, res, start); err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
+	if err := writeResults(o.results, res); err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
 	switch {
 	case res.VerifyFailures() > 0:
 		return &exitError{code: exitSLOFailed, err: fmt.Errorf("verification failed: %d lost, stale or corrupt blocks", res.VerifyFailures())}
@@ -134,6 +141,21 @@ func writeBench(w io.Writer, format string, res *workloads.Result, start time.Ti
 		return workloads.WriteJSON(w, res, start)
 	}
 	return workloads.WriteSummary(w, res)
+}
+
+// writeResults saves the raw Result, from which every report can be redone.
+func writeResults(path string, res *workloads.Result) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(res, "", " ")
+	if err != nil {
+		return fmt.Errorf("--results: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("--results: %w", err)
+	}
+	return nil
 }
 
 // benchJobs builds the jobs from --fio or the flags; fio option flags given

@@ -111,3 +111,19 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	}
 	return p
 }
+
+func TestBenchResultsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.json")
+	out, code := runCLI(t, "bench", "--target", "null://64m", "--rw", "randwrite", "--rate_iops", "1000", "--runtime", "200ms", "--time_based", "--interval", "50ms", "--results", path)
+	data, err := os.ReadFile(path)
+	if code != 0 || err != nil {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	var r workloads.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if w := r.Jobs[0].Write; len(w.Series) < 4 || w.Latency.HDR == "" || r.IntervalNs != 50e6 {
+		t.Errorf("results: %d intervals, hdr %q, interval %d", len(w.Series), w.Latency.HDR, r.IntervalNs)
+	}
+}
