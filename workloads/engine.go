@@ -254,7 +254,10 @@ func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int
 		jr := JobResult{Name: g.job.Name, Job: *g.job}
 		measure := startNs + int64(g.job.RampTime)
 		last := measure
+		var gapLists [][]Gap
 		for _, w := range g.workers {
+			w.gaps.close(endNs)
+			gapLists = append(gapLists, w.gaps.gaps)
 			last = max(last, w.lastNs)
 			errLists = append(errLists, w.errors)
 			dropped += w.errorsDropped
@@ -278,6 +281,7 @@ func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int
 			}
 			jr.Verify = g.ver.result(final)
 		}
+		jr.Gaps = intersectGaps(gapLists)
 		r.Jobs = append(r.Jobs, jr)
 	}
 	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)

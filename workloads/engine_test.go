@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -272,6 +273,15 @@ func TestEngineSeriesShowsStall(t *testing.T) {
 	if empty < 4 || d.Latency.MaxNs < int64(300*time.Millisecond) {
 		t.Errorf("%d empty intervals, max latency %v; want >= 4 and >= 300ms", empty, time.Duration(d.Latency.MaxNs))
 	}
+	var long []Gap
+	for _, g := range r.Jobs[0].Gaps {
+		if g.EndNs-g.StartNs >= int64(100*time.Millisecond) {
+			long = append(long, g)
+		}
+	}
+	if len(long) != 1 || long[0].EndNs-long[0].StartNs < int64(300*time.Millisecond) || long[0].EndNs-long[0].StartNs > int64(400*time.Millisecond) {
+		t.Errorf("long completion gaps %v, want one of 300-400ms", long)
+	}
 	e, _ := NewEngine(dev, []Job{j})
 	if _, err := e.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -340,5 +350,29 @@ func TestEngineRecordsErrors(t *testing.T) {
 	}
 	if e := r.Errors[0]; e.Job != "errs" || e.Dir != "read" || e.Err != "injected media error" || e.Len != 4096 {
 		t.Errorf("first error event %+v", e)
+	}
+}
+
+func TestIntersectGaps(t *testing.T) {
+	ms := int64(1e6)
+	tests := []struct {
+		name  string
+		lists [][]Gap
+		want  []Gap
+	}{
+		{"one worker", [][]Gap{{{10 * ms, 20 * ms}}}, []Gap{{10 * ms, 20 * ms}}},
+		{"overlap narrows", [][]Gap{{{10 * ms, 20 * ms}}, {{15 * ms, 30 * ms}}}, []Gap{{15 * ms, 20 * ms}}},
+		{"a busy worker hides the gap", [][]Gap{{{10 * ms, 20 * ms}}, nil}, nil},
+		{"overlap under the floor dropped", [][]Gap{{{10 * ms, 20 * ms}}, {{int64(19.5 * float64(ms)), 30 * ms}}}, nil},
+		{"several", [][]Gap{{{0, 5 * ms}, {10 * ms, 40 * ms}}, {{2 * ms, 12 * ms}, {20 * ms, 50 * ms}}},
+			[]Gap{{2 * ms, 5 * ms}, {10 * ms, 12 * ms}, {20 * ms, 40 * ms}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := intersectGaps(tc.lists)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -39,6 +39,10 @@ type JobResult struct {
 	Write DirResult `json:"write"`
 	// Verify is nil when the job does not verify.
 	Verify *VerifyResult `json:"verify,omitempty"`
+	// Gaps are the stretches of at least GapFloor when none of the job's
+	// workers completed an I/O successfully: what failover_time and
+	// io_pause are computed from, at completion-time precision.
+	Gaps []Gap `json:"gaps,omitempty"`
 }
 
 // Dir returns the result of one direction.

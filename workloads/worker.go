@@ -50,6 +50,7 @@ type worker struct {
 
 	rec           [numDirs]dirRecorder
 	lastNs        int64 // last measured completion
+	gaps          gapTracker
 	errors        []ErrorEvent
 	errorsDropped int64
 	finalDone     bool
@@ -294,6 +295,9 @@ func (w *worker) complete(op *Op) {
 	if op.purpose == forWorkload && op.submitNs >= w.rampEndNs {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 		w.lastNs = max(w.lastNs, op.completeNs)
+		if op.Err == nil {
+			w.gaps.success(op.completeNs)
+		}
 	}
 	if op.Err != nil {
 		w.recordError(op, dir)
