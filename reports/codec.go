@@ -70,6 +70,7 @@ func ReadFile(path string) (*Result, error) {
 func (r *Result) Encode(w io.Writer) error {
 	r.SchemaVersion = SchemaVersion
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // thresholds read "<= 2s", not "\u003c= 2s"
 	if err := enc.Encode(r); err != nil {
 		return fmt.Errorf("encoding results: %w", err)
 	}

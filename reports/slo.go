@@ -172,6 +172,9 @@ func judge(s SLO, runs []*Metrics) (Verdict, error) {
 		if !ok {
 			v.Pass = false
 			v.Detail = fmt.Sprintf("%s %s is %s, want %s", statName(s.Of), s.Metric, FormatValue(spec.Unit, Value(got)), thresholdText([]bound{b}))
+			if Value(got).Unbounded() {
+				v.Detail += " (I/O never resumed, or was not steady again, before the run ended)"
+			}
 		}
 	}
 	v.Display = FormatValue(spec.Unit, v.Measured)

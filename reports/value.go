@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -60,14 +61,14 @@ func FormatValue(u Unit, v Value) string {
 	}
 }
 
-// roundDuration keeps four significant digits: 1.0034567s reads 1.003s.
+// roundDuration keeps four significant digits: 1.0034567s reads 1.003s,
+// 300.031µs reads 300µs.
 func roundDuration(d time.Duration) time.Duration {
-	for _, r := range []time.Duration{time.Millisecond, time.Microsecond, time.Nanosecond} {
-		if d >= 1000*r {
-			return d.Round(r)
-		}
+	r := time.Duration(1)
+	for x := d / 10000; x > 0; x /= 10 {
+		r *= 10
 	}
-	return d
+	return d.Round(r)
 }
 
 func scaled(f, base float64, suffixes []string, tail string) string {
@@ -77,8 +78,6 @@ func scaled(f, base float64, suffixes []string, tail string) string {
 		i++
 	}
 	s := strconv.FormatFloat(f, 'f', 1, 64)
-	if i == 0 && base == 1000 {
-		s = strconv.FormatFloat(f, 'f', 0, 64)
-	}
+	s = strings.TrimSuffix(s, ".0")
 	return s + suffixes[i] + tail
 }
