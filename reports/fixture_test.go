@@ -25,9 +25,10 @@ type ramp struct {
 }
 
 // fixture describes a synthetic run with known answers: constant IOPS
-// (70 % reads) whose latency is 50 % L, 40 % 1.5L, 9 % 3L, 0.9 % 5L and
-// 0.1 % 10L, so the baseline p99 is 3L and p99.9 5L exactly; stalls where
-// gaps say, the stalled I/Os completing at the gap's end.
+// (70 % reads) whose latency is 52 % L, 40 % 1.5L, 7.5 % 3L, 0.45 % 5L and
+// 0.05 % 10L, so the baseline p50, p90, p99, p99.9 are L, 1.5L, 3L, 5L with
+// a margin either side (a few I/Os more or less move no percentile);
+// stalls where gaps say, the stalled I/Os completing at the gap's end.
 type fixture struct {
 	name      string
 	warmup    int64 // default 5 s
@@ -151,7 +152,7 @@ func synthWorkload(f fixture, name string, gaps []Gap, end int64) (WorkloadRecor
 func recordMix(h interface{ RecordValues(v, n int64) error }, n, l int64) error {
 	mix := []struct {
 		num, den, mult int64
-	}{{500, 1000, 2}, {400, 1000, 3}, {90, 1000, 6}, {9, 1000, 10}, {1, 1000, 20}}
+	}{{5200, 10000, 2}, {4000, 10000, 3}, {750, 10000, 6}, {45, 10000, 10}, {5, 10000, 20}}
 	left := n
 	for i, m := range mix {
 		c := n * m.num / m.den
