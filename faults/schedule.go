@@ -1,11 +1,13 @@
 package faults
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,8 +40,13 @@ const MaxRepeat = 10000
 // cancelled or failed.
 const DefaultRecoverTimeout = 30 * time.Second
 
-// recoverAttempts bounds the retries of a failing recovery on exit.
-const recoverAttempts = 3
+// recoverAttempts bounds the retries of a failing recovery on exit, and
+// recoverBackoff spaces them, giving a transient cause (a busy nft lock, a
+// port still held) time to clear.
+const (
+	recoverAttempts = 3
+	recoverBackoff  = 100 * time.Millisecond
+)
 
 // Schedule fires faults on a run's timeline and logs every inject and
 // recover as an Event on the run's clock. Whatever happens (the timeline
@@ -50,6 +57,8 @@ type Schedule struct {
 	items          []Timed
 	onEvent        func(Event)
 	recoverTimeout time.Duration
+
+	ran atomic.Bool
 
 	mu     sync.Mutex
 	events []Event
@@ -121,8 +130,11 @@ func (s *Schedule) Available() error {
 // fault has completed its cycles, or early when ctx is cancelled or a fault
 // fails to inject or recover (the others are then recovered at once). It
 // returns the event log ordered by time, and the errors met, including
-// ctx's error when the run was cut short. Run is called once.
+// ctx's error when the run was cut short. A Schedule runs once.
 func (s *Schedule) Run(ctx context.Context) ([]Event, error) {
+	if s.ran.Swap(true) {
+		return nil, errors.New("schedule already run")
+	}
 	if err := s.Available(); err != nil {
 		return nil, fmt.Errorf("faults not available, nothing injected: %w", err)
 	}
@@ -150,7 +162,7 @@ func (s *Schedule) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := slices.Clone(s.events)
-	slices.SortStableFunc(out, func(a, b Event) int { return int(a.At - b.At) })
+	slices.SortStableFunc(out, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
 	return out
 }
 
@@ -187,9 +199,12 @@ func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it Timed, c
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.recoverTimeout)
 	defer cancel()
 	var err error
-	for range recoverAttempts {
-		if err = s.apply(rctx, lc, it, cycle, PhaseRecover); err == nil || rctx.Err() != nil {
-			return err
+	for i := range recoverAttempts {
+		if i > 0 && !sleepCtx(rctx, time.Duration(i)*recoverBackoff) {
+			break
+		}
+		if err = s.apply(rctx, lc, it, cycle, PhaseRecover); err == nil {
+			return nil
 		}
 	}
 	return err
@@ -226,7 +241,11 @@ func (s *Schedule) log(ev Event) {
 // sleepUntil waits until offset d of the run clock, reporting false when ctx
 // ends first.
 func (s *Schedule) sleepUntil(ctx context.Context, d time.Duration) bool {
-	wait := time.Until(s.start.Add(d))
+	return sleepCtx(ctx, time.Until(s.start.Add(d)))
+}
+
+// sleepCtx waits for d, reporting false when ctx ends first.
+func sleepCtx(ctx context.Context, wait time.Duration) bool {
 	if wait <= 0 {
 		return ctx.Err() == nil
 	}

@@ -240,3 +240,31 @@ func TestNewScheduleRejects(t *testing.T) {
 		t.Error("zero recover timeout accepted")
 	}
 }
+
+func TestScheduleRunsOnce(t *testing.T) {
+	s, err := NewSchedule(time.Now(), []Timed{{Fault: &fakeFault{name: "f"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background()); err == nil {
+		t.Error("second Run accepted")
+	}
+}
+
+// TestScheduleRecoverTimeoutBoundsRetries: retries stop at the recover
+// timeout even when attempts remain.
+func TestScheduleRecoverTimeoutBoundsRetries(t *testing.T) {
+	stuck := &fakeFault{name: "stuck", failRecov: 100}
+	_, err := runSchedule(t, context.Background(), []Timed{{Fault: stuck}}, WithRecoverTimeout(time.Millisecond))
+	if err == nil {
+		t.Fatal("no error for a recovery that never succeeds")
+	}
+	// The scheduled recover fails, the first exit attempt runs at once,
+	// and the backoff before the second outlasts the timeout.
+	if _, calls := stuck.state(); len(calls) != 3 {
+		t.Errorf("calls %v: want inject, the scheduled recover and one exit attempt", calls)
+	}
+}

@@ -2,7 +2,12 @@ package local
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
 )
 
 const (
@@ -154,5 +159,57 @@ func TestCleanupNetnsRemovesLeftovers(t *testing.T) {
 	}
 	if err := CleanupNetns(ctx, p.node, "filter"); err == nil {
 		t.Error("CleanupNetns accepted a prefix that is not the harness's")
+	}
+}
+
+// TestNetworkFaultsRecoveredOnCancel cancels a run while node-down,
+// partition, packet loss and bandwidth are all in effect on one node: after
+// Run returns the namespace holds none of the harness's tables or qdiscs,
+// the node's process runs and traffic flows.
+func TestNetworkFaultsRecoveredOnCancel(t *testing.T) {
+	p := newNSPair(t)
+	serve(t, p.node, p.nodeAddr, dataPort)
+	proc := startProcess(t, "ip", "netns", "exec", p.node, "sleep", "300")
+	n := &Node{NodeNet: p.nodeNet(), Host: p.hostAddr, DataPorts: []uint16{dataPort},
+		Links: []Link{{Netns: p.node, Dev: p.nodeDev}}, Target: proc}
+	var items []faults.Timed
+	for _, k := range []faults.Kind{faults.NodeDown, faults.NetworkPartition, faults.PacketLoss, faults.Bandwidth} {
+		f, err := Build(k, n, nil, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, faults.Timed{Fault: f, Kind: k, Node: n.Node, Duration: time.Hour})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	injected := 0
+	s, err := faults.NewSchedule(time.Now(), items, faults.WithProgress(func(e faults.Event) {
+		if e.Phase == faults.PhaseInject {
+			if injected++; injected == len(items) {
+				cancel()
+			}
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Run(ctx)
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "recover") {
+		t.Errorf("Run: %v, want only context.Canceled", err)
+	}
+	if len(evs) != 2*len(items) {
+		t.Errorf("%d events, want an inject and a recover of each fault: %+v", len(evs), evs)
+	}
+	if tables := p.nodeTables(t); len(tables) != 0 {
+		t.Errorf("tables left: %v", tables)
+	}
+	if strings.Contains(qdiscs(t, p.node), "tbf "+tbfHandle) {
+		t.Error("tbf qdisc left")
+	}
+	if proc.PID() == 0 {
+		t.Error("node process not restarted")
+	}
+	if err := p.reachable(dataPort); err != nil {
+		t.Errorf("node unreachable after the cancelled run: %v", err)
 	}
 }

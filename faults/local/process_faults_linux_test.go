@@ -183,6 +183,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// TestKillTargetThenRestart kills the real embedded target: it dies of
+// SIGKILL, its port refuses connections, and recovery serves it again.
+func TestKillTargetThenRestart(t *testing.T) {
+	bin := buildBinary(t)
+	addr := freeLoopbackAddr(t)
+	p := startProcess(t, bin, "target", "--listen", addr, "--malloc", "16MiB")
+	if !dialable(addr, 10*time.Second) {
+		t.Fatalf("target never listened on %s", addr)
+	}
+	injectRecover(t, NewKill("tgt-a", p, true), func() {
+		if st := p.ExitState(); st == nil || st.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Errorf("exit state %v, want killed by SIGKILL", st)
+		}
+		if dialable(addr, 0) {
+			t.Errorf("%s accepts connections with the target killed", addr)
+		}
+	})
+	if !dialable(addr, 10*time.Second) {
+		t.Errorf("target not serving on %s after recovery", addr)
+	}
+}
+
 var (
 	buildOnce sync.Once
 	binPath   string
