@@ -139,3 +139,15 @@ func decodeStrict(file string, data []byte, out any) (positions, error) {
 	}
 	return d.pos, nil
 }
+
+// Validate checks a scenario changed after loading (command-line overrides)
+// with the same rules as a file; errors name source and field, without
+// line numbers.
+func Validate(s *Scenario, source string) error {
+	v := &validator{file: source}
+	v.scenario(s)
+	if len(v.errs) > 0 {
+		return v.errs.sorted()
+	}
+	return nil
+}

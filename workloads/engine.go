@@ -281,7 +281,7 @@ func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int
 			}
 			jr.Verify = g.ver.result(final)
 		}
-		jr.Gaps = intersectGaps(gapLists)
+		jr.Gaps = IntersectGaps(gapLists)
 		r.Jobs = append(r.Jobs, jr)
 	}
 	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)

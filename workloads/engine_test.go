@@ -369,7 +369,7 @@ func TestIntersectGaps(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := intersectGaps(tc.lists)
+			got := IntersectGaps(tc.lists)
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}

@@ -35,10 +35,10 @@ func (g *gapTracker) close(endNs int64) {
 	}
 }
 
-// intersectGaps returns the stretches when none of the workers completed
+// IntersectGaps returns the stretches when none of the workers completed
 // anything: a job is stalled only while all its workers are. Each list is
 // sorted and non-overlapping.
-func intersectGaps(lists [][]Gap) []Gap {
+func IntersectGaps(lists [][]Gap) []Gap {
 	if len(lists) == 0 {
 		return nil
 	}

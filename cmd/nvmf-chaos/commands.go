@@ -6,6 +6,7 @@ import "github.com/spf13/cobra"
 func subcommands() []func() *cobra.Command {
 	return []func() *cobra.Command{
 		newListCmd,
+		newRunCmd,
 		newTargetCmd,
 		newValidateCmd,
 		newBenchCmd,

@@ -1,0 +1,162 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/reports"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+)
+
+// histogramSlot is the time grid of a record's latency histograms (see
+// reports.Histograms for why it is coarser than the series).
+const histogramSlot = time.Second
+
+// newResult starts the record with what is known before the run.
+func (r *Runner) newResult() *reports.Result {
+	doc, _ := json.Marshal(r.s)
+	h := r.s.Host
+	return &reports.Result{
+		Scenario: reports.ScenarioInfo{Name: r.s.Metadata.Name, Seed: r.seed, Document: doc},
+		Environment: reports.Environment{
+			Target: reports.TargetInfo{Kind: "embedded", Backend: "local", Version: "SPDK v24.01-nvmf-chaos (API)"},
+			Host: reports.HostSettings{KATONs: int64(h.KATO), ReconnectDelayNs: int64(h.ReconnectDelay),
+				CtrlLossTmoNs: int64(h.CtrlLossTmo), FastIOFailTmoNs: int64(h.FastIOFailTmo), IOTimeoutNs: int64(h.IOTimeout),
+				Policy: h.Policy, NrIOQueues: h.NrIOQueues, QueueSize: h.QueueSize, HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest},
+			Machine: reports.CurrentMachine(),
+		},
+	}
+}
+
+// faultEvents numbers each fired fault instance from 1, pairing its inject
+// with its recover.
+func faultEvents(events []faults.Event) []reports.FaultEvent {
+	type key struct {
+		fault string
+		cycle int
+	}
+	ids := map[key]int{}
+	var out []reports.FaultEvent
+	for _, e := range events {
+		k := key{e.Fault, e.Cycle}
+		if _, ok := ids[k]; !ok {
+			ids[k] = len(ids) + 1
+		}
+		phase := reports.FaultInject
+		if e.Phase == faults.PhaseRecover {
+			phase = reports.FaultRecover
+		}
+		out = append(out, reports.FaultEvent{Fault: ids[k], Kind: string(e.Kind), Node: e.Node, Phase: phase,
+			AtNs: int64(e.At), Err: e.Err})
+	}
+	return out
+}
+
+// workloadRecord merges a workload's jobs into the record reports reads.
+func workloadRecord(w Workload, res *workloads.Result) reports.WorkloadRecord {
+	rec := reports.WorkloadRecord{Name: w.Name, Volume: w.Volume, GapFloorNs: workloads.GapFloor}
+	rec.Series, rec.Histograms = mergeSeries(res)
+	var gapLists [][]workloads.Gap
+	for _, j := range res.Jobs {
+		gapLists = append(gapLists, j.Gaps)
+	}
+	for _, g := range workloads.IntersectGaps(gapLists) {
+		rec.Gaps = append(rec.Gaps, reports.Gap{StartNs: g.StartNs, EndNs: g.EndNs, Open: g.EndNs >= res.EndNs})
+	}
+	for _, e := range res.Errors {
+		rec.Errors = append(rec.Errors, reports.ErrorEvent{AtNs: e.AtNs, Job: e.Job, Dir: e.Dir, Offset: e.Offset, Len: e.Len, Err: e.Err})
+	}
+	rec.ErrorsDropped = res.ErrorsDropped
+	rec.Verify = verification(res)
+	return rec
+}
+
+func verification(res *workloads.Result) *reports.Verification {
+	var v *reports.Verification
+	for _, j := range res.Jobs {
+		if j.Verify == nil {
+			continue
+		}
+		if v == nil {
+			v = &reports.Verification{}
+		}
+		vr := j.Verify
+		v.Blocks += vr.Blocks
+		v.LostWrites += vr.LostWrites
+		v.StaleReads += vr.StaleReads
+		v.CorruptBlocks += vr.CorruptBlocks + vr.CorruptReads
+		for _, o := range vr.Offenders {
+			if len(v.FirstBad) < 16 {
+				v.FirstBad = append(v.FirstBad, reports.BadBlock{LBA: int64(o.LBA), Kind: o.Kind,
+					Detail: fmt.Sprintf("expected write %d, found %d, at %v", o.Expected, o.Found, time.Duration(o.At))})
+			}
+		}
+	}
+	return v
+}
+
+// mergeSeries sums the jobs' interval series and merges their interval
+// histograms into the series percentiles and the 1 s histogram grid.
+func mergeSeries(res *workloads.Result) (reports.Series, reports.Histograms) {
+	iv := res.IntervalNs
+	start := res.MeasureNs / iv * iv
+	n := int((res.EndNs-start+iv-1)/iv) + 1
+	s := reports.Series{StartNs: start, IntervalNs: iv}
+	slotIvs := int64(histogramSlot) / iv
+	h := reports.Histograms{StartNs: start, SlotNs: slotIvs * iv}
+	for d, dst := range []*reports.DirSeries{&s.Read, &s.Write} {
+		slots := make([]*hdr.Histogram, (int64(n)+slotIvs-1)/slotIvs)
+		for i := range n {
+			at := start + int64(i)*iv
+			var st reports.IntervalStats
+			merged := reports.NewLatencyHistogram()
+			for _, j := range res.Jobs {
+				dir := j.Dir(workloads.Direction(d))
+				k := (at - firstStart(dir, at)) / iv
+				if k < 0 || k >= int64(len(dir.Series)) {
+					continue
+				}
+				in := dir.Series[k]
+				st.IOs += in.IOs
+				st.Bytes += in.Bytes
+				st.Errors += in.Errors
+				if hh, err := in.Latency.Histogram(); err == nil && hh != nil {
+					merged.Merge(hh)
+				}
+			}
+			if merged.TotalCount() > 0 {
+				st.P50Ns, st.P90Ns, st.P99Ns = merged.ValueAtQuantile(50), merged.ValueAtQuantile(90), merged.ValueAtQuantile(99)
+				st.P999Ns, st.MaxNs = merged.ValueAtQuantile(99.9), merged.Max()
+				slot := int64(i) / slotIvs
+				if slots[slot] == nil {
+					slots[slot] = reports.NewLatencyHistogram()
+				}
+				slots[slot].Merge(merged)
+			}
+			dst.Append(st)
+		}
+		enc := make([]string, len(slots))
+		for i, sh := range slots {
+			enc[i], _ = reports.EncodeHistogram(sh)
+		}
+		if d == 0 {
+			h.Read = enc
+		} else {
+			h.Write = enc
+		}
+	}
+	return s, h
+}
+
+// firstStart is where a direction's series begins (at itself when empty,
+// so the lookup misses).
+func firstStart(dir *workloads.DirResult, at int64) int64 {
+	if len(dir.Series) == 0 {
+		return at + 1
+	}
+	return dir.Series[0].StartNs
+}

@@ -1,0 +1,309 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+	faulttarget "github.com/nvmf-chaos/nvmf-chaos/faults/target"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+	// The nvme+tcp backend registers itself with workloads.Open.
+	_ "github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
+)
+
+// provision starts a target per node and creates every volume on the
+// nodes that export it.
+func (r *Runner) provision(ctx context.Context) error {
+	for _, name := range r.s.Cluster.Nodes {
+		n, err := startNode(ctx, r.opts.Binary, r.opts.Dir, name)
+		if err != nil {
+			return fmt.Errorf("provision: %w", err)
+		}
+		r.nodes[name] = n
+		r.logf("node %s: target pid %d, rpc %s", name, n.PID(), n.sock)
+	}
+	for _, v := range r.s.Volumes {
+		spec, err := r.volumeSpec(v)
+		if err != nil {
+			return fmt.Errorf("provision volume %s: %w", v.Name, err)
+		}
+		vol, err := volume.Create(ctx, spec)
+		if err != nil {
+			return fmt.Errorf("provision: %w", err)
+		}
+		r.vols[v.Name] = vol
+		r.logf("volume %s: %s on %d node(s), %s backing", v.Name, vol.NQN, len(vol.Paths), vol.Backing)
+	}
+	for name, n := range r.nodes {
+		n.reprovision = r.reprovisioner(name)
+	}
+	return nil
+}
+
+// volumeSpec turns a scenario volume into a provisioning spec with a free
+// loopback port per node.
+func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
+	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: volume.Backing(v.Backing)}
+	if spec.Backing == "" {
+		spec.Backing = volume.Malloc
+		if len(v.Nodes) > 1 {
+			spec.Backing = volume.File
+		}
+	}
+	if spec.Backing == volume.File {
+		spec.FilePath = r.backingFile(v.Name)
+	}
+	for _, f := range r.s.Timeline.Faults {
+		if slices.Contains(v.Nodes, f.Node) && (f.Volume == "" || f.Volume == v.Name) {
+			spec.Delay = spec.Delay || f.Kind == string(faults.BdevDelay)
+			spec.Errors = spec.Errors || f.Kind == string(faults.BdevError)
+		}
+	}
+	for _, node := range v.Nodes {
+		addr, err := freePort()
+		if err != nil {
+			return spec, err
+		}
+		spec.Paths = append(spec.Paths, volume.Path{Node: node, RPC: r.nodes[node].RPC(), Addr: addr,
+			ANA: strings.ReplaceAll(v.ANA[node], "-", "_")})
+	}
+	return spec, nil
+}
+
+// reprovisioner restores a restarted node's share of every volume, with
+// the same listener addresses, so hosts reconnect where they were.
+func (r *Runner) reprovisioner(node string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		for _, v := range r.vols {
+			for _, p := range v.Paths {
+				if p.Node != node {
+					continue
+				}
+				spec := v.Spec
+				p.RPC = r.nodes[node].RPC()
+				spec.Paths = []volume.Path{p}
+				if _, err := volume.Create(ctx, spec); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// buildFaults binds each timeline fault to its node (and volumes).
+func (r *Runner) buildFaults() ([]faults.Timed, error) {
+	warmup := r.s.Timeline.Warmup.D()
+	var items []faults.Timed
+	for i, ev := range r.s.Timeline.Faults {
+		f, err := r.buildFault(ev)
+		if err != nil {
+			return nil, fmt.Errorf("timeline.faults[%d] %s on %s: %w", i, ev.Kind, ev.Node, err)
+		}
+		t := faults.Timed{Fault: f, Kind: faults.Kind(ev.Kind), Node: ev.Node, At: warmup + ev.At.D(), Duration: ev.Duration.D()}
+		if ev.Repeat != nil {
+			t.Repeat = faults.Repeat{Count: ev.Repeat.Count, Every: ev.Repeat.Every.D()}
+		}
+		items = append(items, t)
+	}
+	return items, nil
+}
+
+func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
+	n := r.nodes[ev.Node]
+	if n == nil {
+		return nil, fmt.Errorf("no node %q", ev.Node)
+	}
+	kind := faults.Kind(ev.Kind)
+	spec, _ := faults.Lookup(kind)
+	param := func(name string) string {
+		if v, ok := ev.Params[name]; ok {
+			return v
+		}
+		for _, p := range spec.Params {
+			if p.Name == name {
+				return p.Default
+			}
+		}
+		return ""
+	}
+	vols := r.volumesOn(ev.Node, ev.Volume)
+	switch kind {
+	case faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError:
+		return r.targetFault(kind, n, vols, param)
+	}
+	return local.Build(kind, &local.Node{NodeNet: local.NodeNet{RunID: r.opts.RunID, Node: ev.Node}, Target: n}, ev.Params, ev.Duration.D())
+}
+
+// volumesOn lists the volumes a node exports (only one when named).
+func (r *Runner) volumesOn(node, only string) []*volume.Volume {
+	var out []*volume.Volume
+	for _, v := range r.vols {
+		if _, ok := v.Addr(node); ok && (only == "" || only == v.Name) {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b *volume.Volume) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// targetFault builds an RPC fault; a node exporting several volumes gets
+// one fault acting on all of them.
+func (r *Runner) targetFault(kind faults.Kind, n *targetNode, vols []*volume.Volume, param func(string) string) (faults.Fault, error) {
+	if len(vols) == 0 {
+		return nil, fmt.Errorf("node %s exports no volume", n.name)
+	}
+	var fs []faults.Fault
+	for _, v := range vols {
+		addr, _ := v.Addr(n.name)
+		var ana string
+		for _, p := range v.Paths {
+			if p.Node == n.name {
+				ana = p.ANA
+			}
+		}
+		l := faulttarget.Listener{Node: n.name, RPC: nodeRPC{n}, NQN: v.NQN, Addr: addr, ANA: ana}
+		switch kind {
+		case faults.ANAChange:
+			fs = append(fs, &faulttarget.ANAChange{L: l, State: param("state"), RecoverState: param("recover_state")})
+		case faults.ListenerRemove:
+			fs = append(fs, &faulttarget.ListenerRemove{L: l})
+		case faults.BdevDelay:
+			d, err := time.ParseDuration(param("latency"))
+			if err != nil {
+				return nil, fmt.Errorf("params.latency: %w", err)
+			}
+			fs = append(fs, &faulttarget.BdevDelay{Node: n.name, RPC: nodeRPC{n}, Bdev: v.DelayBdev(), Latency: d})
+		case faults.BdevError:
+			num, err := strconv.ParseUint(param("num"), 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("params.num: %w", err)
+			}
+			fs = append(fs, &faulttarget.BdevError{Node: n.name, RPC: nodeRPC{n}, Bdev: v.ErrorBdev(), IOType: param("io_type"), Num: uint32(num)})
+		}
+	}
+	if len(fs) == 1 {
+		return fs[0], nil
+	}
+	return groupFault(fs), nil
+}
+
+// groupFault applies one fault kind to each volume a node exports.
+type groupFault []faults.Fault
+
+func (g groupFault) Available() error {
+	for _, f := range g {
+		if err := f.Available(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g groupFault) Inject(ctx context.Context) error {
+	for _, f := range g {
+		if err := f.Inject(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Recover tries every member, so one failure does not leave the others
+// injected.
+func (g groupFault) Recover(ctx context.Context) error {
+	var errs []error
+	for _, f := range g {
+		errs = append(errs, f.Recover(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func (g groupFault) Describe() string {
+	parts := make([]string, len(g))
+	for i, f := range g {
+		parts[i] = f.Describe()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// workloads opens each workload's device and prepares its engine: the
+// warmup is fio's ramp_time, the measured duration its runtime.
+func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
+	var engines []*workloads.Engine
+	for _, w := range r.s.Workloads {
+		jobs, err := r.jobsOf(w)
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		u := r.targetURL(r.vols[w.Volume])
+		dev, err := workloads.Open(ctx, u, workloads.OpenOptionsFor(jobs))
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		e, err := workloads.NewEngine(dev, jobs, workloads.WithStart(r.start))
+		if err != nil {
+			_ = dev.Close()
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		engines = append(engines, e)
+		r.logf("workload %s: %s", w.Name, u)
+	}
+	return engines, nil
+}
+
+func (r *Runner) jobsOf(w Workload) ([]workloads.Job, error) {
+	var jobs []workloads.Job
+	if w.Fio != "" {
+		var err error
+		if jobs, err = workloads.ParseFioFile(w.Fio); err != nil {
+			return nil, err
+		}
+	} else {
+		j, err := JobOf(w)
+		if err != nil {
+			return nil, err
+		}
+		jobs = []workloads.Job{j}
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		j.RampTime = r.s.Timeline.Warmup.D()
+		j.Runtime = r.s.Timeline.Duration.D()
+		j.TimeBased = true
+		j.RandSeed = uint64(r.seed) + uint64(i)
+		j.Target = ""
+	}
+	return jobs, nil
+}
+
+// targetURL is the nvme+tcp URL of a volume with the scenario's host
+// settings. The host connects through the volume's optimized path.
+func (r *Runner) targetURL(v *volume.Volume) string {
+	addrs := []string{v.Paths[0].Addr}
+	for _, p := range v.Paths {
+		if p.ANA == "" || p.ANA == "optimized" {
+			addrs = []string{p.Addr}
+			break
+		}
+	}
+	q := url.Values{}
+	h := r.s.Host
+	setDur := func(k string, d Duration) {
+		if d != 0 {
+			q.Set(k, d.String())
+		}
+	}
+	setDur("kato", h.KATO)
+	setDur("io_timeout", h.IOTimeout)
+	q.Set("nsid", strconv.FormatUint(uint64(v.NSID), 10))
+	return "nvme+tcp://" + strings.Join(addrs, ",") + "/" + v.NQN + "?" + q.Encode()
+}

@@ -1,0 +1,232 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
+	"github.com/nvmf-chaos/nvmf-chaos/reports"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+)
+
+// RunOptions configure a Runner.
+type RunOptions struct {
+	// Binary is the nvmf-chaos executable that runs embedded targets.
+	Binary string
+	// Dir is the run's folder: target sockets, logs and backing files.
+	Dir string
+	// RunID names everything the run creates (default: random).
+	RunID string
+	// Progress receives one line per phase and fault event; nil is silent.
+	Progress io.Writer
+}
+
+// Runner runs one scenario on the local embedded backend: provision →
+// warmup → baseline → faults → recovery → verify → teardown. Teardown always
+// runs, whatever failed, so no process, socket or volume outlives the run.
+type Runner struct {
+	s     *Scenario
+	opts  RunOptions
+	start time.Time
+	seed  int64
+
+	nodes map[string]*targetNode
+	vols  map[string]*volume.Volume
+
+	mu    sync.Mutex
+	paths []reports.PathEvent
+}
+
+// NewRunner prepares a run of a validated scenario.
+func NewRunner(s *Scenario, opts RunOptions) *Runner {
+	if opts.RunID == "" {
+		opts.RunID = fmt.Sprintf("%06x", rand.Uint32()&0xFFFFFF)
+	}
+	seed := s.Seed
+	if seed == 0 {
+		seed = rand.Int64N(1 << 40)
+	}
+	return &Runner{s: s, opts: opts, seed: seed, nodes: map[string]*targetNode{}, vols: map[string]*volume.Volume{}}
+}
+
+// RunID is the run's identifier, part of every name it creates.
+func (r *Runner) RunID() string { return r.opts.RunID }
+
+// Seed is the seed the run uses (the scenario's, or one picked and printed).
+func (r *Runner) Seed() int64 { return r.seed }
+
+func (r *Runner) logf(format string, a ...any) {
+	if r.opts.Progress == nil {
+		return
+	}
+	at := time.Duration(0)
+	if !r.start.IsZero() {
+		at = time.Since(r.start).Truncate(time.Millisecond)
+	}
+	fmt.Fprintf(r.opts.Progress, "[%8v] %s\n", at, fmt.Sprintf(format, a...))
+}
+
+// Run executes the scenario and returns its record with metrics and SLO
+// verdicts. An error means the scenario could not run; the returned Result
+// then carries RunError and whatever was recorded.
+func (r *Runner) Run(ctx context.Context) (*reports.Result, error) {
+	res := r.newResult()
+	if err := r.preflight(); err != nil {
+		res.RunError = err.Error()
+		return res, err
+	}
+	if err := os.MkdirAll(r.opts.Dir, 0o755); err != nil {
+		res.RunError = err.Error()
+		return res, fmt.Errorf("run folder: %w", err)
+	}
+	r.start = time.Now()
+	res.StartedAt = r.start
+	defer r.teardown()
+	err := r.run(ctx, res)
+	res.EndNs = int64(time.Since(r.start))
+	if err != nil {
+		res.RunError = err.Error()
+		return res, err
+	}
+	if err := reports.Finish(res, r.slos(), reports.DefaultOptions()); err != nil {
+		res.RunError = err.Error()
+		return res, fmt.Errorf("judge %s: %w", r.s.Metadata.Name, err)
+	}
+	return res, nil
+}
+
+// preflight refuses what this runner cannot do before anything starts.
+func (r *Runner) preflight() error {
+	c := r.s.Cluster
+	switch {
+	case c.Backend != "" && c.Backend != "local":
+		return fmt.Errorf("cluster.backend %q: `run` drives the local backend; Kubernetes runs go through `nvmf-chaos k8s`", c.Backend)
+	case c.Target != "" && c.Target != "embedded":
+		return fmt.Errorf("cluster.target %q: the local runner starts embedded targets (spdk and external targets are provisioned with the same RPC calls but not yet launched by `run`)", c.Target)
+	case r.opts.Binary == "":
+		return errors.New("runner: no nvmf-chaos binary to start targets with")
+	}
+	for i, f := range r.s.Timeline.Faults {
+		spec, ok := faults.Lookup(faults.Kind(f.Kind))
+		if ok && spec.NeedsRoot && os.Geteuid() != 0 {
+			return fmt.Errorf("timeline.faults[%d] (%s): needs root (network namespaces, nftables, tc); run as root", i, f.Kind)
+		}
+	}
+	return nil
+}
+
+func (r *Runner) run(ctx context.Context, res *reports.Result) error {
+	if err := r.provision(ctx); err != nil {
+		return err
+	}
+	items, err := r.buildFaults()
+	if err != nil {
+		return err
+	}
+	sched, err := faults.NewSchedule(r.start, items, faults.WithProgress(func(e faults.Event) {
+		r.logf("fault %s %s %s", e.Phase, e.Fault, e.Err)
+	}))
+	if err != nil {
+		return fmt.Errorf("timeline: %w", err)
+	}
+	if err := sched.Available(); err != nil {
+		return fmt.Errorf("faults not available here: %w", err)
+	}
+	engines, err := r.workloads(ctx)
+	if err != nil {
+		return err
+	}
+	warmup := r.s.Timeline.Warmup.D()
+	r.logf("running %s: warmup %v, measure %v, %d faults, seed %d", r.s.Metadata.Name, warmup, r.s.Timeline.Duration.D(), len(items), r.seed)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var schedErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, schedErr = sched.Run(runCtx)
+	}()
+	results, werr := runEngines(runCtx, engines)
+	cancel()
+	wg.Wait()
+	res.Phases = append(res.Phases, reports.PhaseMark{Phase: reports.PhaseWarmupEnd, AtNs: int64(warmup)})
+	res.Faults = faultEvents(sched.Events())
+	r.mu.Lock()
+	res.PathEvents = append(res.PathEvents, r.paths...)
+	r.mu.Unlock()
+	for i, w := range r.s.Workloads {
+		if results[i] != nil {
+			res.Workloads = append(res.Workloads, workloadRecord(w, results[i]))
+		}
+	}
+	if werr != nil {
+		return werr
+	}
+	if schedErr != nil && !errors.Is(schedErr, context.Canceled) {
+		return fmt.Errorf("faults: %w", schedErr)
+	}
+	return ctx.Err()
+}
+
+// teardown deletes the volumes and stops the targets, reporting problems
+// but never stopping half-way.
+func (r *Runner) teardown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for name, v := range r.vols {
+		for i := range v.Paths {
+			if n := r.nodes[v.Paths[i].Node]; n != nil && n.RPC() != nil {
+				v.Paths[i].RPC = n.RPC()
+			}
+		}
+		if err := v.Delete(ctx); err != nil {
+			r.logf("teardown: volume %s: %v", name, err)
+		}
+		if v.FilePath != "" {
+			_ = os.Remove(v.FilePath)
+		}
+	}
+	for _, n := range r.nodes {
+		n.stop()
+	}
+	r.logf("teardown done")
+}
+
+func (r *Runner) slos() []reports.SLO {
+	out := make([]reports.SLO, len(r.s.SLOs))
+	for i, s := range r.s.SLOs {
+		out[i] = reports.SLO(s)
+	}
+	return out
+}
+
+// backingFile is where a shared volume's data lives for the run.
+func (r *Runner) backingFile(vol string) string {
+	return filepath.Join(r.opts.Dir, vol+".img")
+}
+
+// runEngines runs every workload's engine at once and returns their
+// results in order, with the first error.
+func runEngines(ctx context.Context, engines []*workloads.Engine) ([]*workloads.Result, error) {
+	results := make([]*workloads.Result, len(engines))
+	errs := make([]error, len(engines))
+	var wg sync.WaitGroup
+	for i, e := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = e.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	return results, errors.Join(errs...)
+}
