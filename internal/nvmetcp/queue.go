@@ -204,7 +204,7 @@ func (q *Queue) readPDUs() error {
 			tr := h.TermReq()
 			err = &TermReqError{FES: tr.FES, FEI: tr.FEI}
 		default:
-			err = protocolError(q.id, "unexpected %v PDU", h.Type())
+			err = protocolError("unexpected %v PDU", h.Type())
 		}
 		if err != nil {
 			return err
@@ -229,7 +229,7 @@ func (q *Queue) lookup(cid uint16, what pdu.Type) (*Request, int, error) {
 	}
 	q.mu.Unlock()
 	if r == nil {
-		return nil, 0, protocolError(q.id, "%v for command id %#x, which is not outstanding", what, cid)
+		return nil, 0, protocolError("%v for command id %#x, which is not outstanding", what, cid)
 	}
 	return r, idx, nil
 }
@@ -262,7 +262,7 @@ func (q *Queue) onC2HData(h *pdu.Header) error {
 	}
 	off, end := int(dh.Offset), int(dh.Offset)+h.DataLen
 	if r.dir != dirC2H || off != r.xfer || end > len(r.Buf) {
-		return protocolError(q.id, "C2HData cid %#x offset %d length %d: expected offset %d of a %d-byte read",
+		return protocolError("C2HData cid %#x offset %d length %d: expected offset %d of a %d-byte read",
 			dh.CCCID, off, h.DataLen, r.xfer, len(r.Buf))
 	}
 	if h.DataLen > 0 {
@@ -297,7 +297,7 @@ func (q *Queue) onR2T(h *pdu.Header) error {
 	}
 	off, end := int(dh.Offset), int(dh.Offset)+int(dh.Length)
 	if r.dir != dirH2C || r.cmd.SGL.Type != nvme.SGLTransport || dh.Length == 0 || end > len(r.Buf) {
-		return protocolError(q.id, "R2T cid %#x offset %d length %d for a command with %d bytes to send",
+		return protocolError("R2T cid %#x offset %d length %d for a command with %d bytes to send",
 			dh.CCCID, off, dh.Length, len(r.Buf))
 	}
 	w := q.snd.lock()
