@@ -112,8 +112,21 @@ func opName(op uint8) string {
 
 // describe names a request for error messages, admin and fabrics included.
 func (r *Request) describe() string {
-	if r.q != nil && r.q.id == 0 || r.cmd.Opcode == nvme.OpcodeFabrics {
-		return fmt.Sprintf("admin opcode %#x (fctype %#x)", r.cmd.Opcode, r.cmd.FabricsType())
+	switch {
+	case r.cmd.Opcode == nvme.OpcodeFabrics:
+		return fmt.Sprintf("fabrics command (fctype %#x)", r.cmd.FabricsType())
+	case r.q == nil || r.q.id != 0:
+		return opName(r.cmd.Opcode)
 	}
-	return opName(r.cmd.Opcode)
+	switch r.cmd.Opcode {
+	case nvme.AdminKeepAlive:
+		return "keep alive"
+	case nvme.AdminIdentify:
+		return "identify"
+	case nvme.AdminGetLogPage:
+		return "get log page"
+	case nvme.AdminSetFeatures, nvme.AdminGetFeatures:
+		return "set/get features"
+	}
+	return fmt.Sprintf("admin opcode %#x", r.cmd.Opcode)
 }
