@@ -11,7 +11,7 @@ import (
 
 // adminRequest returns an internal request for an admin or fabrics command.
 func adminRequest(opcode uint8, dir direction, buf []byte) *Request {
-	r := &Request{raw: true, dir: dir, Buf: buf}
+	r := &Request{dir: dir, Buf: buf}
 	r.cmd.Opcode, r.cmd.Flags = opcode, nvme.PSDTSGL
 	return r
 }

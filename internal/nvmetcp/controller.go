@@ -173,7 +173,7 @@ func (c *Controller) connect(ctx context.Context, q *Queue, sqsize, cntlid uint1
 	if err := cd.Marshal(data); err != nil {
 		return 0, err
 	}
-	r := &Request{raw: true, dir: dirH2C, Buf: data}
+	r := &Request{dir: dirH2C, Buf: data}
 	cc := nvme.ConnectCommand{QID: q.id, SQSize: sqsize, KATO: kato}
 	if c.cfg.DisableSQFlowControl {
 		cc.CATTR = nvme.CATTRDisableSQFlowControl

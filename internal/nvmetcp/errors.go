@@ -76,6 +76,7 @@ func fesName(fes uint16) string {
 }
 
 // protocolError is a PDU from the controller this host cannot accept.
-func protocolError(qid uint16, format string, args ...any) error {
-	return fmt.Errorf("nvme/tcp: queue %d: protocol error: %s", qid, fmt.Sprintf(format, args...))
+// Callers add which queue it arrived on.
+func protocolError(format string, args ...any) error {
+	return fmt.Errorf("nvme/tcp: protocol error: %s", fmt.Sprintf(format, args...))
 }

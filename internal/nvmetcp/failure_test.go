@@ -210,7 +210,7 @@ func TestKeepAliveUnanswered(t *testing.T) {
 	p.dropKA.Store(true)
 	start := time.Now()
 	err := waitDown(t, c, 5*time.Second)
-	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "0x18") {
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "keep alive") {
 		t.Fatalf("controller error %v, want a keep-alive timeout", err)
 	}
 	if d := time.Since(start); d > 3*cfg.KATO {

@@ -1,6 +1,7 @@
 package nvmetcp
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -78,5 +79,54 @@ func randomPDU(rng *rand.Rand, w *pdu.Writer) {
 		w.TermReq(pdu.TypeC2HTermReq, uint16(rng.IntN(8)), rng.Uint32(), data[:min(len(data), 30)])
 	default:
 		w.ICResp(pdu.IC{MaxData: rng.Uint32()})
+	}
+}
+
+// TestDataDigestError: a C2HData whose data digest does not match fails
+// that read with pdu.ErrDataDigest; the stream is still in sync, so the
+// controller carries on.
+func TestDataDigestError(t *testing.T) {
+	p := newPeer(t, peerConfig{})
+	cfg := hostConfig(p)
+	cfg.DataDigest = true
+	c := dial(t, cfg)
+	p.silent.Store(true)
+	ch := make(chan *Request, 1)
+	r := &Request{Opcode: nvme.IORead, NSID: 1, NLB: 1, Buf: make([]byte, 512), Done: ChanDone(ch)}
+	if err := c.Queue(0).Submit(r); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the peer has dropped the command: it must not serve it
+	// once it speaks again.
+	for deadline := time.Now().Add(testTimeout); p.dropped.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("peer never read the command")
+		}
+	}
+	const cid = 0x2000 // slot 0, second use: the Connect was the first
+	var raw bytes.Buffer
+	w := pdu.NewWriter(&raw)
+	w.SetDigests(false, true)
+	w.Data(pdu.TypeC2HData, pdu.DataHeader{CCCID: cid}, pdu.FlagLast, make([]byte, 512))
+	w.CapsuleResp(&nvme.Completion{CID: cid})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := raw.Bytes()
+	b[pdu.DataHdrLen+10] ^= 1 // corrupt one data byte after the digest was computed
+	if _, err := p.ioConns()[0].conn.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-ch:
+		if !errors.Is(r.Err, pdu.ErrDataDigest) {
+			t.Fatalf("read error %v, want a data digest error", r.Err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("no completion")
+	}
+	p.silent.Store(false)
+	if err := c.ReadAt(testContext(t), 1, make([]byte, 512), 0); err != nil {
+		t.Fatalf("controller unusable after a digest error: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ func exchangeIC(conn net.Conn, hd, dd bool) (pdu.IC, *pdu.Reader, error) {
 		tr := h.TermReq()
 		return pdu.IC{}, nil, &TermReqError{FES: tr.FES, FEI: tr.FEI}
 	default:
-		return pdu.IC{}, nil, protocolError(0, "%v instead of ICResp", h.Type())
+		return pdu.IC{}, nil, protocolError("%v instead of ICResp", h.Type())
 	}
 	ic := h.IC()
 	return ic, rd, checkICResp(ic, hd, dd)
@@ -62,13 +62,13 @@ func exchangeIC(conn net.Conn, hd, dd bool) (pdu.IC, *pdu.Reader, error) {
 func checkICResp(ic pdu.IC, hd, dd bool) error {
 	switch {
 	case ic.PFV != 0:
-		return protocolError(0, "ICResp PFV %d, want 0", ic.PFV)
+		return protocolError("ICResp PFV %d, want 0", ic.PFV)
 	case ic.PDA > 31:
-		return protocolError(0, "ICResp CPDA %d beyond 31", ic.PDA)
+		return protocolError("ICResp CPDA %d beyond 31", ic.PDA)
 	case ic.MaxData < minMaxH2CData || ic.MaxData%4 != 0:
-		return protocolError(0, "ICResp MAXH2CDATA %d (want >= %d, a multiple of 4)", ic.MaxData, minMaxH2CData)
+		return protocolError("ICResp MAXH2CDATA %d (want >= %d, a multiple of 4)", ic.MaxData, minMaxH2CData)
 	case ic.HeaderDigest && !hd, ic.DataDigest && !dd:
-		return protocolError(0, "ICResp enables digests (header %v, data %v) the host did not request (header %v, data %v)",
+		return protocolError("ICResp enables digests (header %v, data %v) the host did not request (header %v, data %v)",
 			ic.HeaderDigest, ic.DataDigest, hd, dd)
 	}
 	return nil

@@ -13,7 +13,7 @@ func (pc *peerConn) onAdmin(cmd *nvme.Command, h *pdu.Header) error {
 	p := pc.p
 	switch cmd.Opcode {
 	case nvme.AdminIdentify:
-		pc.sendData(cmd.CID, p.identify(cmd, pc))
+		pc.sendData(cmd.CID, p.identify(cmd))
 	case nvme.AdminSetFeatures:
 		var dw0 uint32
 		if uint8(cmd.CDW10) == nvme.FeatureNumberOfQueues {
@@ -50,7 +50,7 @@ func (pc *peerConn) onAdmin(cmd *nvme.Command, h *pdu.Header) error {
 	return nil
 }
 
-func (p *peer) identify(cmd *nvme.Command, pc *peerConn) []byte {
+func (p *peer) identify(cmd *nvme.Command) []byte {
 	b := make([]byte, nvme.IdentifySize)
 	p.mu.Lock()
 	defer p.mu.Unlock()

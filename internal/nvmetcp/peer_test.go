@@ -73,8 +73,9 @@ type peer struct {
 	wg   sync.WaitGroup
 	done chan struct{}
 
-	silent  atomic.Bool // read and drop everything
-	dropKA  atomic.Bool // ignore Keep Alive
+	silent  atomic.Bool  // read and drop everything
+	dropped atomic.Int64 // PDUs dropped while silent
+	dropKA  atomic.Bool  // ignore Keep Alive
 	r2ts    atomic.Int64
 	h2cPDUs atomic.Int64
 	inCap   atomic.Int64 // writes with in-capsule data
@@ -221,6 +222,7 @@ func (pc *peerConn) serve() {
 			return
 		}
 		if pc.p.silent.Load() {
+			pc.p.dropped.Add(1)
 			continue
 		}
 		switch h.Type() {

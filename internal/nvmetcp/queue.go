@@ -96,18 +96,29 @@ func (q *Queue) Submit(r *Request) error {
 	if r.Done == nil {
 		return fmt.Errorf("%w: Done is nil", ErrInvalidRequest)
 	}
-	if err := r.prepare(); err != nil {
+	cmd, dir, err := r.build()
+	if err != nil {
 		return err
 	}
-	return q.submit(r)
+	return q.send(r, &cmd, dir)
 }
 
+// submit sends an internal request whose command the controller built.
 func (q *Queue) submit(r *Request) error {
+	cmd := r.cmd
+	return q.send(r, &cmd, r.dir)
+}
+
+// send assigns r a command ID and queues its capsule. r's command is only
+// written once r is admitted, so resubmitting a request in flight cannot
+// corrupt it.
+func (q *Queue) send(r *Request, cmd *nvme.Command, dir direction) error {
 	q.mu.Lock()
-	if err := q.admit(r); err != nil {
+	if err := q.admit(r, len(r.Buf), dir); err != nil {
 		q.mu.Unlock()
 		return err
 	}
+	r.cmd, r.dir = *cmd, dir
 	n := len(q.free) - 1
 	idx := q.free[n]
 	q.free = q.free[:n]
@@ -141,14 +152,14 @@ func (q *Queue) submit(r *Request) error {
 }
 
 // admit checks, with q.mu held, that r may be sent now.
-func (q *Queue) admit(r *Request) error {
+func (q *Queue) admit(r *Request, size int, dir direction) error {
 	switch {
 	case q.closed:
 		return q.ctrl.downErr()
 	case r.q != nil:
 		return ErrRequestBusy
-	case q.maxXfer > 0 && len(r.Buf) > q.maxXfer && r.dir != dirNone:
-		return fmt.Errorf("%w: %d bytes exceed the controller's transfer limit %d", ErrInvalidRequest, len(r.Buf), q.maxXfer)
+	case q.maxXfer > 0 && size > q.maxXfer && dir != dirNone:
+		return fmt.Errorf("%w: %d bytes exceed the controller's transfer limit %d", ErrInvalidRequest, size, q.maxXfer)
 	case len(q.free) == 0:
 		return ErrQueueFull
 	}
@@ -193,7 +204,7 @@ func (q *Queue) readPDUs() error {
 			tr := h.TermReq()
 			err = &TermReqError{FES: tr.FES, FEI: tr.FEI}
 		default:
-			err = protocolError(q.id, "unexpected %v PDU", h.Type())
+			err = protocolError("unexpected %v PDU", h.Type())
 		}
 		if err != nil {
 			return err
@@ -218,7 +229,7 @@ func (q *Queue) lookup(cid uint16, what pdu.Type) (*Request, int, error) {
 	}
 	q.mu.Unlock()
 	if r == nil {
-		return nil, 0, protocolError(q.id, "%v for command id %#x, which is not outstanding", what, cid)
+		return nil, 0, protocolError("%v for command id %#x, which is not outstanding", what, cid)
 	}
 	return r, idx, nil
 }
@@ -251,7 +262,7 @@ func (q *Queue) onC2HData(h *pdu.Header) error {
 	}
 	off, end := int(dh.Offset), int(dh.Offset)+h.DataLen
 	if r.dir != dirC2H || off != r.xfer || end > len(r.Buf) {
-		return protocolError(q.id, "C2HData cid %#x offset %d length %d: expected offset %d of a %d-byte read",
+		return protocolError("C2HData cid %#x offset %d length %d: expected offset %d of a %d-byte read",
 			dh.CCCID, off, h.DataLen, r.xfer, len(r.Buf))
 	}
 	if h.DataLen > 0 {
@@ -286,7 +297,7 @@ func (q *Queue) onR2T(h *pdu.Header) error {
 	}
 	off, end := int(dh.Offset), int(dh.Offset)+int(dh.Length)
 	if r.dir != dirH2C || r.cmd.SGL.Type != nvme.SGLTransport || dh.Length == 0 || end > len(r.Buf) {
-		return protocolError(q.id, "R2T cid %#x offset %d length %d for a command with %d bytes to send",
+		return protocolError("R2T cid %#x offset %d length %d for a command with %d bytes to send",
 			dh.CCCID, off, dh.Length, len(r.Buf))
 	}
 	w := q.snd.lock()

@@ -33,7 +33,6 @@ type Request struct {
 
 	cmd      nvme.Command
 	dir      direction
-	raw      bool          // cmd filled in by the controller (admin, fabrics)
 	timeout  time.Duration // 0: the queue's default; <0: none (AER)
 	q        *Queue
 	xfer     int   // data bytes received (C2H) or queued for sending (H2C)
@@ -50,46 +49,41 @@ const (
 	dirC2H            // controller to host: C2HData
 )
 
-// prepare builds the SQE of an I/O request from its exported fields.
-func (r *Request) prepare() error {
-	if r.raw {
-		return nil
-	}
-	r.cmd = nvme.Command{Opcode: r.Opcode, Flags: nvme.PSDTSGL, NSID: r.NSID}
+// build returns the SQE and data direction of an I/O request from its
+// exported fields.
+func (r *Request) build() (nvme.Command, direction, error) {
+	cmd := nvme.Command{Opcode: r.Opcode, Flags: nvme.PSDTSGL, NSID: r.NSID}
 	switch r.Opcode {
 	case nvme.IORead, nvme.IOWrite:
 		if len(r.Buf) == 0 {
-			return fmt.Errorf("%w: %s without a buffer", ErrInvalidRequest, opName(r.Opcode))
+			return cmd, 0, fmt.Errorf("%w: %s without a buffer", ErrInvalidRequest, opName(r.Opcode))
 		}
-		r.dir = dirC2H
+		dir := dirC2H
 		if r.Opcode == nvme.IOWrite {
-			r.dir = dirH2C
+			dir = dirH2C
 		}
-		return r.setRange()
+		return cmd, dir, r.setRange(&cmd)
 	case nvme.IOWriteZeroes:
-		r.dir = dirNone
-		return r.setRange()
+		return cmd, dirNone, r.setRange(&cmd)
 	case nvme.IOFlush:
-		r.dir = dirNone
+		return cmd, dirNone, nil
 	case nvme.IODatasetMgmt:
 		n := len(r.Buf) / nvme.DSMRangeSize
 		if n == 0 || n > nvme.MaxDSMRanges || len(r.Buf)%nvme.DSMRangeSize != 0 {
-			return fmt.Errorf("%w: dataset management buffer of %d bytes", ErrInvalidRequest, len(r.Buf))
+			return cmd, 0, fmt.Errorf("%w: dataset management buffer of %d bytes", ErrInvalidRequest, len(r.Buf))
 		}
-		r.dir = dirH2C
-		r.cmd.CDW10 = uint32(n - 1)
-		r.cmd.CDW11 = nvme.DSMDeallocate
-	default:
-		return fmt.Errorf("%w: unsupported opcode %#x", ErrInvalidRequest, r.Opcode)
+		cmd.CDW10 = uint32(n - 1)
+		cmd.CDW11 = nvme.DSMDeallocate
+		return cmd, dirH2C, nil
 	}
-	return nil
+	return cmd, 0, fmt.Errorf("%w: unsupported opcode %#x", ErrInvalidRequest, r.Opcode)
 }
 
-func (r *Request) setRange() error {
+func (r *Request) setRange(cmd *nvme.Command) error {
 	if r.NLB == 0 || r.NLB > 1<<16 {
 		return fmt.Errorf("%w: NLB %d outside 1..65536", ErrInvalidRequest, r.NLB)
 	}
-	r.cmd.SetLBARange(r.SLBA, r.NLB)
+	cmd.SetLBARange(r.SLBA, r.NLB)
 	return nil
 }
 
@@ -118,8 +112,21 @@ func opName(op uint8) string {
 
 // describe names a request for error messages, admin and fabrics included.
 func (r *Request) describe() string {
-	if r.q != nil && r.q.id == 0 || r.cmd.Opcode == nvme.OpcodeFabrics {
-		return fmt.Sprintf("admin opcode %#x (fctype %#x)", r.cmd.Opcode, r.cmd.FabricsType())
+	switch {
+	case r.cmd.Opcode == nvme.OpcodeFabrics:
+		return fmt.Sprintf("fabrics command (fctype %#x)", r.cmd.FabricsType())
+	case r.q == nil || r.q.id != 0:
+		return opName(r.cmd.Opcode)
 	}
-	return opName(r.cmd.Opcode)
+	switch r.cmd.Opcode {
+	case nvme.AdminKeepAlive:
+		return "keep alive"
+	case nvme.AdminIdentify:
+		return "identify"
+	case nvme.AdminGetLogPage:
+		return "get log page"
+	case nvme.AdminSetFeatures, nvme.AdminGetFeatures:
+		return "set/get features"
+	}
+	return fmt.Sprintf("admin opcode %#x", r.cmd.Opcode)
 }
