@@ -127,8 +127,12 @@ type FaultMetrics struct {
 	Err      string `json:"error,omitempty"`
 }
 
-// Compute derives every metric from the record. It is a pure function of r.
+// Compute derives every metric from the record. It is a pure function of r;
+// a record that fails Validate is an error, never a panic.
 func Compute(r *Result, opts Options) (*Metrics, error) {
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid record: %w", err)
+	}
 	opts = opts.withDefaults()
 	t := buildTimeline(r, opts.MinHorizon)
 	m := &Metrics{Options: opts}
