@@ -2,6 +2,8 @@ package reports
 
 import (
 	"bytes"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -50,6 +52,39 @@ func BenchmarkDecodeHour(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := Decode(bytes.NewReader(buf.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len())/1e6, "MB")
+}
+
+// BenchmarkComputeHourWide is BenchmarkComputeHour with every slot holding
+// a wide latency distribution (10k samples, log-normal around 100 µs,
+// about 800 encoded bytes) instead of the fixture's five values: decoding
+// cost grows with populated buckets, and this is what a real device gives.
+func BenchmarkComputeHourWide(b *testing.B) {
+	r := hourRun(b)
+	h := NewLatencyHistogram()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		if err := h.RecordValue(int64(100e3 * math.Exp(rng.NormFloat64()*0.5))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	enc, err := EncodeHistogram(h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range r.Workloads[0].Histograms.Read {
+		r.Workloads[0].Histograms.Read[i], r.Workloads[0].Histograms.Write[i] = enc, enc
+	}
+	var buf bytes.Buffer
+	if err := r.Encode(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Compute(r, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -111,7 +111,7 @@ type Delta struct {
 	Current Value  `json:"current"`
 	// Change is (current − base) / base; +Inf when base is 0 and current
 	// is not, 0 when both are.
-	Change     Value  `json:"change"`
+	Change Value `json:"change"`
 	// Display reads "1.003s → 1.2s".
 	Display    string `json:"display"`
 	Threshold  string `json:"threshold,omitempty"`

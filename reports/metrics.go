@@ -127,8 +127,12 @@ type FaultMetrics struct {
 	Err      string `json:"error,omitempty"`
 }
 
-// Compute derives every metric from the record. It is a pure function of r.
+// Compute derives every metric from the record. It is a pure function of r;
+// a record that fails Validate is an error, never a panic.
 func Compute(r *Result, opts Options) (*Metrics, error) {
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid record: %w", err)
+	}
 	opts = opts.withDefaults()
 	t := buildTimeline(r, opts.MinHorizon)
 	m := &Metrics{Options: opts}
@@ -175,7 +179,7 @@ func computeWorkload(w *WorkloadRecord, t timeline, o Options) (WorkloadMetrics,
 		return wm
 	}
 	base := add(baseWindows(t)[0])
-	all := add(baseWindows(t)[1])
+	add(baseWindows(t)[1])
 	m.StallThresholdNs = max(int64(o.StallFloor), int64(o.StallFactor*float64(base.Latency.P99Ns)))
 	if base.IOs == 0 && len(t.faults) > 0 {
 		m.Notes = append(m.Notes, "empty baseline: stall threshold is the floor and recovery_time is not meaningful")
@@ -196,11 +200,22 @@ func computeWorkload(w *WorkloadRecord, t timeline, o Options) (WorkloadMetrics,
 			add(windowDef{w: WindowRecovery, fault: f.id, s: span{f.recover, end}})
 		}
 	}
-	m.IOErrors = all.Errors
+	m.IOErrors = measuredErrors(ser, t.measure)
 	if v := w.Verify; v != nil {
 		m.LostWrites, m.StaleReads, m.CorruptBlocks = v.LostWrites, v.StaleReads, v.CorruptBlocks
 	}
 	return m, hists, nil
+}
+
+// measuredErrors counts failed I/Os from the first interval wholly after
+// warmup to the last interval the measurement touches: an error in the
+// final partial interval is one the workload saw, and must not be dropped
+// the way a throughput window drops partial intervals.
+func measuredErrors(ser *ioSeries, s span) int64 {
+	i, _ := gridRange(s, ser.startNs, ser.intervalNs, ser.len(), true)
+	_, j := gridRange(s, ser.startNs, ser.intervalNs, ser.len(), false)
+	_, _, errs := ser.sum(i, max(i, j))
+	return errs
 }
 
 // recoveryEnd is when a fault's recovery window closes: steady again, or

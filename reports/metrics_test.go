@@ -108,3 +108,18 @@ func TestMetricsGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorsInPartialLastInterval(t *testing.T) {
+	r := synth(t, fixture{name: "tail-error"})
+	// Measurement ends 50 ms into the last interval, which holds an error.
+	last := r.Workloads[0].Series.Len() - 1
+	r.Workloads[0].Series.Read.Errors[last] = 1
+	r.Phases = append(r.Phases, PhaseMark{PhaseMeasureEnd, int64(last)*fxInterval + 50e6})
+	m, err := Compute(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Overall.IOErrors != 1 {
+		t.Errorf("io_errors %d, want the error in the partial last interval counted", m.Overall.IOErrors)
+	}
+}
