@@ -36,12 +36,12 @@ lint: ## gofmt, go vet and staticcheck.
 fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
 
-demo: build ## Serve a 256 MiB embedded target on loopback and benchmark it for 5 s.
+demo: build ## The main job on the embedded default: run the built-in baseline scenario, then a 5 s bench.
+	$(BIN) run baseline --warmup 2s --duration 10s --out nvmf-chaos-results
 	@$(BIN) target --listen $(DEMO_ADDR) --nqn $(DEMO_NQN) --malloc 256MiB --log-level warn & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 50); do (exec 3<>/dev/tcp/$${DEMO_ADDR%:*}/$${DEMO_ADDR#*:}) 2>/dev/null && break; sleep 0.1; done; \
-	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randread --bs 4k --iodepth 32 --runtime 5s --time_based && \
-	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randwrite --bs 4k --iodepth 32 --runtime 5s --time_based
+	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randread --bs 4k --iodepth 32 --runtime 5s --time_based
 
 clean: ## Remove build output.
 	rm -rf bin
