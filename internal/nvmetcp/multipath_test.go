@@ -1,0 +1,168 @@
+package nvmetcp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
+)
+
+// dualController serves one file through two targets, A optimized and B
+// non-optimized: a dual-controller array in one process.
+func dualController(t *testing.T) (a, b *target.Target, addrA, addrB string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "shared.img")
+	serve := func(state nvme.ANAState) (*target.Target, string) {
+		f, err := bdev.OpenFile(path, bdev.FileOptions{Size: 16 << 20, BlockSize: 512})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.Close() })
+		tgt := target.New(target.Options{})
+		t.Cleanup(func() { _ = tgt.Close() })
+		s, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true, ANAReporting: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddNamespace(target.NamespaceConfig{Bdev: f}); err != nil {
+			t.Fatal(err)
+		}
+		addr, err := tgt.AddListener(embeddedNQN, "127.0.0.1:0", state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tgt, addr
+	}
+	a, addrA = serve(nvme.ANAOptimized)
+	b, addrB = serve(nvme.ANANonOptimized)
+	return a, b, addrA, addrB
+}
+
+// load keeps qd writes-then-reads of known data in flight through m until
+// stop closes, and returns the number of failed I/Os and mismatches.
+func load(t *testing.T, m *Multipath, qd int, stop <-chan struct{}) (failed, mismatched *atomic.Int64, done *sync.WaitGroup) {
+	failed, mismatched, done = new(atomic.Int64), new(atomic.Int64), new(sync.WaitGroup)
+	for w := range qd {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 9))
+			lba := uint64(w * 8) // each worker owns one 4 KiB block
+			want, got := make([]byte, 4096), make([]byte, 4096)
+			ch := make(chan *Request, 1)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for i := range want {
+					want[i] = byte(rng.Uint32())
+				}
+				for _, op := range []struct {
+					code uint8
+					buf  []byte
+				}{{nvme.IOWrite, want}, {nvme.IORead, got}} {
+					r := &Request{Opcode: op.code, NSID: 1, SLBA: lba, NLB: 8, Buf: op.buf, Done: ChanDone(ch)}
+					for m.Submit(w%m.Queues(), r) != nil {
+						time.Sleep(time.Millisecond)
+					}
+					if r = <-ch; r.Err != nil {
+						failed.Add(1)
+					}
+				}
+				if !bytes.Equal(want, got) {
+					mismatched.Add(1)
+				}
+			}
+		}()
+	}
+	return failed, mismatched, done
+}
+
+func TestMultipathFailover(t *testing.T) {
+	tests := []struct {
+		name   string
+		inject func(a, b *target.Target, addrA, addrB string)
+	}{
+		{"optimized target dies", func(a, _ *target.Target, _, _ string) { _ = a.Close() }},
+		{"planned ANA failover", func(a, b *target.Target, addrA, addrB string) {
+			_ = a.SetANAState(embeddedNQN, addrA, 0, nvme.ANAInaccessible)
+			_ = b.SetANAState(embeddedNQN, addrB, 0, nvme.ANAOptimized)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b, addrA, addrB := dualController(t)
+			var events []PathEvent
+			var mu sync.Mutex
+			m, err := DialMultipath(context.Background(), MultipathConfig{
+				Base:  Config{SubsysNQN: embeddedNQN, IOQueues: 2, KATO: time.Second, IOTimeout: 2 * time.Second},
+				Addrs: []string{addrA, addrB}, NSID: 1, ReconnectDelay: 100 * time.Millisecond,
+				CtrlLossTmo: 5 * time.Second, FastIOFailTmo: 5 * time.Second,
+				OnEvent: func(e PathEvent) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			stop := make(chan struct{})
+			failed, mismatched, done := load(t, m, 16, stop)
+			time.Sleep(300 * time.Millisecond)
+			injected := time.Now()
+			tc.inject(a, b, addrA, addrB)
+			time.Sleep(700 * time.Millisecond)
+			close(stop)
+			done.Wait()
+			if failed.Load() != 0 || mismatched.Load() != 0 {
+				t.Fatalf("%d I/O errors and %d data mismatches across the failover", failed.Load(), mismatched.Load())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			moved := false
+			for _, e := range events {
+				t.Logf("+%v %s %s %v %s", e.At.Sub(injected).Round(time.Millisecond), e.Kind, e.Path, e.ANAState, e.Detail)
+				moved = moved || (e.At.After(injected) && (e.Kind == "down" || e.Kind == "ana-change"))
+			}
+			if !moved {
+				t.Fatal("no path-down or ANA-change event after the fault")
+			}
+		})
+	}
+}
+
+func TestMultipathNoPathFails(t *testing.T) {
+	a, b, addrA, addrB := dualController(t)
+	m, err := DialMultipath(context.Background(), MultipathConfig{
+		Base:  Config{SubsysNQN: embeddedNQN, KATO: time.Second, IOTimeout: time.Second},
+		Addrs: []string{addrA, addrB}, NSID: 1, ReconnectDelay: 100 * time.Millisecond,
+		CtrlLossTmo: 2 * time.Second, FastIOFailTmo: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	_ = a.Close()
+	_ = b.Close()
+	ch := make(chan *Request, 1)
+	r := &Request{Opcode: nvme.IORead, NSID: 1, NLB: 1, Buf: make([]byte, 512), Done: ChanDone(ch)}
+	start := time.Now()
+	if err := m.Submit(0, r); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r = <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("I/O with no path never failed")
+	}
+	if !errors.Is(r.Err, ErrNoPath) || time.Since(start) < 300*time.Millisecond {
+		t.Fatalf("err %v after %v, want ErrNoPath after fast_io_fail_tmo", r.Err, time.Since(start))
+	}
+}
