@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -159,4 +161,21 @@ func firstStart(dir *workloads.DirResult, at int64) int64 {
 		return at + 1
 	}
 	return dir.Series[0].StartNs
+}
+
+// pathEvents moves the multipath hosts' events onto the run clock.
+func (r *Runner) pathEvents() []reports.PathEvent {
+	var out []reports.PathEvent
+	for _, ps := range r.pathSources {
+		for _, e := range ps.src.PathEvents() {
+			pe := reports.PathEvent{AtNs: int64(e.At.Sub(r.start)), Volume: ps.volume, Path: e.Path,
+				Kind: reports.PathEventKind(e.Kind), Detail: e.Detail}
+			if e.Kind == "ana-change" || e.Kind == "up" {
+				pe.ANAState = e.ANAState.String()
+			}
+			out = append(out, pe)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b reports.PathEvent) int { return cmp.Compare(a.AtNs, b.AtNs) })
+	return out
 }

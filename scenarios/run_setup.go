@@ -15,8 +15,8 @@ import (
 	faulttarget "github.com/nvmf-chaos/nvmf-chaos/faults/target"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
-	// The nvme+tcp backend registers itself with workloads.Open.
-	_ "github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
+	// Importing nvmeof also registers the nvme+tcp backend with workloads.Open.
+	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
 
 // provision starts a target per node and creates every volume on the
@@ -255,6 +255,9 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
 		engines = append(engines, e)
+		if src, ok := dev.(nvmeof.PathEventSource); ok {
+			r.pathSources = append(r.pathSources, pathSource{volume: w.Volume, src: src})
+		}
 		r.logf("workload %s: %s", w.Name, u)
 	}
 	return engines, nil
@@ -286,14 +289,12 @@ func (r *Runner) jobsOf(w Workload) ([]workloads.Job, error) {
 }
 
 // targetURL is the nvme+tcp URL of a volume with the scenario's host
-// settings. The host connects through the volume's optimized path.
+// settings. A volume on several nodes is multipath: every path is listed
+// and the host picks among them by ANA state.
 func (r *Runner) targetURL(v *volume.Volume) string {
-	addrs := []string{v.Paths[0].Addr}
+	var addrs []string
 	for _, p := range v.Paths {
-		if p.ANA == "" || p.ANA == "optimized" {
-			addrs = []string{p.Addr}
-			break
-		}
+		addrs = append(addrs, p.Addr)
 	}
 	q := url.Values{}
 	h := r.s.Host
@@ -304,6 +305,14 @@ func (r *Runner) targetURL(v *volume.Volume) string {
 	}
 	setDur("kato", h.KATO)
 	setDur("io_timeout", h.IOTimeout)
+	if len(addrs) > 1 {
+		setDur("reconnect_delay", h.ReconnectDelay)
+		setDur("ctrl_loss_tmo", h.CtrlLossTmo)
+		setDur("fast_io_fail_tmo", h.FastIOFailTmo)
+		if h.Policy == "failover" || h.Policy == "round-robin" {
+			q.Set("policy", h.Policy)
+		}
+	}
 	q.Set("nsid", strconv.FormatUint(uint64(v.NSID), 10))
 	return "nvme+tcp://" + strings.Join(addrs, ",") + "/" + v.NQN + "?" + q.Encode()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
 
 // RunOptions configure a Runner.
@@ -41,8 +42,13 @@ type Runner struct {
 	nodes map[string]*targetNode
 	vols  map[string]*volume.Volume
 
-	mu    sync.Mutex
-	paths []reports.PathEvent
+	pathSources []pathSource
+}
+
+// pathSource is a multipath workload device and the volume it reaches.
+type pathSource struct {
+	volume string
+	src    nvmeof.PathEventSource
 }
 
 // NewRunner prepares a run of a validated scenario.
@@ -160,9 +166,7 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	wg.Wait()
 	res.Phases = append(res.Phases, reports.PhaseMark{Phase: reports.PhaseWarmupEnd, AtNs: int64(warmup)})
 	res.Faults = faultEvents(sched.Events())
-	r.mu.Lock()
-	res.PathEvents = append(res.PathEvents, r.paths...)
-	r.mu.Unlock()
+	res.PathEvents = r.pathEvents()
 	for i, w := range r.s.Workloads {
 		if results[i] != nil {
 			res.Workloads = append(res.Workloads, workloadRecord(w, results[i]))

@@ -1,9 +1,12 @@
 // Package nvmeof is the workloads backend over the Go NVMe/TCP host
 // (internal/nvmetcp): target URLs of the form
 //
-//	nvme+tcp://HOST:PORT/NQN[?nsid=N&hdgst=1&ddgst=1&kato=5s&io_timeout=30s]
+//	nvme+tcp://HOST:PORT[,HOST:PORT...]/NQN[?nsid=N&hdgst=1&ddgst=1&kato=5s&io_timeout=30s
+//	    &reconnect_delay=10s&ctrl_loss_tmo=600s&fast_io_fail_tmo=5s&policy=failover]
 //
-// Importing it registers the nvme+tcp scheme with workloads.Open.
+// Several addresses make a multipath volume (nvmetcp.Multipath): I/O goes
+// to the best path by ANA state and moves when a path fails. Importing the
+// package registers the nvme+tcp scheme with workloads.Open.
 package nvmeof
 
 import (
@@ -33,12 +36,15 @@ const maxQueueSize = 1024
 // Open connects to the subsystem the URL names and returns it as a Device
 // with one I/O queue per worker (as many as the controller grants).
 func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workloads.Device, error) {
-	cfg, nsid, err := configFromURL(u)
+	cfg, nsid, mp, err := configFromURL(u)
 	if err != nil {
 		return nil, err
 	}
 	cfg.IOQueues = max(opts.Queues, 1)
 	cfg.QueueSize = min(max(opts.QueueDepth+1, 2), maxQueueSize)
+	if addrs := strings.Split(cfg.Addr, ","); len(addrs) > 1 {
+		return openMultipath(ctx, cfg, addrs, nsid, mp)
+	}
 	c, err := nvmetcp.Dial(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -52,10 +58,11 @@ func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workload
 }
 
 // configFromURL reads the address, NQN and host options of a target URL.
-func configFromURL(u *url.URL) (nvmetcp.Config, uint32, error) {
+func configFromURL(u *url.URL) (nvmetcp.Config, uint32, nvmetcp.MultipathConfig, error) {
 	cfg := nvmetcp.Config{Addr: u.Host, SubsysNQN: strings.TrimPrefix(u.Path, "/")}
+	var mp nvmetcp.MultipathConfig
 	if cfg.Addr == "" || cfg.SubsysNQN == "" {
-		return cfg, 0, errors.New("want nvme+tcp://HOST:PORT/NQN")
+		return cfg, 0, mp, errors.New("want nvme+tcp://HOST:PORT/NQN")
 	}
 	var nsid uint32
 	for key, vals := range u.Query() {
@@ -76,21 +83,33 @@ func configFromURL(u *url.URL) (nvmetcp.Config, uint32, error) {
 			cfg.IOTimeout, err = time.ParseDuration(v)
 		case "hostnqn":
 			cfg.HostNQN = v
+		case "reconnect_delay":
+			mp.ReconnectDelay, err = time.ParseDuration(v)
+		case "ctrl_loss_tmo":
+			mp.CtrlLossTmo, err = time.ParseDuration(v)
+		case "fast_io_fail_tmo":
+			mp.FastIOFailTmo, err = time.ParseDuration(v)
+		case "policy":
+			if v != nvmetcp.PolicyFailover && v != nvmetcp.PolicyRoundRobin {
+				err = errors.New("want failover or round-robin")
+			}
+			mp.Policy = v
 		default:
-			return cfg, 0, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, hostnqn)", key)
+			return cfg, 0, mp, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, hostnqn, "+
+				"reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy)", key)
 		}
 		if err != nil {
-			return cfg, 0, fmt.Errorf("option %s=%q: %w", key, v, err)
+			return cfg, 0, mp, fmt.Errorf("option %s=%q: %w", key, v, err)
 		}
 	}
-	return cfg, nsid, nil
+	return cfg, nsid, mp, nil
 }
 
 // device adapts a Controller to workloads.Device. Ops beyond a queue's
 // depth wait in a per-queue backlog instead of failing, so any iodepth works
 // on any controller.
 type device struct {
-	c      *nvmetcp.Controller
+	closer interface{ Close() error }
 	nsid   uint32
 	shift  uint
 	bs     int
@@ -100,7 +119,7 @@ type device struct {
 }
 
 type queue struct {
-	q       *nvmetcp.Queue
+	submit  func(*nvmetcp.Request) error
 	mu      sync.Mutex
 	backlog []*nvmetcp.Request
 }
@@ -124,21 +143,26 @@ func newDevice(ctx context.Context, c *nvmetcp.Controller, nsid uint32) (*device
 	if bs == 0 {
 		return nil, fmt.Errorf("namespace %d is not active", nsid)
 	}
-	d := &device{c: c, nsid: nsid, bs: bs, blocks: int64(id.NSZE)}
-	for bs>>d.shift > 1 {
+	d := newDeviceShape(c, nsid, id)
+	for i := range c.Queues() {
+		d.queues = append(d.queues, &queue{submit: c.Queue(i).Submit})
+	}
+	return d, nil
+}
+
+func newDeviceShape(closer interface{ Close() error }, nsid uint32, id *nvme.IdentifyNamespace) *device {
+	d := &device{closer: closer, nsid: nsid, bs: id.BlockSize(), blocks: int64(id.NSZE)}
+	for d.bs>>d.shift > 1 {
 		d.shift++
 	}
-	for i := range c.Queues() {
-		d.queues = append(d.queues, &queue{q: c.Queue(i)})
-	}
 	d.reqs.New = func() any { return &nvmetcp.Request{NSID: nsid, Done: d.done} }
-	return d, nil
+	return d
 }
 
 func (d *device) BlockSize() int { return d.bs }
 func (d *device) Blocks() int64  { return d.blocks }
 func (d *device) Queues() int    { return len(d.queues) }
-func (d *device) Close() error   { return d.c.Close() }
+func (d *device) Close() error   { return d.closer.Close() }
 
 // Submit sends op on its queue, or parks it until the queue has room.
 func (d *device) Submit(op *workloads.Op) {
@@ -158,7 +182,7 @@ func (d *device) Submit(op *workloads.Op) {
 		q.mu.Unlock()
 		return
 	}
-	err := q.q.Submit(r)
+	err := q.submit(r)
 	if errors.Is(err, nvmetcp.ErrQueueFull) {
 		q.backlog = append(q.backlog, r)
 		err = nil
@@ -179,7 +203,7 @@ func (d *device) done(r *nvmetcp.Request) {
 	var ferr error
 	for len(q.backlog) > 0 {
 		next := q.backlog[0]
-		err := q.q.Submit(next)
+		err := q.submit(next)
 		if errors.Is(err, nvmetcp.ErrQueueFull) {
 			break
 		}
