@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,5 +128,101 @@ slos:
 	}
 	if len(res.Faults) != 2 || res.Faults[0].Err != "" || res.Faults[1].Err != "" {
 		t.Errorf("fault events %+v, want a clean inject and recover", res.Faults)
+	}
+}
+
+// TestRunCalibratedPause is the failover_time calibration of DESIGN.md §5
+// on real processes: the target is stopped (SIGSTOP) for exactly D under
+// QD 32 load, shorter than KATO so the host waits instead of failing over;
+// the measured failover_time must be D within 10 ms.
+func TestRunCalibratedPause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("calibration runs real scenarios for several seconds")
+	}
+	for _, d := range []time.Duration{200 * time.Millisecond, time.Second, 3 * time.Second} {
+		t.Run(d.String(), func(t *testing.T) {
+			doc := fmt.Sprintf(`
+apiVersion: nvmf-chaos/v1
+kind: Scenario
+metadata: {name: t-calibrate}
+cluster: {nodes: [tgt-a]}
+volumes: [{name: vol0, size: 64MiB, nodes: [tgt-a]}]
+workloads: [{name: w, volume: vol0, rw: randread, bs: 4k, iodepth: 32}]
+host: {kato: 10s, io_timeout: 30s}
+timeline:
+  warmup: 300ms
+  duration: %v
+  faults: [{at: 700ms, kind: process-pause, node: tgt-a, duration: %v}]
+slos:
+  - {metric: io_errors, max: "0"}
+`, d+1500*time.Millisecond, d)
+			res, _, err := runScenarioYAML(t, doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := res.Metrics.Overall.Faults
+			if len(f) != 1 {
+				t.Fatalf("%d fault metrics, want 1", len(f))
+			}
+			got := time.Duration(f[0].FailoverTimeNs)
+			t.Logf("pause %v: failover_time %v, io_pause %v", d, got, time.Duration(f[0].IOPauseNs))
+			if diff := got - d; diff < -10*time.Millisecond || diff > 10*time.Millisecond {
+				t.Fatalf("failover_time %v for a %v pause: off by more than 10ms", got, d)
+			}
+		})
+	}
+}
+
+// TestRunTwoNodeKill is issue 5's failover test through the runner: two
+// target processes export one file (A optimized, B non-optimized); A is
+// SIGKILLed under verified randrw and restarted. I/O continues on B with
+// no error and no lost write, and A's path comes back.
+func TestRunTwoNodeKill(t *testing.T) {
+	doc := `
+apiVersion: nvmf-chaos/v1
+kind: Scenario
+metadata: {name: t-failover}
+cluster: {nodes: [tgt-a, tgt-b]}
+volumes: [{name: vol0, size: 32MiB, nodes: [tgt-a, tgt-b], ana: {tgt-a: optimized, tgt-b: non-optimized}}]
+workloads: [{name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 32, verify: crc32c, do_verify: "1"}]
+host: {kato: 1s, reconnect_delay: 100ms, ctrl_loss_tmo: 30s, fast_io_fail_tmo: 10s, io_timeout: 5s, policy: failover}
+timeline:
+  warmup: 300ms
+  duration: 3s
+  faults: [{at: 700ms, kind: process-kill, node: tgt-a, duration: 500ms}]
+slos:
+  - {metric: io_errors, max: "0"}
+  - {metric: lost_writes, max: "0"}
+  - {metric: corrupt_blocks, max: "0"}
+`
+	res, pass, err := runScenarioYAML(t, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Evaluation.Verdicts {
+		t.Logf("%s: %s", v.Name(), v.Display)
+	}
+	if !pass() {
+		t.Fatal("failover across a killed target lost data or failed I/O")
+	}
+	if w := res.Workloads[0]; w.Verify == nil || w.Verify.Blocks == 0 {
+		t.Fatalf("no final verification ran: %+v", w.Verify)
+	}
+	var kinds []string
+	for _, e := range res.PathEvents {
+		kinds = append(kinds, string(e.Kind)+"@"+time.Duration(e.AtNs).Round(time.Millisecond).String())
+	}
+	t.Logf("path events: %v", kinds)
+	down, upAgain := false, false
+	for _, e := range res.PathEvents {
+		if e.Kind == reports.PathDown {
+			down = true
+		}
+		if down && e.Kind == reports.PathUp && e.ANAState == "optimized" {
+			upAgain = true
+		}
+	}
+	if !down || !upAgain {
+		t.Fatalf("want A's path down and back up optimized after restart; events %v", kinds)
 	}
 }
