@@ -184,8 +184,13 @@ func computeWorkload(w *WorkloadRecord, t timeline, o Options) (WorkloadMetrics,
 	if base.IOs == 0 && len(t.faults) > 0 {
 		m.Notes = append(m.Notes, "empty baseline: stall threshold is the floor and recovery_time is not meaningful")
 	}
+	// A gap may start up to baseline p99.9 before its inject; never less
+	// than the recorder's gap floor, the precision of a gap's start, so a
+	// baseline too short to measure p99.9 does not hide a stall that began
+	// a few microseconds before the inject call returned.
+	lookback := max(base.Latency.P999Ns, w.GapFloorNs)
 	for _, f := range t.faults {
-		fm := failover(w.Gaps, f, base.Latency.P999Ns, m.StallThresholdNs)
+		fm := failover(w.Gaps, f, lookback, m.StallThresholdNs)
 		fm.RecoveryTimeNs, fm.Recovered = ser.recovery(f.inject, base.IOPS, t.measure.end, o)
 		// I/O is not steady before it resumes; the series' interval grid
 		// alone could say so by up to one interval.

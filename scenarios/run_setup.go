@@ -309,7 +309,7 @@ func (r *Runner) targetURL(v *volume.Volume) string {
 		setDur("reconnect_delay", h.ReconnectDelay)
 		setDur("ctrl_loss_tmo", h.CtrlLossTmo)
 		setDur("fast_io_fail_tmo", h.FastIOFailTmo)
-		if h.Policy == "failover" || h.Policy == "round-robin" {
+		if h.Policy != "" {
 			q.Set("policy", h.Policy)
 		}
 	}

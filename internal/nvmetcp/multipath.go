@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
@@ -17,6 +19,7 @@ var ErrNoPath = errors.New("nvme/tcp multipath: no usable path")
 const (
 	PolicyFailover   = "failover"
 	PolicyRoundRobin = "round-robin"
+	PolicyQueueDepth = "queue-depth"
 )
 
 // MultipathConfig describes one namespace reached through several
@@ -32,8 +35,9 @@ type MultipathConfig struct {
 	// FastIOFailTmo is how long I/O waits for a usable path before failing
 	// with ErrNoPath (Linux default: off, i.e. until ctrl_loss_tmo).
 	FastIOFailTmo time.Duration
-	// Policy is failover (one active path, optimized first) or round-robin
-	// over the best usable paths.
+	// Policy is failover (one active path, optimized first), round-robin
+	// over the best usable paths, or queue-depth (the best usable path with
+	// the fewest commands outstanding).
 	Policy string
 	// OnEvent receives every path state change, in order, on the run clock
 	// the caller's At uses.
@@ -70,16 +74,18 @@ type Multipath struct {
 
 // mpath is one controller of the volume.
 type mpath struct {
-	addr string
-	mu   sync.Mutex
-	ctrl *Controller // nil while down
-	ana  nvme.ANAState
-	gone bool // ctrl_loss_tmo expired
+	addr     string
+	inflight atomic.Int64 // queue-depth policy
+	mu       sync.Mutex
+	ctrl     *Controller // nil while down
+	ana      nvme.ANAState
+	gone     bool // ctrl_loss_tmo expired
 }
 
 // mpReq wraps a caller's request for its trip across paths.
 type mpReq struct {
 	inner    Request
+	path     *mpath // where inner was last sent
 	user     *Request
 	queue    int
 	deadline time.Time // zero: not waiting
@@ -240,4 +246,24 @@ func (m *Multipath) reconnect(p *mpath) bool {
 	p.mu.Unlock()
 	m.event(p, "ctrl-lost", 0, "ctrl_loss_tmo expired")
 	return false
+}
+
+// DiscoverPaths returns the portals of subsys that a discovery controller
+// at discoveryAddr lists, for MultipathConfig.Addrs.
+func DiscoverPaths(ctx context.Context, base Config, discoveryAddr, subsys string) ([]string, error) {
+	base.Addr = discoveryAddr
+	entries, err := Discover(ctx, base)
+	if err != nil {
+		return nil, fmt.Errorf("discover paths of %s at %s: %w", subsys, discoveryAddr, err)
+	}
+	var addrs []string
+	for _, e := range entries {
+		if e.SubNQN == subsys && e.Subtype == nvme.SubtypeNVMe {
+			addrs = append(addrs, net.JoinHostPort(e.TRADDR, e.TRSVCID))
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("discovery at %s lists no portal of %s", discoveryAddr, subsys)
+	}
+	return addrs, nil
 }

@@ -50,8 +50,9 @@ func (m *Multipath) IdentifyNamespace() (*nvme.IdentifyNamespace, error) {
 
 // pick chooses the path for the next command: optimized paths first, then
 // non-optimized, never inaccessible ones.
-func (m *Multipath) pick() *Controller {
-	var best []*Controller
+func (m *Multipath) pick() (*mpath, *Controller) {
+	var best []*mpath
+	var ctrls []*Controller
 	bestRank := 3
 	for _, p := range m.paths {
 		p.mu.Lock()
@@ -68,23 +69,42 @@ func (m *Multipath) pick() *Controller {
 			continue
 		}
 		if rank < bestRank {
-			best, bestRank = best[:0], rank
+			best, ctrls, bestRank = best[:0], ctrls[:0], rank
 		}
 		if rank == bestRank {
-			best = append(best, c)
+			best, ctrls = append(best, p), append(ctrls, c)
 		}
 	}
 	if len(best) == 0 {
-		return nil
+		return nil, nil
 	}
-	if m.cfg.Policy != PolicyRoundRobin {
-		return best[0]
+	i := 0
+	switch m.cfg.Policy {
+	case PolicyRoundRobin:
+		m.mu.Lock()
+		m.rr++
+		i = m.rr % len(best)
+		m.mu.Unlock()
+	case PolicyQueueDepth:
+		for j := range best {
+			if best[j].inflight.Load() < best[i].inflight.Load() {
+				i = j
+			}
+		}
 	}
-	m.mu.Lock()
-	m.rr++
-	i := m.rr % len(best)
-	m.mu.Unlock()
-	return best[i]
+	return best[i], ctrls[i]
+}
+
+// send submits mr on path p's controller c, counting it in flight there.
+func (m *Multipath) send(p *mpath, c *Controller, mr *mpReq) error {
+	mr.path = p
+	p.inflight.Add(1)
+	err := c.Queue(mr.queue % c.Queues()).Submit(&mr.inner)
+	if err != nil {
+		p.inflight.Add(-1)
+		mr.path = nil
+	}
+	return err
 }
 
 // Submit sends r on queue index q of the best path. ErrQueueFull is
@@ -94,12 +114,12 @@ func (m *Multipath) Submit(q int, r *Request) error {
 	mr := m.reqs.Get().(*mpReq)
 	mr.user, mr.queue, mr.deadline = r, q, time.Time{}
 	mr.inner.Opcode, mr.inner.NSID, mr.inner.SLBA, mr.inner.NLB, mr.inner.Buf = r.Opcode, r.NSID, r.SLBA, r.NLB, r.Buf
-	c := m.pick()
+	p, c := m.pick()
 	if c == nil {
 		m.park(mr)
 		return nil
 	}
-	if err := c.Queue(q % c.Queues()).Submit(&mr.inner); err != nil {
+	if err := m.send(p, c, mr); err != nil {
 		if errors.Is(err, ErrQueueFull) {
 			m.reqs.Put(mr)
 			return err
@@ -113,6 +133,10 @@ func (m *Multipath) Submit(q int, r *Request) error {
 // go to another path, everything else back to the caller.
 func (m *Multipath) complete(in *Request) {
 	mr := in.User.(*mpReq)
+	if mr.path != nil {
+		mr.path.inflight.Add(-1)
+		mr.path = nil
+	}
 	var se *StatusError
 	pathErr := errors.Is(in.Err, ErrControllerDown) || (errors.As(in.Err, &se) && se.Status.IsPathError())
 	if pathErr {
@@ -178,7 +202,7 @@ func (m *Multipath) retry() {
 	m.mu.Unlock()
 	var keep []*mpReq
 	for i, mr := range batch {
-		c := m.pick()
+		p, c := m.pick()
 		if c == nil {
 			if time.Now().After(mr.deadline) {
 				m.finish(mr, 0, 0, fmt.Errorf("after %v: %w", m.cfg.FastIOFailTmo, ErrNoPath))
@@ -187,7 +211,7 @@ func (m *Multipath) retry() {
 			keep = append(keep, mr)
 			continue
 		}
-		if err := c.Queue(mr.queue % c.Queues()).Submit(&mr.inner); err != nil {
+		if err := m.send(p, c, mr); err != nil {
 			keep = append(keep, batch[i:]...)
 			break
 		}

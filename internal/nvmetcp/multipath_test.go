@@ -166,3 +166,67 @@ func TestMultipathNoPathFails(t *testing.T) {
 		t.Fatalf("err %v after %v, want ErrNoPath after fast_io_fail_tmo", r.Err, time.Since(start))
 	}
 }
+
+func TestMultipathPolicies(t *testing.T) {
+	_, b, addrA, addrB := dualController(t)
+	if err := b.SetANAState(embeddedNQN, addrB, 0, nvme.ANAOptimized); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		policy string
+		check  func(t *testing.T, m *Multipath)
+	}{
+		{PolicyFailover, func(t *testing.T, m *Multipath) {
+			first, _ := m.pick()
+			for range 10 {
+				if p, _ := m.pick(); p != first {
+					t.Fatal("failover policy switched paths with both healthy")
+				}
+			}
+		}},
+		{PolicyRoundRobin, func(t *testing.T, m *Multipath) {
+			seen := map[*mpath]int{}
+			for range 10 {
+				p, _ := m.pick()
+				seen[p]++
+			}
+			if len(seen) != 2 || seen[m.paths[0]] != 5 {
+				t.Fatalf("round-robin spread %v, want 5 and 5", seen)
+			}
+		}},
+		{PolicyQueueDepth, func(t *testing.T, m *Multipath) {
+			m.paths[0].inflight.Store(7)
+			if p, _ := m.pick(); p != m.paths[1] {
+				t.Fatal("queue-depth did not pick the idle path")
+			}
+			m.paths[1].inflight.Store(9)
+			if p, _ := m.pick(); p != m.paths[0] {
+				t.Fatal("queue-depth did not pick the less loaded path")
+			}
+		}},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			m, err := DialMultipath(context.Background(), MultipathConfig{Base: Config{SubsysNQN: embeddedNQN},
+				Addrs: []string{addrA, addrB}, NSID: 1, Policy: tc.policy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			tc.check(t, m)
+		})
+	}
+}
+
+func TestDiscoverPaths(t *testing.T) {
+	a, _, addrA, _ := dualController(t)
+	if _, err := a.AddListener("discovery", addrA, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DiscoverPaths(context.Background(), Config{}, addrA, embeddedNQN)
+	if err != nil || len(got) != 1 || got[0] != addrA {
+		t.Fatalf("paths %v err %v, want [%s]", got, err, addrA)
+	}
+	if _, err := DiscoverPaths(context.Background(), Config{}, addrA, "nqn.other"); err == nil {
+		t.Fatal("discovery of an unknown subsystem found paths")
+	}
+}

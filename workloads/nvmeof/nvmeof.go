@@ -2,7 +2,10 @@
 // (internal/nvmetcp): target URLs of the form
 //
 //	nvme+tcp://HOST:PORT[,HOST:PORT...]/NQN[?nsid=N&hdgst=1&ddgst=1&kato=5s&io_timeout=30s
-//	    &reconnect_delay=10s&ctrl_loss_tmo=600s&fast_io_fail_tmo=5s&policy=failover]
+//	    &reconnect_delay=10s&ctrl_loss_tmo=600s&fast_io_fail_tmo=5s&policy=failover&discover=1]
+//
+// With discover=1 the address is a discovery controller and the volume's
+// paths are the portals it lists.
 //
 // Several addresses make a multipath volume (nvmetcp.Multipath): I/O goes
 // to the best path by ANA state and moves when a path fails. Importing the
@@ -42,7 +45,15 @@ func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workload
 	}
 	cfg.IOQueues = max(opts.Queues, 1)
 	cfg.QueueSize = min(max(opts.QueueDepth+1, 2), maxQueueSize)
-	if addrs := strings.Split(cfg.Addr, ","); len(addrs) > 1 {
+	addrs := strings.Split(cfg.Addr, ",")
+	if u.Query().Has("discover") {
+		// The address is a discovery controller: use every portal it lists.
+		if addrs, err = nvmetcp.DiscoverPaths(ctx, cfg, addrs[0], cfg.SubsysNQN); err != nil {
+			return nil, err
+		}
+		cfg.Addr = strings.Join(addrs, ",")
+	}
+	if len(addrs) > 1 {
 		return openMultipath(ctx, cfg, addrs, nsid, mp)
 	}
 	c, err := nvmetcp.Dial(ctx, cfg)
@@ -83,6 +94,7 @@ func configFromURL(u *url.URL) (nvmetcp.Config, uint32, nvmetcp.MultipathConfig,
 			cfg.IOTimeout, err = time.ParseDuration(v)
 		case "hostnqn":
 			cfg.HostNQN = v
+		case "discover":
 		case "reconnect_delay":
 			mp.ReconnectDelay, err = time.ParseDuration(v)
 		case "ctrl_loss_tmo":
@@ -90,13 +102,13 @@ func configFromURL(u *url.URL) (nvmetcp.Config, uint32, nvmetcp.MultipathConfig,
 		case "fast_io_fail_tmo":
 			mp.FastIOFailTmo, err = time.ParseDuration(v)
 		case "policy":
-			if v != nvmetcp.PolicyFailover && v != nvmetcp.PolicyRoundRobin {
-				err = errors.New("want failover or round-robin")
+			if v != nvmetcp.PolicyFailover && v != nvmetcp.PolicyRoundRobin && v != nvmetcp.PolicyQueueDepth {
+				err = errors.New("want failover, round-robin or queue-depth")
 			}
 			mp.Policy = v
 		default:
 			return cfg, 0, mp, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, hostnqn, "+
-				"reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy)", key)
+				"reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy, discover)", key)
 		}
 		if err != nil {
 			return cfg, 0, mp, fmt.Errorf("option %s=%q: %w", key, v, err)
