@@ -1,0 +1,22 @@
+package supervisor
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// sysProcAttr puts the child in its own process group (so one signal
+// reaches everything it forks, and a terminal's ^C does not) and has the
+// kernel SIGKILL it if the harness dies, so a crashed run leaves no target
+// behind. `ip netns exec` keeps the parent-death signal across its exec.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// ipPath finds iproute2's ip, falling back to the name for a clear exec error.
+func ipPath() string {
+	if p, err := exec.LookPath("ip"); err == nil {
+		return p
+	}
+	return "ip"
+}
