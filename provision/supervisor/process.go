@@ -36,6 +36,10 @@ type Spec struct {
 	LogPath string
 	// Dir is the working directory; empty means the harness's.
 	Dir string
+	// OnStart, when set, is called with each new incarnation's PID right
+	// after it starts (to record it for cleanup). It runs while the Process
+	// is locked, so it must not call the Process's methods.
+	OnStart func(pid int)
 }
 
 // Process supervises successive incarnations of one command. Its methods are
@@ -94,6 +98,9 @@ func (p *Process) Start(ctx context.Context) error {
 	exited := make(chan struct{})
 	p.exited = exited
 	go p.reap(cmd, exited)
+	if p.spec.OnStart != nil {
+		p.spec.OnStart(cmd.Process.Pid)
+	}
 	return nil
 }
 

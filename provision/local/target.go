@@ -1,0 +1,37 @@
+package local
+
+import (
+	"path/filepath"
+
+	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
+)
+
+// spdkArgs start nvmf_tgt the way this harness can run it anywhere: no
+// hugepages (1 GiB of ordinary memory), no PCI scan, one core.
+var spdkArgs = []string{"--no-huge", "-s", "1024", "--no-pci", "-m", "0x1"}
+
+// targetSpec is the command line of a node's target: started empty with its
+// RPC socket in the run directory, inside the node's namespace if any.
+func (c *Cluster) targetSpec(n *Node) supervisor.Spec {
+	var args []string
+	switch c.opts.Target {
+	case TargetSPDK:
+		args = append(append(args, spdkArgs...), "-r", n.RPCSocket)
+	default:
+		args = []string{"target", "--rpc-socket", n.RPCSocket}
+	}
+	node := n.Name
+	return supervisor.Spec{
+		Name:    "node " + node,
+		Path:    c.opts.Binary,
+		Args:    append(args, c.opts.TargetArgs...),
+		Env:     []string{RunEnv + "=" + c.name, nodeEnv + "=" + node},
+		Netns:   n.Netns,
+		LogPath: filepath.Join(c.LogDir(), node+"-target.log"),
+		Dir:     c.opts.RunDir,
+		OnStart: func(pid int) { c.recordStart(node, pid) },
+	}
+}
+
+// nodeEnv is set in a target's environment to its node's name.
+const nodeEnv = "NVMF_CHAOS_NODE"
