@@ -220,6 +220,13 @@ func (s *sweeper) sweepNamespaces(ctx context.Context) {
 		if !s.matches(ns) {
 			continue
 		}
+		pids, err := netns.NamespacePIDs(ctx, ns)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("sweep: netns %s: %w", ns, err))
+		}
+		for _, pid := range pids {
+			s.found = append(s.found, Resource{KindProcess, strconv.Itoa(pid), "in netns " + ns})
+		}
 		s.found = append(s.found, Resource{Kind: KindNamespace, Name: ns})
 		if !s.dry {
 			if err := killNamespace(ctx, ns); err != nil {
