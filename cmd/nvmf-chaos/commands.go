@@ -9,5 +9,6 @@ func subcommands() []func() *cobra.Command {
 		newTargetCmd,
 		newValidateCmd,
 		newBenchCmd,
+		newCleanupCmd,
 	}
 }
