@@ -17,6 +17,9 @@ import (
 var targetBin string
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(crashEnv); spec != "" {
+		os.Exit(crashingHarness(spec))
+	}
 	os.Exit(run(m))
 }
 
