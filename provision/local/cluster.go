@@ -101,8 +101,8 @@ func New(opts Options) (*Cluster, error) {
 	if err := c.resolveMode(); err != nil {
 		return nil, err
 	}
-	c.state = State{Version: stateVersion, Name: c.name, Mode: c.mode, RunDir: opts.RunDir,
-		Processes: map[string]ProcRef{}}
+	c.state = State{Version: stateVersion, Name: c.name, Mode: c.mode, Target: opts.Target,
+		RunDir: opts.RunDir, Processes: map[string]ProcRef{}}
 	for i, name := range opts.Nodes {
 		c.nodes = append(c.nodes, c.layoutNode(i, name))
 	}
@@ -283,6 +283,9 @@ func (c *Cluster) recordStart(node string, pid int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state.Processes[node] = procRef(pid)
+	if c.opts.Target == TargetSPDK {
+		c.state.SPDKPIDs = append(c.state.SPDKPIDs, pid)
+	}
 	if err := writeState(c.opts.StateDir, &c.state); err != nil {
 		c.opts.Logger.Warn("cannot record target pid", "node", node, "pid", pid, "err", err)
 	}
@@ -294,6 +297,9 @@ func (c *Cluster) recordStart(node string, pid int) {
 // everything went, so a later Sweep can finish the job. Logs stay.
 func (c *Cluster) Destroy(ctx context.Context) error {
 	errs := []error{c.stopTargets(ctx)}
+	c.mu.Lock()
+	errs = append(errs, removeDPDKDirs(c.state.SPDKPIDs))
+	c.mu.Unlock()
 	if c.mode == ModeNetns {
 		errs = append(errs, c.destroyNetwork(ctx))
 	}

@@ -52,12 +52,16 @@ type State struct {
 	Version    int                `json:"version"`
 	Name       string             `json:"name"` // "<prefix>-<run id>"
 	Mode       Mode               `json:"mode"`
+	Target     TargetKind         `json:"target"`
 	RunDir     string             `json:"run_dir"`
 	Owner      ProcRef            `json:"owner"` // the harness process
 	Bridge     string             `json:"bridge,omitempty"`
 	Links      []string           `json:"links,omitempty"`
 	Namespaces []string           `json:"namespaces,omitempty"`
 	Processes  map[string]ProcRef `json:"processes,omitempty"` // by node
+	// SPDKPIDs are every nvmf_tgt incarnation's PID, whose DPDK runtime
+	// directories are removed once they are dead.
+	SPDKPIDs []int `json:"spdk_pids,omitempty"`
 }
 
 // writeState saves st atomically and links it into stateDir.

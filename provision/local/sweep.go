@@ -179,9 +179,17 @@ func (s *sweeper) sweepProcesses(ctx context.Context, states []stateEntry) {
 		s.found = append(s.found, procs[pid])
 		kill = append(kill, refs[pid])
 	}
-	if !s.dry {
-		if err := killAll(ctx, kill); err != nil {
-			s.errs = append(s.errs, fmt.Errorf("sweep: %w", err))
+	if s.dry {
+		return
+	}
+	if err := killAll(ctx, kill); err != nil {
+		s.errs = append(s.errs, fmt.Errorf("sweep: %w", err))
+	}
+	for _, e := range states {
+		if e.state != nil {
+			if err := removeDPDKDirs(e.state.SPDKPIDs); err != nil {
+				s.errs = append(s.errs, fmt.Errorf("sweep: %s: %w", e.state.Name, err))
+			}
 		}
 	}
 }

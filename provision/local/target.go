@@ -1,6 +1,10 @@
 package local
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
@@ -35,3 +39,23 @@ func (c *Cluster) targetSpec(n *Node) supervisor.Spec {
 
 // nodeEnv is set in a target's environment to its node's name.
 const nodeEnv = "NVMF_CHAOS_NODE"
+
+// dpdkRunDir is where DPDK leaves one directory per SPDK process
+// (spdk_pid<PID>), even after a clean exit.
+const dpdkRunDir = "/var/run/dpdk"
+
+// removeDPDKDirs removes the runtime directories of SPDK processes this run
+// started, once they are dead, so a run leaves no files behind.
+func removeDPDKDirs(pids []int) error {
+	var errs []error
+	for _, pid := range pids {
+		if procRef(pid).Alive() {
+			continue
+		}
+		dir := filepath.Join(dpdkRunDir, fmt.Sprintf("spdk_pid%d", pid))
+		if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
