@@ -91,6 +91,10 @@ type Cluster struct {
 // fallbackOnce makes the loopback fallback notice appear once per process.
 var fallbackOnce sync.Once
 
+// netnsAvailable says whether namespaces can be used; a variable so tests
+// can see both answers whoever runs them.
+var netnsAvailable = netns.Available
+
 // New validates opts and lays out the cluster; nothing is created until
 // Create. ModeNetns without root or ip fails here, before anything is made.
 func New(opts Options) (*Cluster, error) {
@@ -110,7 +114,7 @@ func New(opts Options) (*Cluster, error) {
 }
 
 func (c *Cluster) resolveMode() error {
-	avail := netns.Available()
+	avail := netnsAvailable()
 	switch {
 	case c.mode == ModeNetns && avail != nil:
 		return fmt.Errorf("local cluster %s: %w", c.name, avail)

@@ -1,10 +1,13 @@
 package local
 
 import (
+	"log/slog"
 	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nvmf-chaos/nvmf-chaos/provision/netns"
 )
 
 func TestOptionsValidation(t *testing.T) {
@@ -88,5 +91,33 @@ func TestSubnetFor(t *testing.T) {
 	}
 	if got := hostAddr(netip.MustParsePrefix("198.18.255.0/24"), 300); got.String() != "198.19.0.44" {
 		t.Errorf("hostAddr carries into the next octet wrong: %v", got)
+	}
+}
+
+// ModeAuto uses namespaces when it can and otherwise falls back to
+// loopback, saying so once per process.
+func TestModeAuto(t *testing.T) {
+	defer func(f func() error) { netnsAvailable = f }(netnsAvailable)
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	for i, avail := range []error{nil, netns.ErrNotRoot, netns.ErrNoIP} {
+		netnsAvailable = func() error { return avail }
+		c, err := New(Options{Nodes: []string{"a"}, RunDir: t.TempDir(), Binary: targetBin, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ModeNetns
+		if avail != nil {
+			want = ModeLoopback
+		}
+		if c.Mode() != want {
+			t.Errorf("#%d available %v: mode %s, want %s", i, avail, c.Mode(), want)
+		}
+		if _, err := New(Options{Nodes: []string{"a"}, RunDir: t.TempDir(), Binary: targetBin, Mode: ModeNetns}); (err == nil) != (avail == nil) {
+			t.Errorf("#%d available %v: explicit ModeNetns: %v", i, avail, err)
+		}
+	}
+	if n := strings.Count(logged.String(), "nodes run on loopback"); n > 1 {
+		t.Errorf("fallback notice logged %d times:\n%s", n, logged.String())
 	}
 }
