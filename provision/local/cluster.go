@@ -271,6 +271,9 @@ func (c *Cluster) StartTarget(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
+	if pid := n.Process.PID(); pid != 0 {
+		return fmt.Errorf("node %s: start: %w (pid %d)", n.Name, supervisor.ErrRunning, pid)
+	}
 	// A socket left by a killed incarnation would answer nothing; the
 	// embedded target replaces it, but nvmf_tgt refuses to start.
 	_ = os.Remove(n.RPCSocket)

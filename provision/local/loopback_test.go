@@ -58,6 +58,12 @@ func TestLoopbackTargets(t *testing.T) {
 	}
 	pids := []int{a.Process.PID(), b.Process.PID()}
 	checkStatePIDs(t, c, pids)
+	if err := c.StartTarget(ctx, "tgt-a"); !errors.Is(err, supervisor.ErrRunning) {
+		t.Fatalf("starting a running target: %v, want ErrRunning", err)
+	}
+	if _, err := a.CheckRPC(ctx); err != nil {
+		t.Fatalf("refused second start broke the running target: %v", err)
+	}
 
 	t.Run("kill and restart", func(t *testing.T) { killAndRestart(ctx, t, c, a) })
 	t.Run("pause and continue", func(t *testing.T) { pauseAndContinue(ctx, t, b) })
