@@ -298,9 +298,9 @@ func (c *Cluster) recordStart(node string, pid int) {
 	}
 }
 
-// Destroy stops every target (SIGTERM, then SIGKILL after DefaultGrace) and
-// removes namespaces, veth pairs and the bridge in reverse order of
-// creation, carrying on past failures. The state file is removed only when
+// Destroy shuts every target down (no more automatic restarts; SIGTERM,
+// then SIGKILL after DefaultGrace) and removes namespaces, veth pairs and
+// the bridge in reverse order of creation, carrying on past failures. The state file is removed only when
 // everything went, so a later Sweep can finish the job. Logs stay.
 func (c *Cluster) Destroy(ctx context.Context) error {
 	errs := []error{c.stopTargets(ctx)}
@@ -335,7 +335,7 @@ func (c *Cluster) stopTargets(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, n := range c.nodes {
 		wg.Go(func() {
-			if err := n.Process.Terminate(ctx, DefaultGrace); err != nil {
+			if err := n.Process.Shutdown(ctx, DefaultGrace); err != nil {
 				errs[i] = fmt.Errorf("node %s: %w", n.Name, err)
 			}
 		})

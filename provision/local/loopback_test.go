@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,5 +158,38 @@ func checkStatePIDs(t *testing.T, c *Cluster, pids []int) {
 		if !recorded[pid] {
 			t.Errorf("pid %d not recorded as alive in %+v", pid, st.Processes)
 		}
+	}
+}
+
+// With a restart policy a target that crashes on its own comes back, is
+// recorded for cleanup, and answers RPC again; Destroy stops the cycle.
+func TestLoopbackRestartOnCrash(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := newCluster(t, Options{Nodes: []string{"a"}, Mode: ModeLoopback, RunID: testRunID(9),
+		Restart: supervisor.RestartOnFailure})
+	if err := c.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartTargets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := c.Nodes()[0]
+	old := n.Process.PID()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil { // a crash the harness did not cause
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "automatic restart", func() bool { return n.Process.Starts() == 2 && n.Process.PID() != 0 })
+	if err := n.WaitRPC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkStatePIDs(t, c, []int{n.Process.PID()})
+	pid := n.Process.PID()
+	if err := c.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * supervisor.DefaultRestartDelay)
+	if alive(pid) || n.Process.PID() != 0 || n.Process.Starts() != 2 {
+		t.Fatalf("after Destroy: pid %d alive %v, current pid %d, starts %d", pid, alive(pid), n.Process.PID(), n.Process.Starts())
 	}
 }

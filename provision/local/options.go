@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 
 // Mode is how nodes are isolated from each other.
@@ -80,6 +82,10 @@ type Options struct {
 	Binary string
 	// TargetArgs are appended to the target's command line.
 	TargetArgs []string
+	// Restart is the targets' restart policy when they exit on their own;
+	// a restarted target comes back empty, so whoever provisioned it must
+	// provision it again (watch Node.Process.Starts).
+	Restart supervisor.RestartPolicy
 	// StateDir is where runs register their state for Sweep;
 	// DefaultStateDir() when empty.
 	StateDir string
@@ -175,6 +181,12 @@ func (o *Options) normalizeNet() error {
 	if hosts := 1<<(32-o.Subnet.Bits()) - 2; hosts < firstNodeHost+len(o.Nodes) {
 		return fmt.Errorf("local cluster: subnet %s has room for %d nodes, not %d",
 			o.Subnet, max(0, hosts-firstNodeHost), len(o.Nodes))
+	}
+	switch o.Restart {
+	case supervisor.RestartNever, supervisor.RestartOnFailure, supervisor.RestartAlways:
+	default:
+		return fmt.Errorf("local cluster: restart policy %q: want %q, %q or none", o.Restart,
+			supervisor.RestartOnFailure, supervisor.RestartAlways)
 	}
 	switch o.Mode {
 	case ModeAuto, ModeNetns, ModeLoopback:

@@ -29,6 +29,7 @@ func TestOptionsValidation(t *testing.T) {
 		{"subnet outside benchmark range", func(o *Options) { o.Subnet = netip.MustParsePrefix("10.0.0.0/24") }, "inside 198.18.0.0/15"},
 		{"subnet too small", func(o *Options) { o.Subnet = netip.MustParsePrefix("198.19.0.0/29"); o.Nodes = []string{"a", "b"} }, "room for 0 nodes"},
 		{"unknown mode", func(o *Options) { o.Mode = "vm" }, `mode "vm"`},
+		{"unknown restart policy", func(o *Options) { o.Restart = "sometimes" }, `restart policy "sometimes"`},
 		{"unknown target", func(o *Options) { o.Target = "kernel" }, `target "kernel"`},
 		{"spdk without binary", func(o *Options) { o.Target = TargetSPDK; o.Binary = "" }, "path of nvmf_tgt"},
 		{"missing binary", func(o *Options) { o.Binary = filepath.Join(dir, "none") }, "no such file"},

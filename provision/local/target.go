@@ -34,6 +34,7 @@ func (c *Cluster) targetSpec(n *Node) supervisor.Spec {
 		LogPath: filepath.Join(c.LogDir(), node+"-target.log"),
 		Dir:     c.opts.RunDir,
 		OnStart: func(pid int) { c.recordStart(node, pid) },
+		Restart: c.opts.Restart,
 	}
 }
 

@@ -40,6 +40,13 @@ type Spec struct {
 	// after it starts (to record it for cleanup). It runs while the Process
 	// is locked, so it must not call the Process's methods.
 	OnStart func(pid int)
+	// Restart is what to do when an incarnation exits on its own (not
+	// through Kill, Terminate or Shutdown): RestartNever by default.
+	Restart RestartPolicy
+	// RestartDelay is the wait before the first automatic restart,
+	// doubling for each one that follows without an explicit Start, up to
+	// maxRestartDelay. DefaultRestartDelay when zero.
+	RestartDelay time.Duration
 }
 
 // Process supervises successive incarnations of one command. Its methods are
@@ -52,6 +59,11 @@ type Process struct {
 	exited chan struct{} // closed when the current incarnation was reaped
 	err    error         // current incarnation's exit error, once exited
 	starts int
+
+	requested bool        // the current incarnation was told to exit
+	shutdown  bool        // no more automatic restarts
+	crashes   int         // automatic restarts since the last explicit Start
+	timer     *time.Timer // pending automatic restart
 }
 
 // New returns a supervisor for spec; nothing runs until Start.
@@ -78,9 +90,16 @@ func (p *Process) Start(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.crashes = 0
+	return p.startLocked("start")
+}
+
+// startLocked launches an incarnation; why goes into the log header.
+func (p *Process) startLocked(why string) error {
 	if p.aliveLocked() {
 		return fmt.Errorf("%s: start: %w (pid %d)", p.spec.Name, ErrRunning, p.cmd.Process.Pid)
 	}
+	p.cancelRestartLocked()
 	logf, err := openLog(p.spec.LogPath)
 	if err != nil {
 		return fmt.Errorf("%s: start: %w", p.spec.Name, err)
@@ -88,13 +107,13 @@ func (p *Process) Start(ctx context.Context) error {
 	defer logf.Close() // the child holds its own copy of the descriptor
 	cmd := p.command()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	fmt.Fprintf(logf, "=== %s start %d at %s: %s %q\n", p.spec.Name, p.starts+1,
+	fmt.Fprintf(logf, "=== %s %s %d at %s: %s %q\n", p.spec.Name, why, p.starts+1,
 		time.Now().UTC().Format(time.RFC3339Nano), cmd.Path, cmd.Args[1:])
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: start %s: %w", p.spec.Name, cmd.Path, err)
 	}
 	p.starts++
-	p.cmd, p.err = cmd, nil
+	p.cmd, p.err, p.requested = cmd, nil, false
 	exited := make(chan struct{})
 	p.exited = exited
 	go p.reap(cmd, exited)
@@ -118,15 +137,21 @@ func (p *Process) command() *exec.Cmd {
 	return cmd
 }
 
-// reap waits for one incarnation and publishes its exit.
+// reap waits for one incarnation, publishes its exit and, if the restart
+// policy says so, schedules the next incarnation. The channel is closed
+// before the restart is scheduled, so the restart never sees it open.
 func (p *Process) reap(cmd *exec.Cmd, exited chan struct{}) {
 	err := cmd.Wait()
 	p.mu.Lock()
-	if p.cmd == cmd {
+	current := p.cmd == cmd
+	if current {
 		p.err = err
 	}
 	p.mu.Unlock()
 	close(exited)
+	if current {
+		p.maybeRestart(cmd, err)
+	}
 }
 
 // aliveLocked reports whether the current incarnation has not been reaped.
@@ -209,6 +234,9 @@ func (p *Process) signal(sig syscall.Signal) error {
 		return fmt.Errorf("%s: %v: %w", p.spec.Name, sig, ErrNotRunning)
 	}
 	pid := p.cmd.Process.Pid
+	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
+		p.requested = true
+	}
 	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("%s: %v to group %d: %w", p.spec.Name, sig, pid, err)
 	}
@@ -219,6 +247,9 @@ func (p *Process) signal(sig syscall.Signal) error {
 // stopped process can act on it), waits up to grace, then sends SIGKILL and
 // waits for the exit, bounded by ctx. It returns nil when nothing runs.
 func (p *Process) Terminate(ctx context.Context, grace time.Duration) error {
+	p.mu.Lock()
+	p.cancelRestartLocked() // a crashed process waiting to restart stays down
+	p.mu.Unlock()
 	exited := p.Exited()
 	if err := p.signal(syscall.SIGTERM); errors.Is(err, ErrNotRunning) {
 		return nil
