@@ -299,3 +299,11 @@ func openLog(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// ipPath finds iproute2's ip, falling back to the name for a clear exec error.
+func ipPath() string {
+	if p, err := exec.LookPath("ip"); err == nil {
+		return p
+	}
+	return "ip"
+}

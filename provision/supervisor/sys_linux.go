@@ -1,9 +1,6 @@
 package supervisor
 
-import (
-	"os/exec"
-	"syscall"
-)
+import "syscall"
 
 // sysProcAttr puts the child in its own process group (so one signal
 // reaches everything it forks, and a terminal's ^C does not) and has the
@@ -14,12 +11,4 @@ import (
 // nothing in the harness starts targets from such a goroutine.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
-
-// ipPath finds iproute2's ip, falling back to the name for a clear exec error.
-func ipPath() string {
-	if p, err := exec.LookPath("ip"); err == nil {
-		return p
-	}
-	return "ip"
 }

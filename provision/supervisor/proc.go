@@ -18,7 +18,7 @@ type Stat struct {
 	StartTime uint64
 }
 
-// ReadStat reads /proc/PID/stat.
+// ReadStat reads /proc/PID/stat (Linux only; elsewhere it fails).
 func ReadStat(pid int) (Stat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
