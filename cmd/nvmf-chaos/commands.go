@@ -10,5 +10,6 @@ func subcommands() []func() *cobra.Command {
 		newTargetCmd,
 		newValidateCmd,
 		newBenchCmd,
+		newCleanupCmd,
 	}
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
+)
+
+// TestCleanup leaks a process the way a crashed run would (only its
+// environment names the run) and has cleanup list, then end it.
+func TestCleanup(t *testing.T) {
+	prefix := fmt.Sprintf("nvmfc-c%05d", os.Getpid()%100000)
+	stray := exec.Command("sleep", "60")
+	stray.Env = append(os.Environ(), local.RunEnv+"="+prefix)
+	if err := stray.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = stray.Wait(); close(done) }()
+	t.Cleanup(func() { _ = stray.Process.Kill() })
+	pid := strconv.Itoa(stray.Process.Pid)
+	args := []string{"cleanup", "--prefix", prefix, "--state-dir", t.TempDir()}
+
+	out, code := runCLI(t, append(args, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "would remove process "+pid) {
+		t.Fatalf("dry run (exit %d):\n%s", code, out)
+	}
+	if err := stray.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("dry run ended the process: %v", err)
+	}
+
+	out, code = runCLI(t, args...)
+	if code != 0 || !strings.Contains(out, "removed process "+pid) {
+		t.Fatalf("cleanup (exit %d):\n%s", code, out)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("process still running after cleanup")
+	}
+
+	out, code = runCLI(t, args...)
+	if code != 0 || !strings.Contains(out, "nothing named "+prefix) {
+		t.Fatalf("second cleanup (exit %d):\n%s", code, out)
+	}
+	if out, code := runCLI(t, "cleanup", "--prefix", ""); code != exitCannotRun || !strings.Contains(out, "empty") {
+		t.Fatalf("empty prefix (exit %d):\n%s", code, out)
+	}
+}
