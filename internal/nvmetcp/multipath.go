@@ -15,6 +15,11 @@ import (
 // ErrNoPath fails I/O that found no usable path within FastIOFailTmo.
 var ErrNoPath = errors.New("nvme/tcp multipath: no usable path")
 
+// ErrPathMismatch refuses a portal whose namespace is not the volume's:
+// another NGUID, or another block size. Sending I/O there would write to a
+// different disk.
+var ErrPathMismatch = errors.New("nvme/tcp multipath: path exports a different namespace")
+
 // Multipath policies (Linux nvme-cli iopolicy names).
 const (
 	PolicyFailover   = "failover"
@@ -67,6 +72,8 @@ type Multipath struct {
 	reqs  sync.Pool
 
 	mu      sync.Mutex
+	nguid   [16]byte // of the first path that connected; all must match
+	bs      int
 	rr      int
 	waiting []*mpReq // no usable path yet
 	kick    chan struct{}
@@ -144,6 +151,10 @@ func (m *Multipath) connect(ctx context.Context, p *mpath) error {
 	if err != nil {
 		return fmt.Errorf("path %s: %w", p.addr, err)
 	}
+	if err := m.checkIdentity(ctx, c); err != nil {
+		_ = c.Close()
+		return fmt.Errorf("path %s: %w", p.addr, err)
+	}
 	state := nvme.ANAOptimized
 	if c.Identify().CMIC&nvme.CMICANAReports != 0 {
 		if state, err = pathState(ctx, c, m.cfg.NSID); err != nil {
@@ -156,6 +167,26 @@ func (m *Multipath) connect(ctx context.Context, p *mpath) error {
 	p.mu.Unlock()
 	m.event(p, "up", state, "")
 	m.wake()
+	return nil
+}
+
+// checkIdentity makes sure every path reaches the same namespace: paths
+// are grouped by NGUID, as Linux native multipath does.
+func (m *Multipath) checkIdentity(ctx context.Context, c *Controller) error {
+	id, err := c.IdentifyNamespace(ctx, m.cfg.NSID)
+	if err != nil {
+		return fmt.Errorf("identify namespace %d: %w", m.cfg.NSID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bs == 0 {
+		m.nguid, m.bs = id.NGUID, id.BlockSize()
+		return nil
+	}
+	if id.NGUID != m.nguid || id.BlockSize() != m.bs {
+		return fmt.Errorf("%w: NGUID %x, %d-byte blocks; the volume has %x, %d-byte blocks",
+			ErrPathMismatch, id.NGUID, id.BlockSize(), m.nguid, m.bs)
+	}
 	return nil
 }
 

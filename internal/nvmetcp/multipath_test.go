@@ -230,3 +230,30 @@ func TestDiscoverPaths(t *testing.T) {
 		t.Fatal("discovery of an unknown subsystem found paths")
 	}
 }
+
+// TestMultipathRefusesOtherNamespace: a portal exporting the same NQN over
+// a different disk (another NGUID) is refused, never written to.
+func TestMultipathRefusesOtherNamespace(t *testing.T) {
+	_, addrA := startEmbedded(t, 1<<20) // malloc: its own random NGUID
+	_, addrB := startEmbedded(t, 1<<20)
+	m, err := DialMultipath(context.Background(), MultipathConfig{Base: Config{SubsysNQN: embeddedNQN},
+		Addrs: []string{addrA, addrB}, NSID: 1, ReconnectDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, p := range m.paths {
+		p.mu.Lock()
+		up := p.ctrl != nil
+		p.mu.Unlock()
+		if p.addr == addrB && up {
+			t.Fatal("a path to a different namespace was connected")
+		}
+	}
+	alone, err := DialMultipath(context.Background(), MultipathConfig{Base: Config{SubsysNQN: embeddedNQN},
+		Addrs: []string{addrB}, NSID: 1})
+	if err != nil {
+		t.Fatalf("the second target alone must still connect: %v", err)
+	}
+	_ = alone.Close()
+}
