@@ -84,11 +84,19 @@ func newConn(t *Target, l *listener, nc net.Conn) *conn {
 	return c
 }
 
-// shutdown closes the socket; the reader then ends and cleans up.
+// shutdown ends the connection: it stops reading, and the reader then
+// finishes the commands already taken (their data reaches the bdev and
+// their completions are sent) before the socket closes. Closing first
+// would let a write land after the host saw the path die and retried it
+// elsewhere, overwriting newer data: a lost write the target caused.
 // Non-blocking and idempotent, callable from any goroutine.
 func (c *conn) shutdown() {
 	c.closeOnce.Do(func() {
 		close(c.closing)
+		if tc, ok := c.nc.(*net.TCPConn); ok {
+			_ = tc.CloseRead()
+			return
+		}
 		_ = c.nc.Close()
 	})
 }
@@ -113,6 +121,11 @@ func (c *conn) run() error {
 		// A paused target holds the PDU it just read, like a stopped
 		// process holds what sits in its socket buffer.
 		c.t.waitResumed(c.closing)
+		select {
+		case <-c.closing:
+			return net.ErrClosed
+		default:
+		}
 		switch h.Type() {
 		case pdu.TypeCapsuleCmd:
 			err = c.onCommand(h)
@@ -191,6 +204,7 @@ func (c *conn) finish(err error) {
 		c.lingerClose()
 	}
 	c.shutdown()
+	_ = c.nc.Close()
 	if c.ctrl != nil {
 		c.ctrl.queueClosed(c)
 	}
