@@ -137,10 +137,14 @@ func (m *Multipath) complete(in *Request) {
 		mr.path.inflight.Add(-1)
 		mr.path = nil
 	}
+	// Transport failures of any kind (the controller going down, a timeout,
+	// a termination) and path statuses go to another path; only an NVMe
+	// status about the command itself reaches the caller, as in Linux.
 	var se *StatusError
-	pathErr := errors.Is(in.Err, ErrControllerDown) || (errors.As(in.Err, &se) && se.Status.IsPathError())
+	isStatus := errors.As(in.Err, &se)
+	pathErr := (in.Err != nil && !isStatus) || (isStatus && se.Status.IsPathError())
 	if pathErr {
-		if se != nil {
+		if isStatus {
 			for _, p := range m.paths {
 				go m.refreshANA(p)
 			}
