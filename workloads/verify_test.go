@@ -232,7 +232,9 @@ func TestVerifyCleanConcurrent(t *testing.T) {
 	dev := openT(t, "file://"+t.TempDir()+"/verify.dat", j)
 	r := runT(t, dev, []Job{j})
 	v := r.Jobs[0].Verify
-	if r.VerifyFailures() != 0 || v.ReadsChecked == 0 || v.Blocks != 64 || v.OK != 64 {
+	// On a loaded machine 200 ms of random writes may leave a block
+	// unwritten; what matters is that nothing written reads back wrong.
+	if r.VerifyFailures() != 0 || v.ReadsChecked == 0 || v.Blocks != 64 || v.OK == 0 || v.OK+v.NeverWritten != 64 {
 		t.Errorf("clean concurrent run: %+v", v)
 	}
 }
