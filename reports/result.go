@@ -63,6 +63,9 @@ type TargetInfo struct {
 	Version string `json:"version,omitempty"`
 	// Backend is local or kubernetes.
 	Backend string `json:"backend,omitempty"`
+	// Nodes is how local nodes ran: netns (network namespaces, network
+	// faults possible) or loopback.
+	Nodes string `json:"nodes,omitempty"`
 }
 
 // HostSettings are the effective initiator settings (defaults applied),

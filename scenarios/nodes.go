@@ -4,104 +4,169 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 
-// targetNode is one storage node of a local run: an embedded target
-// process on loopback, provisioned over its RPC socket. It implements
-// local.Process so process faults act on it, and its Start re-provisions
-// what the node exported, as a real array's configuration would on reboot.
-type targetNode struct {
-	name    string
-	sock    string
-	logPath string
-	proc    *local.ExecProcess
-	logFile *os.File
+// runNode is one storage node of a run. On the local backend it is a node
+// of a provision/local cluster (a network namespace, or a loopback port)
+// whose supervised target it exposes as a local.Process, so process faults
+// act on it; its Start re-provisions what the node exported, as an array's
+// configuration would on reboot. An external node has only its RPC address
+// and listener.
+type runNode struct {
+	name string
+	// mgmt is the RPC address the harness provisions and faults the node
+	// through: its management network when it has one.
+	mgmt string
+	// dataAddr is host:port for the node's NVMe/TCP listeners.
+	dataAddr string
+	// spdk says the target is nvmf_tgt, whose TCP transport must be
+	// created after every start.
+	spdk bool
+	// node and cluster are nil for external targets.
+	node    *cluster.Node
+	cluster *cluster.Cluster
+	// proxy, when set, is the delaying proxy the host reaches the node's
+	// listener through (latency faults).
+	proxy *local.Proxy
 
 	mu          sync.Mutex
 	rpc         *rpc.Client
 	reprovision func(ctx context.Context) error // set once volumes exist
 }
 
-var _ local.Process = (*targetNode)(nil)
+var _ local.Process = (*runNode)(nil)
 
-// startNode launches `<binary> target --rpc-socket` for node in dir and
-// waits until its RPC answers.
-func startNode(ctx context.Context, binary, dir, name string) (*targetNode, error) {
-	n := &targetNode{name: name, sock: filepath.Join(dir, name+".sock"), logPath: filepath.Join(dir, "logs", name+"-target.log")}
-	if err := os.MkdirAll(filepath.Dir(n.logPath), 0o755); err != nil {
-		return nil, fmt.Errorf("node %s: %w", name, err)
-	}
-	f, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("node %s: log: %w", name, err)
-	}
-	n.logFile = f
-	n.proc = local.NewExecProcess(binary, "target", "--rpc-socket", n.sock, "--log-level", "info")
-	n.proc.Stdout, n.proc.Stderr = f, f
-	if err := n.startTarget(ctx); err != nil {
-		n.stop()
-		return nil, err
-	}
-	return n, nil
-}
+// rpcWait bounds how long a (re)started target may take to answer RPC.
+const rpcWait = 15 * time.Second
 
-// startTarget starts the process and connects to its RPC socket.
-func (n *targetNode) startTarget(ctx context.Context) error {
-	if err := n.proc.Start(ctx); err != nil {
-		return fmt.Errorf("node %s: start target: %w", n.name, err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
+// connect dials the node's management RPC, retrying until it answers (a
+// target's TCP RPC listener may trail its unix socket by a moment).
+func (n *runNode) connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, rpcWait)
+	defer cancel()
+	var err error
 	for {
-		c, err := rpc.Dial(ctx, n.sock, rpc.WithTimeout(10*time.Second))
-		if err == nil {
+		var c *rpc.Client
+		if c, err = rpc.Dial(ctx, n.mgmt, rpc.WithTimeout(10*time.Second)); err == nil {
 			if _, err = c.SpdkGetVersion(ctx); err == nil {
-				n.mu.Lock()
-				if n.rpc != nil {
-					_ = n.rpc.Close()
+				if err = n.prepare(ctx, c); err == nil {
+					n.setRPC(c)
+					return nil
 				}
-				n.rpc = c
-				n.mu.Unlock()
-				return nil
 			}
 			_ = c.Close()
 		}
-		if time.Now().After(deadline) || n.proc.PID() == 0 {
-			return fmt.Errorf("node %s: target not answering on %s (log %s): %w", n.name, n.sock, n.logPath, err)
-		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("node %s: target RPC %s: %w", n.name, n.mgmt, errors.Join(err, ctx.Err()))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
+// prepare creates nvmf_tgt's TCP transport: SPDK starts with none, and a
+// listener needs one. The embedded target has TCP built in.
+func (n *runNode) prepare(ctx context.Context, c *rpc.Client) error {
+	if !n.spdk {
+		return nil
+	}
+	ts, err := c.NvmfGetTransports(ctx, rpc.NvmfGetTransportsParams{})
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t.Trtype == "TCP" {
+			return nil
+		}
+	}
+	return c.NvmfCreateTransport(ctx, rpc.NvmfCreateTransportParams{Trtype: "TCP"})
+}
+
+func (n *runNode) setRPC(c *rpc.Client) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.rpc != nil {
+		_ = n.rpc.Close()
+	}
+	n.rpc = c
+}
+
 // RPC is the node's current RPC client (a new one after each restart).
-func (n *targetNode) RPC() *rpc.Client {
+func (n *runNode) RPC() *rpc.Client {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.rpc
 }
 
-func (n *targetNode) PID() int                   { return n.proc.PID() }
-func (n *targetNode) Signal(sig os.Signal) error { return n.proc.Signal(sig) }
-func (n *targetNode) Kill() error                { return n.proc.Kill() }
-func (n *targetNode) Wait(ctx context.Context) error {
-	return n.proc.Wait(ctx)
+func (n *runNode) process() *supervisor.Process {
+	if n.node == nil {
+		return nil
+	}
+	return n.node.Process
+}
+
+// PID is the target's pid, 0 when it is not running or not ours.
+func (n *runNode) PID() int {
+	if p := n.process(); p != nil {
+		return p.PID()
+	}
+	return 0
+}
+
+// Signal sends sig to the target.
+func (n *runNode) Signal(sig os.Signal) error {
+	s, ok := sig.(syscall.Signal)
+	p := n.process()
+	switch {
+	case p == nil:
+		return fmt.Errorf("node %s: %w (external target)", n.name, local.ErrNotRunning)
+	case !ok:
+		return fmt.Errorf("node %s: signal %v is not a unix signal", n.name, sig)
+	}
+	return processErr(p.Signal(s))
+}
+
+// Kill sends SIGKILL to the target.
+func (n *runNode) Kill() error {
+	p := n.process()
+	if p == nil {
+		return fmt.Errorf("node %s: %w (external target)", n.name, local.ErrNotRunning)
+	}
+	return processErr(p.Kill())
+}
+
+// Wait waits for the target to exit, whatever its exit status (the
+// supervisor reports it; a killed target is what a fault wants).
+func (n *runNode) Wait(ctx context.Context) error {
+	p := n.process()
+	if p == nil {
+		return nil
+	}
+	if err := p.Wait(ctx); err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
 }
 
 // Start restarts the target after a fault stopped it and restores the
 // node's volumes on it.
-func (n *targetNode) Start(ctx context.Context) error {
-	if err := n.startTarget(ctx); err != nil {
+func (n *runNode) Start(ctx context.Context) error {
+	if n.cluster == nil {
+		return fmt.Errorf("node %s: an external target is not ours to start", n.name)
+	}
+	if err := n.cluster.StartTarget(ctx, n.name); err != nil {
+		return processErr(err)
+	}
+	if err := n.connect(ctx); err != nil {
 		return err
 	}
 	n.mu.Lock()
@@ -116,43 +181,30 @@ func (n *targetNode) Start(ctx context.Context) error {
 	return nil
 }
 
-// stop kills the target and releases the node's files. Idempotent.
-func (n *targetNode) stop() {
-	n.mu.Lock()
-	if n.rpc != nil {
-		_ = n.rpc.Close()
-		n.rpc = nil
+// processErr maps the supervisor's sentinels onto the ones process faults
+// test for.
+func processErr(err error) error {
+	switch {
+	case errors.Is(err, supervisor.ErrRunning):
+		return fmt.Errorf("%w: %w", local.ErrRunning, err)
+	case errors.Is(err, supervisor.ErrNotRunning):
+		return fmt.Errorf("%w: %w", local.ErrNotRunning, err)
 	}
-	n.mu.Unlock()
-	if n.proc.PID() != 0 {
-		_ = n.proc.Signal(os.Interrupt)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := n.proc.Wait(ctx); err != nil {
-			_ = n.proc.Kill()
-			_ = n.proc.Wait(context.Background())
-		}
-		cancel()
-	}
-	if n.logFile != nil {
-		_ = n.logFile.Close()
-		n.logFile = nil
-	}
-	_ = os.Remove(n.sock)
+	return err
 }
 
-// freePort returns a loopback address with a port nothing listens on.
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// close releases the node's RPC client and proxy; the cluster stops the
+// process.
+func (n *runNode) close() {
+	n.setRPC(nil)
+	if n.proxy != nil {
+		_ = n.proxy.Close()
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // nodeRPC is a node's API for faults, resolved at each call: a target
 // restart replaces the client.
-type nodeRPC struct{ n *targetNode }
+type nodeRPC struct{ n *runNode }
 
 func (r nodeRPC) client() (*rpc.Client, error) {
 	if c := r.n.RPC(); c != nil {

@@ -25,7 +25,7 @@ func (r *Runner) newResult() *reports.Result {
 	return &reports.Result{
 		Scenario: reports.ScenarioInfo{Name: r.s.Metadata.Name, Seed: r.seed, Document: doc},
 		Environment: reports.Environment{
-			Target: reports.TargetInfo{Kind: "embedded", Backend: "local", Version: "SPDK v24.01-nvmf-chaos (API)"},
+			Target: reports.TargetInfo{Kind: r.targetKind(), Backend: "local"},
 			Host: reports.HostSettings{KATONs: int64(h.KATO), ReconnectDelayNs: int64(h.ReconnectDelay),
 				CtrlLossTmoNs: int64(h.CtrlLossTmo), FastIOFailTmoNs: int64(h.FastIOFailTmo), IOTimeoutNs: int64(h.IOTimeout),
 				Policy: h.Policy, NrIOQueues: h.NrIOQueues, QueueSize: h.QueueSize, HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest},

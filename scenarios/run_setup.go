@@ -22,20 +22,11 @@ import (
 // provision starts a target per node and creates every volume on the
 // nodes that export it.
 func (r *Runner) provision(ctx context.Context) error {
-	for _, name := range r.s.Cluster.Nodes {
-		n, err := startNode(ctx, r.opts.Binary, r.opts.Dir, name)
-		if err != nil {
-			return fmt.Errorf("provision: %w", err)
-		}
-		r.nodes[name] = n
-		r.logf("node %s: target pid %d, rpc %s", name, n.PID(), n.sock)
+	if err := r.startNodes(ctx); err != nil {
+		return fmt.Errorf("provision: %w", err)
 	}
 	for _, v := range r.s.Volumes {
-		spec, err := r.volumeSpec(v)
-		if err != nil {
-			return fmt.Errorf("provision volume %s: %w", v.Name, err)
-		}
-		vol, err := volume.Create(ctx, spec)
+		vol, err := r.createVolume(ctx, v)
 		if err != nil {
 			return fmt.Errorf("provision: %w", err)
 		}
@@ -43,13 +34,46 @@ func (r *Runner) provision(ctx context.Context) error {
 		r.logf("volume %s: %s on %d node(s), %s backing", v.Name, vol.NQN, len(vol.Paths), vol.Backing)
 	}
 	for name, n := range r.nodes {
+		n.mu.Lock()
 		n.reprovision = r.reprovisioner(name)
+		n.mu.Unlock()
 	}
 	return nil
 }
 
-// volumeSpec turns a scenario volume into a provisioning spec with a free
-// loopback port per node.
+// createVolume provisions a scenario volume. An unshared multi-node volume
+// (shared: false) is made node by node, each with its own backing file,
+// then described as one volume: the broken dual-controller setup whose
+// failover loses writes.
+func (r *Runner) createVolume(ctx context.Context, v Volume) (*volume.Volume, error) {
+	spec, err := r.volumeSpec(v)
+	if err != nil {
+		return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+	}
+	if v.Shared == nil || *v.Shared || len(spec.Paths) < 2 {
+		return volume.Create(ctx, spec)
+	}
+	var whole *volume.Volume
+	for _, p := range spec.Paths {
+		one := spec
+		one.Paths = []volume.Path{p}
+		one.FilePath = r.backingFile(v.Name + "-" + p.Node)
+		vol, err := volume.Create(ctx, one)
+		if err != nil {
+			return nil, err
+		}
+		r.files = append(r.files, one.FilePath)
+		if whole == nil {
+			whole = vol
+			continue
+		}
+		whole.Paths = append(whole.Paths, p)
+	}
+	return whole, nil
+}
+
+// volumeSpec turns a scenario volume into a provisioning spec with a
+// listener on each exporting node.
 func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: volume.Backing(v.Backing)}
 	if spec.Backing == "" {
@@ -60,6 +84,7 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 	}
 	if spec.Backing == volume.File {
 		spec.FilePath = r.backingFile(v.Name)
+		r.files = append(r.files, spec.FilePath)
 	}
 	for _, f := range r.s.Timeline.Faults {
 		if slices.Contains(v.Nodes, f.Node) && (f.Volume == "" || f.Volume == v.Name) {
@@ -68,11 +93,12 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 		}
 	}
 	for _, node := range v.Nodes {
-		addr, err := freePort()
+		n := r.nodes[node]
+		addr, err := listenerAddr(n)
 		if err != nil {
 			return spec, err
 		}
-		spec.Paths = append(spec.Paths, volume.Path{Node: node, RPC: r.nodes[node].RPC(), Addr: addr,
+		spec.Paths = append(spec.Paths, volume.Path{Node: node, RPC: n.RPC(), Addr: addr,
 			ANA: strings.ReplaceAll(v.ANA[node], "-", "_")})
 	}
 	return spec, nil
@@ -140,7 +166,7 @@ func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 	case faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError:
 		return r.targetFault(kind, n, vols, param)
 	}
-	return local.Build(kind, &local.Node{NodeNet: local.NodeNet{RunID: r.opts.RunID, Node: ev.Node}, Target: n}, ev.Params, ev.Duration.D())
+	return local.Build(kind, r.faultNode(n), ev.Params, ev.Duration.D())
 }
 
 // volumesOn lists the volumes a node exports (only one when named).
@@ -157,7 +183,7 @@ func (r *Runner) volumesOn(node, only string) []*volume.Volume {
 
 // targetFault builds an RPC fault; a node exporting several volumes gets
 // one fault acting on all of them.
-func (r *Runner) targetFault(kind faults.Kind, n *targetNode, vols []*volume.Volume, param func(string) string) (faults.Fault, error) {
+func (r *Runner) targetFault(kind faults.Kind, n *runNode, vols []*volume.Volume, param func(string) string) (faults.Fault, error) {
 	if len(vols) == 0 {
 		return nil, fmt.Errorf("node %s exports no volume", n.name)
 	}
@@ -294,7 +320,7 @@ func (r *Runner) jobsOf(w Workload) ([]workloads.Job, error) {
 func (r *Runner) targetURL(v *volume.Volume) string {
 	var addrs []string
 	for _, p := range v.Paths {
-		addrs = append(addrs, p.Addr)
+		addrs = append(addrs, r.hostAddr(p.Node, p.Addr))
 	}
 	q := url.Values{}
 	h := r.s.Host

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
@@ -28,6 +30,10 @@ type RunOptions struct {
 	RunID string
 	// Progress receives one line per phase and fault event; nil is silent.
 	Progress io.Writer
+	// Mode picks the local cluster's node mode: network namespaces when
+	// root (the default, falling back to loopback with a notice), or
+	// loopback only.
+	Mode cluster.Mode
 }
 
 // Runner runs one scenario on the local embedded backend: provision →
@@ -39,8 +45,10 @@ type Runner struct {
 	start time.Time
 	seed  int64
 
-	nodes map[string]*targetNode
-	vols  map[string]*volume.Volume
+	cluster *cluster.Cluster // nil for external targets
+	nodes   map[string]*runNode
+	vols    map[string]*volume.Volume
+	files   []string // backing files the run made
 
 	pathSources []pathSource
 }
@@ -60,7 +68,7 @@ func NewRunner(s *Scenario, opts RunOptions) *Runner {
 	if seed == 0 {
 		seed = rand.Int64N(1 << 40)
 	}
-	return &Runner{s: s, opts: opts, seed: seed, nodes: map[string]*targetNode{}, vols: map[string]*volume.Volume{}}
+	return &Runner{s: s, opts: opts, seed: seed, nodes: map[string]*runNode{}, vols: map[string]*volume.Volume{}}
 }
 
 // RunID is the run's identifier, part of every name it creates.
@@ -109,30 +117,32 @@ func (r *Runner) Run(ctx context.Context) (*reports.Result, error) {
 	return res, nil
 }
 
-// preflight refuses what this runner cannot do before anything starts.
+// preflight refuses what this runner cannot do before anything starts:
+// another backend, a missing binary, faults the cluster cannot inject.
 func (r *Runner) preflight() error {
 	c := r.s.Cluster
 	switch {
 	case c.Backend != "" && c.Backend != "local":
 		return fmt.Errorf("cluster.backend %q: `run` drives the local backend; Kubernetes runs go through `nvmf-chaos k8s`", c.Backend)
-	case c.Target != "" && c.Target != "embedded":
-		return fmt.Errorf("cluster.target %q: the local runner starts embedded targets (spdk and external targets are provisioned with the same RPC calls but not yet launched by `run`)", c.Target)
-	case r.opts.Binary == "":
+	case r.opts.Binary == "" && r.targetKind() == targetEmbedded:
 		return errors.New("runner: no nvmf-chaos binary to start targets with")
 	}
-	for i, f := range r.s.Timeline.Faults {
-		spec, ok := faults.Lookup(faults.Kind(f.Kind))
-		if ok && spec.NeedsRoot && os.Geteuid() != 0 {
-			return fmt.Errorf("timeline.faults[%d] (%s): needs root (network namespaces, nftables, tc); run as root", i, f.Kind)
-		}
+	if err := r.newCluster(); err != nil {
+		return err
 	}
-	return nil
+	return r.checkFaultsFit()
 }
 
 func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	if err := r.provision(ctx); err != nil {
 		return err
 	}
+	res.Environment.Target.Version = r.targetVersion(ctx)
+	if r.cluster != nil {
+		res.Environment.Target.Nodes = string(r.cluster.Mode())
+	}
+	r.saveRPCState(ctx, "before-faults")
+	defer r.saveRPCState(context.WithoutCancel(ctx), "after-faults")
 	items, err := r.buildFaults()
 	if err != nil {
 		return err
@@ -195,12 +205,12 @@ func (r *Runner) teardown() {
 		if err := v.Delete(ctx); err != nil {
 			r.logf("teardown: volume %s: %v", name, err)
 		}
-		if v.FilePath != "" {
-			_ = os.Remove(v.FilePath)
-		}
 	}
-	for _, n := range r.nodes {
-		n.stop()
+	r.stopNodes()
+	for _, f := range r.files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.logf("teardown: %v", err)
+		}
 	}
 	r.logf("teardown done")
 }

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,13 +55,7 @@ func runScenarioYAML(t *testing.T, doc string) (*reports.Result, func() bool, er
 	if res == nil {
 		t.Fatal("Run returned no result")
 	}
-	t.Cleanup(func() {
-		for _, n := range r.nodes {
-			if pid := n.proc.PID(); pid != 0 && syscall.Kill(pid, 0) == nil {
-				t.Errorf("node %s: target pid %d still running after the run", n.name, pid)
-			}
-		}
-	})
+	t.Cleanup(func() { checkNothingLeft(t, r) })
 	pass := func() bool { return res.Evaluation != nil && res.Evaluation.Pass }
 	if res.RunError != "" && err == nil {
 		t.Fatalf("RunError %q without an error", res.RunError)

@@ -45,6 +45,9 @@ type Cluster struct {
 	SPDKBin string `yaml:"spdk_bin,omitempty" json:"spdk_bin,omitempty"`
 	// RPC maps node name to the RPC address of an external target.
 	RPC map[string]string `yaml:"rpc,omitempty" json:"rpc,omitempty"`
+	// Listen maps node name to the ip:port an external target's listeners
+	// use (the harness adds them there over RPC).
+	Listen map[string]string `yaml:"listen,omitempty" json:"listen,omitempty"`
 	// Nodes are the storage nodes, each running one target.
 	Nodes []string `yaml:"nodes" json:"nodes"`
 }

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -115,13 +117,27 @@ func (v *validator) cluster(c *Cluster) {
 			if c.RPC[n] == "" {
 				v.errorf("cluster.rpc", "target external needs the RPC address of node %q", n)
 			}
+			if c.Listen[n] == "" {
+				v.errorf("cluster.listen", "target external needs the listener address (ip:port) of node %q", n)
+			}
 		}
 	}
-	for n := range c.RPC {
-		if !seen[n] {
-			v.errorf("cluster.rpc."+n, "node %q is not in cluster.nodes", n)
+	for _, m := range []struct {
+		field string
+		nodes map[string]string
+	}{{"cluster.rpc", c.RPC}, {"cluster.listen", c.Listen}} {
+		for _, n := range slices.Sorted(maps.Keys(m.nodes)) {
+			if !seen[n] {
+				v.errorf(m.field+"."+n, "node %q is not in cluster.nodes", n)
+			}
 		}
 	}
+	for _, n := range slices.Sorted(maps.Keys(c.Listen)) {
+		if a := c.Listen[n]; !validAddrPort(a) {
+			v.errorf("cluster.listen."+n, "%q: want ip:port", a)
+		}
+	}
+
 }
 
 func (v *validator) volumes(s *Scenario) {
@@ -241,4 +257,9 @@ func (v *validator) host(h *Host, f string) {
 	if h.CtrlLossTmo != 0 && h.ReconnectDelay.D() > h.CtrlLossTmo.D() {
 		v.errorf(f+".reconnect_delay", "%s is longer than ctrl_loss_tmo %s: the path would never reconnect", h.ReconnectDelay, h.CtrlLossTmo)
 	}
+}
+
+func validAddrPort(s string) bool {
+	_, err := netip.ParseAddrPort(s)
+	return err == nil
 }

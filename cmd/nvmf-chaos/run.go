@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
@@ -20,6 +21,8 @@ type runOptions struct {
 	duration time.Duration
 	warmup   time.Duration
 	quiet    bool
+	spdkBin  string
+	nodes    string
 }
 
 func newRunCmd() *cobra.Command {
@@ -45,6 +48,8 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f.DurationVar(&o.duration, "duration", 0, "override timeline.duration (faults must still fit)")
 	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	f.StringVar(&o.spdkBin, "spdk-bin", "", "run SPDK's nvmf_tgt at this `path` on every node instead of the embedded target")
+	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
 	return cmd
 }
 
@@ -65,9 +70,13 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	if o.quiet {
 		progress = io.Discard
 	}
+	mode, err := nodeMode(o.nodes)
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
 	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress})
 	dir := filepath.Join(o.out, fmt.Sprintf("%s-%s", s.Metadata.Name, r.RunID()))
-	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir})
+	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Mode: mode})
 	res, runErr := r.Run(cmd.Context())
 	if werr := writeRunOutputs(dir, res); werr != nil {
 		runErr = errors.Join(runErr, werr)
@@ -90,6 +99,9 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) error {
 	if o.seed != 0 {
 		s.Seed = o.seed
+	}
+	if o.spdkBin != "" {
+		s.Cluster.Target, s.Cluster.SPDKBin = "spdk", o.spdkBin
 	}
 	if o.duration != 0 {
 		s.Timeline.Duration = scenarios.Duration(o.duration)
@@ -130,4 +142,17 @@ func writeRunOutputs(dir string, res *reports.Result) error {
 		}
 	}
 	return nil
+}
+
+// nodeMode parses --nodes.
+func nodeMode(s string) (cluster.Mode, error) {
+	switch s {
+	case "auto", "":
+		return cluster.ModeAuto, nil
+	case "netns":
+		return cluster.ModeNetns, nil
+	case "loopback":
+		return cluster.ModeLoopback, nil
+	}
+	return "", fmt.Errorf("--nodes %q: want auto, netns or loopback", s)
 }

@@ -35,7 +35,7 @@ type targetFlags struct {
 	anaState  string
 	minKATO   time.Duration
 	logLevel  string
-	rpcSocket string
+	rpcSocket []string
 }
 
 func newTargetCmd() *cobra.Command {
@@ -66,7 +66,8 @@ Every listener also serves the discovery subsystem.`,
 	fl.StringVar(&f.anaState, "ana-state", "optimized", "ANA state of every listener: optimized, non-optimized, inaccessible")
 	fl.DurationVar(&f.minKATO, "min-kato", 0, "raise smaller keep-alive timeouts hosts ask for to this `duration`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fl.StringVar(&f.rpcSocket, "rpc-socket", "", "serve SPDK's JSON-RPC API on this unix socket `path` (or host:port); "+
+	fl.StringArrayVar(&f.rpcSocket, "rpc-socket", nil, "serve SPDK's JSON-RPC API on this unix socket `path` or host:port "+
+		"(repeatable: a local socket for the harness plus a management address on the node's network); "+
 		"without --nqn/--malloc/--file the target starts empty and is provisioned over RPC")
 	return cmd
 }
@@ -82,13 +83,13 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	}
 	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
 	defer tgt.Close()
-	if f.rpcSocket != "" {
+	if len(f.rpcSocket) > 0 {
 		stop, err := serveRPC(ctx, tgt, logger, f.rpcSocket)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(cmd.OutOrStdout(), "rpc listening on %s\n", f.rpcSocket)
+		fmt.Fprintf(cmd.OutOrStdout(), "rpc listening on %s\n", strings.Join(f.rpcSocket, ", "))
 		fl := cmd.Flags()
 		if !fl.Changed("nqn") && !fl.Changed("malloc") && !fl.Changed("file") {
 			<-ctx.Done()
@@ -124,18 +125,26 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	return nil
 }
 
-// serveRPC serves the SPDK-compatible API; spdk_kill_instance signals this
-// process, as it does nvmf_tgt. The returned func stops the server.
-func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addr string) (func(), error) {
-	var l net.Listener
-	var err error
-	if strings.Contains(addr, "/") || !strings.Contains(addr, ":") {
-		l, err = spdkrpc.ListenUnix(ctx, addr)
-	} else {
-		l, err = spdkrpc.ListenTCP(ctx, addr)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--rpc-socket %s: %w", addr, err)
+// serveRPC serves the SPDK-compatible API on every address, one API state
+// behind them all; spdk_kill_instance signals this process, as it does
+// nvmf_tgt. The returned func stops the server.
+func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addrs []string) (func(), error) {
+	var ls []net.Listener
+	for _, addr := range addrs {
+		var l net.Listener
+		var err error
+		if strings.Contains(addr, "/") || !strings.Contains(addr, ":") {
+			l, err = spdkrpc.ListenUnix(ctx, addr)
+		} else {
+			l, err = spdkrpc.ListenTCP(ctx, addr)
+		}
+		if err != nil {
+			for _, l := range ls {
+				_ = l.Close()
+			}
+			return nil, fmt.Errorf("--rpc-socket %s: %w", addr, err)
+		}
+		ls = append(ls, l)
 	}
 	kill := func(sig string) error {
 		s, ok := map[string]syscall.Signal{spdkrpc.SIGINT: syscall.SIGINT, spdkrpc.SIGTERM: syscall.SIGTERM,
@@ -150,7 +159,9 @@ func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addr
 	a.MarkTransportCreated()
 	srv := spdkrpc.NewServer()
 	a.Register(srv)
-	go func() { _ = srv.Serve(l) }()
+	for _, l := range ls {
+		go func() { _ = srv.Serve(l) }()
+	}
 	return func() { _ = srv.Close(); _ = a.Close() }, nil
 }
 

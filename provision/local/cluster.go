@@ -29,14 +29,43 @@ type Node struct {
 	// RPCSocket is the target's JSON-RPC unix socket. Unix sockets are
 	// reached through the file system, so it works from any namespace.
 	RPCSocket string
+	// RPCAddr is where an embedded target in a namespace also serves
+	// JSON-RPC over TCP, on the node's address: the management network a
+	// storage node has, which an RPC partition cuts. Invalid when the
+	// target has no TCP RPC (loopback nodes, nvmf_tgt, whose RPC server
+	// only listens on unix sockets).
+	RPCAddr netip.AddrPort
 	// Process supervises the node's target: Kill, Stop, Cont, Restart…
 	Process *supervisor.Process
 
 	hostIf string // host end of the veth pair (ModeNetns)
+	index  int    // position in Options.Nodes
+}
+
+// HostLink is the host end of the node's veth pair (on the bridge, in the
+// harness's namespace); empty in ModeLoopback.
+func (n *Node) HostLink() string { return n.hostIf }
+
+// NodeLink is the node's end of its veth pair, inside Netns; empty in
+// ModeLoopback.
+func (n *Node) NodeLink() string {
+	if n.Netns == "" {
+		return ""
+	}
+	return nodeIf
 }
 
 // DataAddrPort is DataAddr:DataPort, the address hosts connect to.
 func (n *Node) DataAddrPort() netip.AddrPort { return netip.AddrPortFrom(n.DataAddr, n.DataPort) }
+
+// MgmtRPC is the address the harness manages the node's target through:
+// the TCP management address when there is one, else the unix socket.
+func (n *Node) MgmtRPC() string {
+	if n.RPCAddr.IsValid() {
+		return "tcp://" + n.RPCAddr.String()
+	}
+	return n.RPCSocket
+}
 
 // CheckRPC asks the node's target for its version over RPC.
 func (n *Node) CheckRPC(ctx context.Context) (string, error) {
@@ -132,12 +161,15 @@ func (c *Cluster) resolveMode() error {
 // layoutNode fixes a node's names and addresses. Loopback ports are
 // picked by Create.
 func (c *Cluster) layoutNode(i int, name string) *Node {
-	n := &Node{Name: name, RPCSocket: socketPath(c.opts.RunDir, name)}
+	n := &Node{Name: name, RPCSocket: socketPath(c.opts.RunDir, name), index: i}
 	if c.mode == ModeNetns {
 		n.Netns = c.name + "-" + name
 		n.hostIf = fmt.Sprintf("%s-%d", c.name, i)
 		n.DataAddr = hostAddr(c.opts.Subnet, firstNodeHost+i)
 		n.DataPort = c.opts.DataPort
+		if c.opts.Target == TargetEmbedded {
+			n.RPCAddr = netip.AddrPortFrom(n.DataAddr, DefaultRPCPort)
+		}
 	} else {
 		n.DataAddr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}

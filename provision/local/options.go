@@ -47,6 +47,9 @@ const (
 	DefaultPrefix = "nvmfc"
 	// DefaultDataPort is the NVMe/TCP port nodes listen on in ModeNetns.
 	DefaultDataPort = 4420
+	// DefaultRPCPort is where embedded targets in namespaces serve JSON-RPC
+	// over TCP (SPDK's customary -r host:5260).
+	DefaultRPCPort = 5260
 	// DefaultGrace is how long Destroy lets a target exit after SIGTERM.
 	DefaultGrace = 2 * time.Second
 )

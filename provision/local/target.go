@@ -6,13 +6,23 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 
 // spdkArgs start nvmf_tgt the way this harness can run it anywhere: no
-// hugepages (1 GiB of ordinary memory), no PCI scan, one core.
-var spdkArgs = []string{"--no-huge", "-s", "1024", "--no-pci", "-m", "0x1"}
+// hugepages (1 GiB of ordinary memory), no PCI scan, one core. Several
+// nodes' targets share this machine, so the per-core lock files SPDK uses
+// to keep two apps off one core are disabled (each node still gets its own
+// core where there are enough, see spdkCore).
+var spdkArgs = []string{"--no-huge", "-s", "1024", "--no-pci", "--disable-cpumask-locks"}
+
+// spdkCore spreads nodes' reactors over the machine's cores: a reactor
+// polls at 100 % of its core, so two on one core halve each other.
+func spdkCore(i int) string {
+	return fmt.Sprintf("0x%x", uint64(1)<<(i%min(runtime.NumCPU(), 64)))
+}
 
 // targetSpec is the command line of a node's target: started empty with its
 // RPC socket in the run directory, inside the node's namespace if any.
@@ -20,9 +30,12 @@ func (c *Cluster) targetSpec(n *Node) supervisor.Spec {
 	var args []string
 	switch c.opts.Target {
 	case TargetSPDK:
-		args = append(append(args, spdkArgs...), "-r", n.RPCSocket)
+		args = append(append(args, spdkArgs...), "-m", spdkCore(n.index), "-r", n.RPCSocket)
 	default:
 		args = []string{"target", "--rpc-socket", n.RPCSocket}
+		if n.RPCAddr.IsValid() {
+			args = append(args, "--rpc-socket", n.RPCAddr.String())
+		}
 	}
 	node := n.Name
 	return supervisor.Spec{

@@ -1,0 +1,271 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+)
+
+// Target kinds a scenario's cluster.target names.
+const (
+	targetEmbedded = "embedded"
+	targetSPDK     = "spdk"
+	targetExternal = "external"
+)
+
+// targetKind is the scenario's target kind, embedded by default.
+func (r *Runner) targetKind() string {
+	if t := r.s.Cluster.Target; t != "" {
+		return t
+	}
+	return targetEmbedded
+}
+
+// newCluster lays out the local cluster the scenario's targets run on;
+// nothing is created yet. External targets need none.
+func (r *Runner) newCluster() error {
+	kind := r.targetKind()
+	if kind == targetExternal {
+		return nil
+	}
+	opts := cluster.Options{Nodes: r.s.Cluster.Nodes, RunDir: r.opts.Dir, RunID: r.opts.RunID, Mode: r.opts.Mode,
+		Logger: slog.New(slog.NewTextHandler(progressWriter{r}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	switch kind {
+	case targetEmbedded:
+		opts.Target, opts.Binary = cluster.TargetEmbedded, r.opts.Binary
+		opts.TargetArgs = []string{"--log-level", "info"}
+	case targetSPDK:
+		opts.Target, opts.Binary = cluster.TargetSPDK, r.s.Cluster.SPDKBin
+		if opts.Binary == "" {
+			return errors.New("cluster.target spdk: no nvmf_tgt: set cluster.spdk_bin or pass --spdk-bin PATH")
+		}
+	default:
+		return fmt.Errorf("cluster.target %q: want embedded, spdk or external", kind)
+	}
+	c, err := cluster.New(opts)
+	if err != nil {
+		return err
+	}
+	r.cluster = c
+	return nil
+}
+
+// progressWriter sends the cluster's warnings (the loopback fallback
+// notice) to the run's progress output.
+type progressWriter struct{ r *Runner }
+
+func (w progressWriter) Write(p []byte) (int, error) {
+	w.r.logf("%s", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// checkFaultsFit refuses, before anything starts, faults this cluster
+// cannot inject: network faults without namespaces, process faults on
+// targets that are not ours.
+func (r *Runner) checkFaultsFit() error {
+	netns := r.cluster != nil && r.cluster.Mode() == cluster.ModeNetns
+	for i, f := range r.s.Timeline.Faults {
+		spec, ok := faults.Lookup(faults.Kind(f.Kind))
+		if !ok {
+			continue // validation has named it already
+		}
+		where := fmt.Sprintf("timeline.faults[%d] (%s on %s)", i, f.Kind, f.Node)
+		switch {
+		case r.cluster == nil && (needsProcess(spec.Kind) || spec.NeedsRoot):
+			return fmt.Errorf("%s: cluster.target external: the harness neither runs nor networks an external target; use RPC faults (ana-change, listener-remove, bdev-*) or latency", where)
+		case spec.NeedsRoot && !netns:
+			return fmt.Errorf("%s: needs network namespaces (root and iproute2); nodes run on loopback here", where)
+		case f.Kind == string(faults.NetworkPartition) && f.Params["port"] == "rpc" && r.targetKind() == targetSPDK:
+			return fmt.Errorf("%s: nvmf_tgt serves RPC only on a unix socket, so there is no management network to partition", where)
+		}
+	}
+	return nil
+}
+
+// needsProcess lists the kinds that act on a node's target process.
+func needsProcess(k faults.Kind) bool {
+	return k == faults.ProcessKill || k == faults.ProcessPause || k == faults.ProcessRestart ||
+		k == faults.NodeDown || k == faults.CPUStress
+}
+
+// startNodes creates the cluster, starts every node's target and connects
+// to its management RPC; external nodes are only connected to.
+func (r *Runner) startNodes(ctx context.Context) error {
+	if r.cluster == nil {
+		return r.connectExternal(ctx)
+	}
+	if err := r.cluster.Create(ctx); err != nil {
+		return err
+	}
+	if err := r.cluster.StartTargets(ctx); err != nil {
+		return err
+	}
+	for _, cn := range r.cluster.Nodes() {
+		n := &runNode{name: cn.Name, mgmt: cn.MgmtRPC(), dataAddr: cn.DataAddrPort().String(),
+			spdk: r.targetKind() == targetSPDK, node: cn, cluster: r.cluster}
+		r.nodes[cn.Name] = n
+		if err := n.connect(ctx); err != nil {
+			return err
+		}
+		where := "loopback"
+		if cn.Netns != "" {
+			where = "netns " + cn.Netns
+		}
+		r.logf("node %s: %s target pid %d in %s, data %s, rpc %s", cn.Name, r.targetKind(), n.PID(), where, n.dataAddr, n.mgmt)
+	}
+	return r.startProxies(ctx)
+}
+
+// connectExternal reaches already running targets at the scenario's RPC
+// addresses; their listeners go on cluster.listen.
+func (r *Runner) connectExternal(ctx context.Context) error {
+	for _, name := range r.s.Cluster.Nodes {
+		n := &runNode{name: name, mgmt: r.s.Cluster.RPC[name], dataAddr: r.s.Cluster.Listen[name]}
+		r.nodes[name] = n
+		if err := n.connect(ctx); err != nil {
+			return err
+		}
+		r.logf("node %s: external target, data %s, rpc %s", name, n.dataAddr, n.mgmt)
+	}
+	return nil
+}
+
+// startProxies puts a delaying proxy between the host and each node a
+// latency fault targets: the kernel here has no netem.
+func (r *Runner) startProxies(ctx context.Context) error {
+	for _, f := range r.s.Timeline.Faults {
+		n := r.nodes[f.Node]
+		if f.Kind != string(faults.Latency) || n == nil || n.proxy != nil {
+			continue
+		}
+		p, err := local.NewProxy(ctx, "127.0.0.1:0", n.dataAddr)
+		if err != nil {
+			return fmt.Errorf("node %s: latency proxy: %w", n.name, err)
+		}
+		n.proxy = p
+		r.logf("node %s: host reaches it through latency proxy %s", n.name, p.Addr())
+	}
+	return nil
+}
+
+// stopNodes closes the nodes' clients and proxies and destroys the
+// cluster: processes, namespaces, links, sockets.
+func (r *Runner) stopNodes() {
+	for _, n := range r.nodes {
+		n.close()
+	}
+	if r.cluster == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.cluster.Destroy(ctx); err != nil {
+		r.logf("teardown: %v (run `nvmf-chaos cleanup` to finish)", err)
+	}
+}
+
+// faultNode is what the local fault engine needs to know of a node.
+func (r *Runner) faultNode(n *runNode) *local.Node {
+	fn := &local.Node{NodeNet: local.NodeNet{RunID: r.opts.RunID, Node: n.name}, Target: n}
+	if n.proxy != nil {
+		fn.Proxy = n.proxy
+	}
+	cn := n.node
+	if cn == nil || cn.Netns == "" {
+		return fn
+	}
+	fn.Netns = cn.Netns
+	fn.Host = r.cluster.HostAddr()
+	fn.DataPorts = []uint16{cn.DataPort}
+	if cn.RPCAddr.IsValid() {
+		fn.RPCPorts = []uint16{cn.RPCAddr.Port()}
+	}
+	fn.Links = []local.Link{{Netns: cn.Netns, Dev: cn.NodeLink()}, {Dev: cn.HostLink()}}
+	return fn
+}
+
+// hostAddr is where the host connects for a volume path on node: the
+// node's proxy when it has one, else the listener.
+func (r *Runner) hostAddr(node, listener string) string {
+	if n := r.nodes[node]; n != nil && n.proxy != nil {
+		return n.proxy.Addr()
+	}
+	return listener
+}
+
+// targetVersion asks the first node's target for its version.
+func (r *Runner) targetVersion(ctx context.Context) string {
+	for _, name := range r.s.Cluster.Nodes {
+		if n := r.nodes[name]; n != nil && n.RPC() != nil {
+			if v, err := n.RPC().SpdkGetVersion(ctx); err == nil {
+				return v.Version
+			}
+		}
+	}
+	return ""
+}
+
+// saveRPCState writes each node's nvmf_get_subsystems and bdev_get_bdevs
+// to rpc-state/<label>-<node>.json: what the targets looked like before
+// and after the faults, for whoever reads the run later. A node that does
+// not answer gets its error recorded instead.
+func (r *Runner) saveRPCState(ctx context.Context, label string) {
+	dir := filepath.Join(r.opts.Dir, "rpc-state")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		r.logf("rpc state: %v", err)
+		return
+	}
+	names := make([]string, 0, len(r.nodes))
+	for name := range r.nodes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		state := map[string]any{"node": name, "rpc": r.nodes[name].mgmt}
+		for _, m := range []string{"nvmf_get_subsystems", "bdev_get_bdevs"} {
+			state[m] = r.rpcDump(ctx, r.nodes[name], m)
+		}
+		b, _ := json.MarshalIndent(state, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, label+"-"+name+".json"), append(b, '\n'), 0o644); err != nil {
+			r.logf("rpc state: %v", err)
+		}
+	}
+}
+
+func (r *Runner) rpcDump(ctx context.Context, n *runNode, method string) any {
+	c := n.RPC()
+	if c == nil {
+		return map[string]string{"error": "no RPC connection"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var out json.RawMessage
+	if err := c.Call(ctx, method, nil, &out); err != nil {
+		return map[string]string{"error": err.Error()}
+	}
+	return out
+}
+
+// listenerAddr is the listener a node's volumes use: the node's data
+// address, or a free loopback port for an external node without one.
+func listenerAddr(n *runNode) (string, error) {
+	if n.dataAddr != "" {
+		if _, err := netip.ParseAddrPort(n.dataAddr); err != nil {
+			return "", fmt.Errorf("node %s: listener %q: want ip:port", n.name, n.dataAddr)
+		}
+		return n.dataAddr, nil
+	}
+	return "", fmt.Errorf("node %s: no listener address (cluster.listen)", n.name)
+}
