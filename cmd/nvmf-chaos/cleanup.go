@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
 
 type cleanupFlags struct {
@@ -16,6 +20,7 @@ type cleanupFlags struct {
 	dryRun   bool
 	live     bool
 	timeout  time.Duration
+	rpcAddrs []string
 }
 
 func newCleanupCmd() *cobra.Command {
@@ -28,10 +33,16 @@ removes it: target processes (from the runs' state files, or the NVMF_CHAOS_RUN
 variable in their environment), network namespaces and the processes in them,
 bridges and veth pairs, nftables tables, and the state files. Runs whose harness
 process is still alive are left alone unless --include-live. Each removed item is
-printed; --dry-run only prints. Namespaces, links and tables need root.`,
+printed; --dry-run only prints. Namespaces, links and tables need root.
+
+Targets the harness did not start (a long-running nvmf_tgt, a storage node)
+keep what a crashed run provisioned on them; --rpc ADDR sweeps them over
+SPDK JSON-RPC: subsystems with the harness's NQN prefix, then its bdevs and
+lvstores, top of each stack first (only the run --prefix names, if it names one).`,
 		Example: `  nvmf-chaos cleanup --dry-run
   sudo nvmf-chaos cleanup
-  nvmf-chaos cleanup --prefix nvmfc-1a2b3c`,
+  nvmf-chaos cleanup --prefix nvmfc-1a2b3c
+  nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://user:pass@10.0.0.5:9009`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCleanup(cmd.Context(), cmd, &f)
@@ -43,6 +54,7 @@ printed; --dry-run only prints. Namespaces, links and tables need root.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	fl.BoolVar(&f.live, "include-live", false, "also remove runs whose harness process is still running")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this `duration`")
+	fl.StringArrayVar(&f.rpcAddrs, "rpc", nil, "also sweep the SPDK target at this RPC `address` (unix socket, host:port or http URL; repeatable)")
 	return cmd
 }
 
@@ -62,11 +74,42 @@ func runCleanup(ctx context.Context, cmd *cobra.Command, f *cleanupFlags) error 
 	for _, r := range found {
 		fmt.Fprintf(out, "%s %s\n", verb, r)
 	}
-	if len(found) == 0 && err == nil {
+	if len(found) == 0 && err == nil && len(f.rpcAddrs) == 0 {
 		fmt.Fprintf(out, "nothing named %s* to clean up\n", f.prefix)
 	}
-	if err != nil {
+	rpcFound, rpcErr := sweepTargets(ctx, f)
+	for _, r := range rpcFound {
+		fmt.Fprintf(out, "%s %s\n", verb, r)
+	}
+	if err = errors.Join(err, rpcErr); err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
 	return nil
+}
+
+// sweepTargets removes the harness's subsystems and bdevs from each --rpc
+// target, those of one run when --prefix names a run.
+func sweepTargets(ctx context.Context, f *cleanupFlags) ([]string, error) {
+	runID := strings.TrimPrefix(f.prefix, local.DefaultPrefix+"-")
+	if runID == f.prefix || strings.ContainsAny(runID, "-") {
+		runID = "" // not "<prefix>-<run id>": every run's objects
+	}
+	var out []string
+	var errs []error
+	for _, addr := range f.rpcAddrs {
+		c, err := rpc.Dial(ctx, addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--rpc %s: %w", addr, err))
+			continue
+		}
+		found, err := volume.Sweep(ctx, c, runID, f.dryRun)
+		_ = c.Close()
+		for _, r := range found {
+			out = append(out, r+" on "+c.Addr())
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--rpc %s: %w", addr, err))
+		}
+	}
+	return out, errors.Join(errs...)
 }

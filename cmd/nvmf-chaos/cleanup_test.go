@@ -2,15 +2,22 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/api"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
 
 // TestCleanup leaks a process the way a crashed run would (only its
@@ -63,4 +70,53 @@ func TestCleanup(t *testing.T) {
 	if out, code := runCLI(t, "cleanup", "--prefix", ""); code != exitCannotRun || !strings.Contains(out, "empty") {
 		t.Fatalf("empty prefix (exit %d):\n%s", code, out)
 	}
+}
+
+// TestCleanupRPC provisions a volume on a target the harness did not start,
+// as a crashed run would leave it, and has cleanup --rpc remove it.
+func TestCleanupRPC(t *testing.T) {
+	tgt := target.New(target.Options{})
+	a := api.New(tgt, nil, nil)
+	srv := spdkrpc.NewServer()
+	a.Register(srv)
+	sock := filepath.Join(t.TempDir(), "spdk.sock")
+	l, err := spdkrpc.ListenUnix(t.Context(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close(); _ = tgt.Close(); _ = a.Close() })
+	c, err := rpc.Dial(t.Context(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a.MarkTransportCreated()
+	v, err := volume.Create(t.Context(), volume.Spec{Name: "v", RunID: "zz9", Size: 8 << 20, Backing: volume.Lvol, Delay: true,
+		Paths: []volume.Path{{Node: "n", RPC: c, Addr: freeLoopback(t)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	args := []string{"cleanup", "--prefix", "nvmfc-zz9", "--state-dir", t.TempDir(), "--rpc", sock}
+	out, code := runCLI(t, args...)
+	if code != 0 || !strings.Contains(out, "removed subsystem "+v.NQN) || !strings.Contains(out, "removed lvstore") {
+		t.Fatalf("cleanup --rpc (exit %d):\n%s", code, out)
+	}
+	bdevs, err := c.BdevGetBdevs(t.Context(), rpc.BdevGetBdevsParams{})
+	if err != nil || len(bdevs) != 0 {
+		t.Fatalf("bdevs left after cleanup: %v (%v)", bdevs, err)
+	}
+	if out, code := runCLI(t, "cleanup", "--rpc", filepath.Join(t.TempDir(), "none.sock")); code != exitCannotRun || !strings.Contains(out, "none.sock") {
+		t.Fatalf("unreachable target (exit %d):\n%s", code, out)
+	}
+}
+
+func freeLoopback(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
