@@ -40,7 +40,7 @@ func (r *Runner) newCluster() error {
 	if kind == targetExternal {
 		return nil
 	}
-	opts := cluster.Options{Nodes: r.s.Cluster.Nodes, RunDir: r.opts.Dir, RunID: r.opts.RunID, Mode: r.opts.Mode,
+	opts := cluster.Options{Nodes: r.s.Cluster.Nodes, RunDir: r.opts.Dir, RunID: r.opts.RunID, Mode: r.opts.Mode, Detached: r.opts.Detached,
 		Logger: slog.New(slog.NewTextHandler(progressWriter{r}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	switch kind {
 	case targetEmbedded:

@@ -34,6 +34,9 @@ type RunOptions struct {
 	// root (the default, falling back to loopback with a notice), or
 	// loopback only.
 	Mode cluster.Mode
+	// Detached marks the cluster as left running on purpose (`provision
+	// --detach`), so a plain `nvmf-chaos cleanup` tears it down.
+	Detached bool
 }
 
 // Runner runs one scenario on the local embedded backend: provision →

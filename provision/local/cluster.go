@@ -135,7 +135,7 @@ func New(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c.state = State{Version: stateVersion, Name: c.name, Mode: c.mode, Target: opts.Target,
-		RunDir: opts.RunDir, Processes: map[string]ProcRef{}}
+		RunDir: opts.RunDir, Processes: map[string]ProcRef{}, Detached: opts.Detached}
 	for i, name := range opts.Nodes {
 		c.nodes = append(c.nodes, c.layoutNode(i, name))
 	}

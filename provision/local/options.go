@@ -92,6 +92,9 @@ type Options struct {
 	// StateDir is where runs register their state for Sweep;
 	// DefaultStateDir() when empty.
 	StateDir string
+	// Detached marks the cluster as left running on purpose, for a plain
+	// cleanup to tear down although its owner lives (see State.Detached).
+	Detached bool
 	// Logger receives progress and the loopback fallback notice.
 	Logger *slog.Logger
 }

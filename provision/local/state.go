@@ -62,6 +62,10 @@ type State struct {
 	// SPDKPIDs are every nvmf_tgt incarnation's PID, whose DPDK runtime
 	// directories are removed once they are dead.
 	SPDKPIDs []int `json:"spdk_pids,omitempty"`
+	// Detached marks a cluster left running on purpose (`nvmf-chaos
+	// provision --detach`): its owner is alive by design, so a plain
+	// cleanup tears it down, owner included, instead of leaving it alone.
+	Detached bool `json:"detached,omitempty"`
 }
 
 // writeState saves st atomically and links it into stateDir.

@@ -136,7 +136,7 @@ func (s *sweeper) readStates() []stateEntry {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.errs = append(s.errs, fmt.Errorf("sweep: %w", err))
 		}
-		if st != nil && st.Owner.Alive() && !s.live {
+		if st != nil && st.Owner.Alive() && !s.live && !st.Detached {
 			s.skip = append(s.skip, st.Name)
 			continue
 		}
@@ -154,6 +154,10 @@ func (s *sweeper) sweepProcesses(ctx context.Context, states []stateEntry) {
 		if e.state == nil {
 			continue
 		}
+		if e.state.Detached && e.state.Owner.Alive() {
+			refs[e.state.Owner.PID] = e.state.Owner
+			procs[e.state.Owner.PID] = Resource{KindProcess, strconv.Itoa(e.state.Owner.PID), e.state.Name + " (detached provision)"}
+		}
 		for node, ref := range e.state.Processes {
 			if ref.Alive() {
 				refs[ref.PID] = ref
@@ -168,6 +172,9 @@ func (s *sweeper) sweepProcesses(ctx context.Context, states []stateEntry) {
 				procs[pid] = Resource{KindProcess, strconv.Itoa(pid), RunEnv + "=" + run}
 			}
 		}
+	}
+	if !s.dry {
+		s.stopDetached(ctx, states)
 	}
 	pids := make([]int, 0, len(refs))
 	for pid := range refs {
@@ -282,6 +289,32 @@ func (s *sweeper) sweepStates(states []stateEntry) {
 			}
 		} else if err := os.Remove(e.link); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.errs = append(s.errs, fmt.Errorf("sweep: %w", err))
+		}
+	}
+}
+
+// detachedGrace is how long a detached provision gets to tear its cluster
+// down after SIGTERM before the sweep kills what is left.
+const detachedGrace = 15 * time.Second
+
+// stopDetached asks each live detached owner to tear its cluster down
+// itself (SIGTERM): it knows its volumes and files, the sweep only names.
+func (s *sweeper) stopDetached(ctx context.Context, states []stateEntry) {
+	var owners []ProcRef
+	for _, e := range states {
+		if e.state != nil && e.state.Detached && e.state.Owner.Alive() {
+			_ = syscall.Kill(e.state.Owner.PID, syscall.SIGTERM)
+			owners = append(owners, e.state.Owner)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, detachedGrace)
+	defer cancel()
+	for _, o := range owners {
+		for o.Alive() && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(pollInterval):
+			}
 		}
 	}
 }
