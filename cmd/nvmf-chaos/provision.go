@@ -239,4 +239,3 @@ func lastLines(b []byte, n int) string {
 	}
 	return string(b)
 }
-
