@@ -137,3 +137,4 @@ func alivePID(pid int) bool {
 	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
 }
+
