@@ -219,3 +219,45 @@ slos:
 		t.Fatalf("want A's path down and back up optimized after restart; events %v", kinds)
 	}
 }
+
+// TestRunLatencyThroughProxy: a latency fault puts a delaying proxy in the
+// host's path. At QD 4 and 20 ms each way, throughput under the fault
+// collapses to about 4 / 40 ms = 100 IOPS (the window also counts the
+// 100 ms intervals it touches at either end, at full speed, so the bound is
+// a tenth of the recovered rate) and the slowest I/Os take the whole round
+// trip, with no error.
+func TestRunLatencyThroughProxy(t *testing.T) {
+	doc := `
+apiVersion: nvmf-chaos/v1
+kind: Scenario
+metadata: {name: t-latency}
+cluster: {nodes: [tgt-a]}
+volumes: [{name: vol0, size: 16MiB, nodes: [tgt-a]}]
+workloads: [{name: w, volume: vol0, rw: randread, bs: 4k, iodepth: 4}]
+timeline:
+  warmup: 300ms
+  duration: 4s
+  faults: [{at: 1s, kind: latency, node: tgt-a, duration: 2s, params: {delay: 20ms}}]
+slos:
+  - {metric: io_errors, max: "0"}
+`
+	res, pass, err := runScenarioYAML(t, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pass() {
+		t.Fatal("latency fault caused I/O errors")
+	}
+	win := map[reports.Window]reports.WindowMetrics{}
+	for _, w := range res.Metrics.Overall.Windows {
+		win[w.Window] = w
+	}
+	fault, rec := win[reports.WindowFault], win[reports.WindowRecovery]
+	t.Logf("IOPS fault %.0f, recovery %.0f; fault max latency %v", fault.IOPS, rec.IOPS, time.Duration(fault.Latency.MaxNs))
+	if rec.IOPS < 10*fault.IOPS {
+		t.Errorf("IOPS fault %.0f, recovery %.0f: want a collapse under a 40 ms round trip, and fast again after", fault.IOPS, rec.IOPS)
+	}
+	if fault.Latency.MaxNs < int64(40*time.Millisecond) {
+		t.Errorf("fault max latency %v: want at least the 20 ms delay each way", time.Duration(fault.Latency.MaxNs))
+	}
+}
