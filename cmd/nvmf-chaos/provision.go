@@ -210,7 +210,11 @@ func printAccess(w io.Writer, acc *scenarios.Access, asJSON bool) {
 		fmt.Fprintln(w, string(b))
 		return
 	}
-	fmt.Fprintf(w, "cluster %s-%s: %s targets on %s nodes, folder %s\n", cluster.DefaultPrefix, acc.RunID, acc.Target, acc.Nodes, acc.Dir)
+	where := ""
+	if acc.Nodes != "" {
+		where = " on " + acc.Nodes + " nodes"
+	}
+	fmt.Fprintf(w, "cluster %s-%s: %s targets%s, folder %s\n", cluster.DefaultPrefix, acc.RunID, acc.Target, where, acc.Dir)
 	for _, n := range acc.Node {
 		where := ""
 		if n.Netns != "" {
