@@ -90,6 +90,9 @@ func (r *Runner) checkFaultsFit() error {
 		case f.Kind == string(faults.NetworkPartition) && f.Params["port"] == "rpc" && r.targetKind() == targetSPDK:
 			return fmt.Errorf("%s: nvmf_tgt serves RPC only on a unix socket, so there is no management network to partition", where)
 		}
+		if err := local.KindRequirements(spec.Kind); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
 	}
 	return nil
 }

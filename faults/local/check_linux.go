@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
 )
 
 // packageOf names the Debian package that provides a binary, for the
@@ -37,4 +39,19 @@ func needBinaries(names ...string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// KindRequirements reports what this machine lacks to inject kind (root,
+// a tool), before any fault of that kind is built, so a run can refuse up
+// front instead of half-way. Kinds of the target-RPC engine need nothing.
+func KindRequirements(kind faults.Kind) error {
+	switch kind {
+	case faults.NetworkPartition, faults.PacketLoss, faults.NodeDown:
+		return errors.Join(needRoot("nftables rules in the node's network namespace"), needBinaries("ip", "nft"))
+	case faults.Bandwidth:
+		return errors.Join(needRoot("tc qdiscs on the node's links"), needBinaries("ip", "tc"))
+	case faults.CPUStress:
+		return needBinaries("sh")
+	}
+	return nil
 }

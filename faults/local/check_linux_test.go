@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
 )
 
 // TestAvailableNamesWhatIsMissing empties PATH: each network fault's
@@ -47,5 +49,19 @@ func TestNeedRoot(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "needs root") || !strings.Contains(err.Error(), "nftables rules") {
 		t.Errorf("as uid %d: %v, want a needs-root error saying why", os.Geteuid(), err)
+	}
+}
+
+func TestKindRequirements(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no tool anywhere
+	for _, k := range []faults.Kind{faults.NetworkPartition, faults.PacketLoss, faults.NodeDown, faults.Bandwidth, faults.CPUStress} {
+		if err := KindRequirements(k); err == nil {
+			t.Errorf("%s: no error with an empty PATH", k)
+		}
+	}
+	for _, k := range []faults.Kind{faults.ProcessKill, faults.ANAChange, faults.BdevDelay, faults.Latency} {
+		if err := KindRequirements(k); err != nil {
+			t.Errorf("%s: %v, want nothing required", k, err)
+		}
 	}
 }
