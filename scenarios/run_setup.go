@@ -63,6 +63,7 @@ func (r *Runner) createVolume(ctx context.Context, v Volume) (*volume.Volume, er
 			return nil, err
 		}
 		r.files = append(r.files, one.FilePath)
+		r.ownFiles[v.Name+"/"+p.Node] = one.FilePath
 		if whole == nil {
 			whole = vol
 			continue
@@ -116,6 +117,9 @@ func (r *Runner) reprovisioner(node string) func(ctx context.Context) error {
 				spec := v.Spec
 				p.RPC = r.nodes[node].RPC()
 				spec.Paths = []volume.Path{p}
+				if f, ok := r.ownFiles[v.Name+"/"+node]; ok {
+					spec.FilePath = f // an unshared volume's own copy
+				}
 				if _, err := volume.Create(ctx, spec); err != nil {
 					return err
 				}

@@ -52,6 +52,9 @@ type Runner struct {
 	nodes   map[string]*runNode
 	vols    map[string]*volume.Volume
 	files   []string // backing files the run made
+	// ownFiles are the per-node backing files of unshared volumes, by
+	// "volume/node", which a restarted node must reopen.
+	ownFiles map[string]string
 
 	pathSources []pathSource
 }
@@ -71,7 +74,7 @@ func NewRunner(s *Scenario, opts RunOptions) *Runner {
 	if seed == 0 {
 		seed = rand.Int64N(1 << 40)
 	}
-	return &Runner{s: s, opts: opts, seed: seed, nodes: map[string]*runNode{}, vols: map[string]*volume.Volume{}}
+	return &Runner{s: s, opts: opts, seed: seed, nodes: map[string]*runNode{}, ownFiles: map[string]string{}, vols: map[string]*volume.Volume{}}
 }
 
 // RunID is the run's identifier, part of every name it creates.
