@@ -75,7 +75,9 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress})
-	dir := filepath.Join(o.out, fmt.Sprintf("%s-%s", s.Metadata.Name, r.RunID()))
+	// <scenario>-<local time>-<run id>: sorted by time, and the run id ties
+	// the folder to everything the run named.
+	dir := filepath.Join(o.out, fmt.Sprintf("%s-%s-%s", s.Metadata.Name, time.Now().Format("20060102-150405"), r.RunID()))
 	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Mode: mode})
 	res, runErr := r.Run(cmd.Context())
 	if werr := writeRunOutputs(dir, res); werr != nil {
