@@ -16,6 +16,7 @@ import (
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
 	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 
 // Target kinds a scenario's cluster.target names.
@@ -42,6 +43,12 @@ func (r *Runner) newCluster() error {
 	}
 	opts := cluster.Options{Nodes: r.s.Cluster.Nodes, RunDir: r.opts.Dir, RunID: r.opts.RunID, Mode: r.opts.Mode, Detached: r.opts.Detached,
 		Logger: slog.New(slog.NewTextHandler(progressWriter{r}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	switch r.s.Cluster.Restart {
+	case "on-failure":
+		opts.Restart = supervisor.RestartOnFailure
+	case "always":
+		opts.Restart = supervisor.RestartAlways
+	}
 	switch kind {
 	case targetEmbedded:
 		opts.Target, opts.Binary = cluster.TargetEmbedded, r.opts.Binary
@@ -119,6 +126,7 @@ func (r *Runner) startNodes(ctx context.Context) error {
 		n := &runNode{name: cn.Name, mgmt: cn.MgmtRPC(), dataAddr: cn.DataAddrPort().String(),
 			spdk: r.targetKind() == targetSPDK, node: cn, cluster: r.cluster}
 		r.nodes[cn.Name] = n
+		n.seen = cn.Process.Starts()
 		if err := n.connect(ctx); err != nil {
 			return err
 		}
@@ -271,4 +279,44 @@ func listenerAddr(n *runNode) (string, error) {
 		return n.dataAddr, nil
 	}
 	return "", fmt.Errorf("node %s: no listener address (cluster.listen)", n.name)
+}
+
+// restartPoll is how often the runner looks for targets its supervisor
+// restarted after a crash.
+const restartPoll = 50 * time.Millisecond
+
+// watchRestarts re-provisions nodes whose target the supervisor restarted
+// by policy (cluster.restart) until ctx ends: a restarted target comes back
+// empty, as nvmf_tgt does. The returned func stops the watch and waits.
+func (r *Runner) watchRestarts(ctx context.Context) (stop func()) {
+	if r.cluster == nil || r.s.Cluster.Restart == "" || r.s.Cluster.Restart == "never" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(restartPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			for _, n := range r.nodes {
+				if ok, err := n.restartedByPolicy(ctx); ok {
+					r.logf("node %s: target restarted by restart policy %s (pid %d), re-provisioned: %v", n.name, r.s.Cluster.Restart, n.PID(), errOrOK(err))
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func errOrOK(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "ok"
 }

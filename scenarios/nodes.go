@@ -41,6 +41,12 @@ type runNode struct {
 	mu          sync.Mutex
 	rpc         *rpc.Client
 	reprovision func(ctx context.Context) error // set once volumes exist
+
+	// startMu serialises bringing the target back (a fault's Start or a
+	// restart by the supervisor's policy); seen is the incarnation count
+	// the harness has provisioned.
+	startMu sync.Mutex
+	seen    int
 }
 
 var _ local.Process = (*runNode)(nil)
@@ -163,9 +169,18 @@ func (n *runNode) Start(ctx context.Context) error {
 	if n.cluster == nil {
 		return fmt.Errorf("node %s: an external target is not ours to start", n.name)
 	}
+	n.startMu.Lock()
+	defer n.startMu.Unlock()
 	if err := n.cluster.StartTarget(ctx, n.name); err != nil {
 		return processErr(err)
 	}
+	n.seen = n.node.Process.Starts()
+	return n.restore(ctx)
+}
+
+// restore connects to a new incarnation of the target and re-provisions
+// the node's volumes on it. Callers hold startMu.
+func (n *runNode) restore(ctx context.Context) error {
 	if err := n.connect(ctx); err != nil {
 		return err
 	}
@@ -179,6 +194,24 @@ func (n *runNode) Start(ctx context.Context) error {
 		return fmt.Errorf("node %s: re-provision after restart: %w", n.name, err)
 	}
 	return nil
+}
+
+// restartedByPolicy re-provisions the target if the supervisor restarted
+// it on its own (cluster.restart) since the harness last did; it reports
+// whether it did.
+func (n *runNode) restartedByPolicy(ctx context.Context) (bool, error) {
+	p := n.process()
+	if p == nil {
+		return false, nil
+	}
+	n.startMu.Lock()
+	defer n.startMu.Unlock()
+	starts := p.Starts()
+	if starts <= n.seen || p.PID() == 0 {
+		return false, nil
+	}
+	n.seen = starts
+	return true, n.restore(ctx)
 }
 
 // processErr maps the supervisor's sentinels onto the ones process faults

@@ -149,6 +149,7 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	}
 	r.saveRPCState(ctx, "before-faults")
 	defer r.saveRPCState(context.WithoutCancel(ctx), "after-faults")
+	defer r.watchRestarts(ctx)()
 	items, err := r.buildFaults()
 	if err != nil {
 		return err

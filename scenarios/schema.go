@@ -50,6 +50,11 @@ type Cluster struct {
 	Listen map[string]string `yaml:"listen,omitempty" json:"listen,omitempty"`
 	// Nodes are the storage nodes, each running one target.
 	Nodes []string `yaml:"nodes" json:"nodes"`
+	// Restart is what happens when a target exits on its own (a crash,
+	// not a fault's kill): never (default), on-failure or always, like a
+	// Kubernetes pod's restartPolicy. A restarted target is provisioned
+	// again.
+	Restart string `yaml:"restart,omitempty" json:"restart,omitempty" jsonschema:"enum=never,enum=on-failure,enum=always"`
 }
 
 // Volume is one namespace exported from one or more nodes.

@@ -100,6 +100,7 @@ func (v *validator) scenario(s *Scenario) {
 func (v *validator) cluster(c *Cluster) {
 	v.oneOf("cluster.backend", c.Backend, validBackends)
 	v.oneOf("cluster.target", c.Target, validTargets)
+	v.oneOf("cluster.restart", c.Restart, []string{"never", "on-failure", "always"})
 	if len(c.Nodes) == 0 {
 		v.errorf("cluster.nodes", "at least one node is required")
 	}
