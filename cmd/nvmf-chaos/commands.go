@@ -11,5 +11,7 @@ func subcommands() []func() *cobra.Command {
 		newValidateCmd,
 		newBenchCmd,
 		newCleanupCmd,
+		newReportCmd,
+		newCompareCmd,
 	}
 }
