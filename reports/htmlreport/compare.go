@@ -164,6 +164,7 @@ func overlaidIOPS(bw, cw *reports.WorkloadRecord, ov overlay) *figure {
 	}
 	f.p.Y.Tick.Marker = siTicks{}
 	f.p.Y.Min = 0
+	f.p.Y.Max *= 1.15
 	f.p.X.Min, f.p.X.Max = 0, ov.t.x(ov.endNs)
 	return f
 }

@@ -24,9 +24,7 @@ var (
 	warmupFill = color.NRGBA{R: 0x80, G: 0x80, B: 0x80, A: 0x22}
 )
 
-// bands shades fault windows and the warmup behind the data. Labels sit
-// along the top; a label that would run into the one before it drops to
-// the next row, so close faults never print over each other.
+// bands shades fault windows and the warmup behind the data.
 type bands []band
 
 var _ plot.Plotter = bands(nil)
@@ -34,10 +32,6 @@ var _ plot.Plotter = bands(nil)
 // Plot implements plot.Plotter.
 func (bs bands) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, _ := p.Transforms(&c)
-	sty := draw.TextStyle{Color: color.Black, Handler: p.TextHandler}
-	sans(&sty, 8)
-	lineH := sty.Height("Ag") + vg.Points(2)
-	var rowEnds []vg.Length
 	for _, b := range bs {
 		x0, x1 := max(trX(b.x0), c.Min.X), min(trX(b.x1), c.Max.X)
 		if x1 < x0 {
@@ -45,12 +39,31 @@ func (bs bands) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		x1 = max(x1, x0+vg.Points(1)) // an instantaneous fault still shows
 		c.FillPolygon(b.fill, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
-		if b.label == "" {
-			continue
-		}
+	}
+}
+
+// bandLabels names the bands along the top of the data area, drawn last
+// so no curve hides them, each on a white box. A label that would run
+// into the one before it drops to the next row, so close faults never
+// print over each other; one past the right edge is left to the tables.
+type bandLabels bands
+
+var _ plot.Plotter = bandLabels(nil)
+
+var labelBox = color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xd0}
+
+// Plot implements plot.Plotter.
+func (bs bandLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	sty := draw.TextStyle{Color: color.Black, Handler: p.TextHandler}
+	sans(&sty, 8)
+	lineH := sty.Height("Ag") + vg.Points(2)
+	var rowEnds []vg.Length
+	for _, b := range bs {
+		x0 := max(trX(b.x0), c.Min.X)
 		w := sty.Width(b.label)
-		if x0+w+vg.Points(2) > c.Max.X {
-			continue // past the right edge: the fault table names it
+		if b.label == "" || x0+w+vg.Points(4) > c.Max.X {
+			continue
 		}
 		row := 0
 		for row < len(rowEnds) && rowEnds[row] > x0 {
@@ -60,7 +73,10 @@ func (bs bands) Plot(c draw.Canvas, p *plot.Plot) {
 			rowEnds = append(rowEnds, 0)
 		}
 		rowEnds[row] = x0 + w + vg.Points(6)
-		c.FillText(sty, vg.Point{X: x0 + vg.Points(2), Y: c.Max.Y - lineH*vg.Length(row+1)}, clean(b.label))
+		y := c.Max.Y - lineH*vg.Length(row+1)
+		c.FillPolygon(labelBox, []vg.Point{{X: x0 + 1, Y: y - 1}, {X: x0 + w + vg.Points(4), Y: y - 1},
+			{X: x0 + w + vg.Points(4), Y: y + lineH - 1}, {X: x0 + 1, Y: y + lineH - 1}})
+		c.FillText(sty, vg.Point{X: x0 + vg.Points(2), Y: y + vg.Points(1)}, clean(b.label))
 	}
 }
 
@@ -153,6 +169,7 @@ func (t bandThumb) Thumbnail(c *draw.Canvas) {
 // (all volumes when empty) on f, with legend entries for what appears.
 func (f *figure) addOverlays(bs bands, evs []reports.PathEvent, volume string, t timeAxis) {
 	f.p.Add(bs)
+	f.labels = bandLabels(bs)
 	for _, b := range bs {
 		if b.fill == faultFill {
 			f.legend.Add("fault window", bandThumb{fill: faultFill})

@@ -46,6 +46,7 @@ var palette = map[string]color.Color{
 type figure struct {
 	p      *plot.Plot
 	legend plot.Legend
+	labels bandLabels // drawn over the data
 }
 
 func newFigure(title, xLabel, yLabel string) *figure {
@@ -109,6 +110,7 @@ func (f *figure) svg() (out template.HTML, err error) {
 	}()
 	c := vgsvg.New(vg.Points(figWidth), vg.Points(figHeight))
 	dc := draw.New(c)
+	f.p.Add(f.labels)
 	f.p.Draw(draw.Crop(dc, 0, -legendW, 0, 0))
 	f.legend.Draw(draw.Crop(dc, figWidth-legendW+6, 0, 0, -22))
 	var buf bytes.Buffer

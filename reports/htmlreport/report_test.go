@@ -201,6 +201,17 @@ func TestWriteRunDegenerate(t *testing.T) {
 				s.Write.P50Ns[i], s.Write.P99Ns[i], s.Write.P999Ns[i] = 0, 0, 0
 			}
 		}, []string{"latency per interval"}},
+		{"no I/O at all", func(r *reports.Result) {
+			s := &r.Workloads[0].Series
+			for _, d := range []*reports.DirSeries{&s.Read, &s.Write} {
+				for i := range d.IOs {
+					d.IOs[i], d.Bytes[i], d.P50Ns[i], d.P99Ns[i], d.P999Ns[i] = 0, 0, 0, 0, 0
+				}
+			}
+			r.Workloads[0].Histograms.Read = make([]string, r.Workloads[0].Histograms.Len())
+			r.Workloads[0].Histograms.Write = make([]string, r.Workloads[0].Histograms.Len())
+			r.Metrics = nil
+		}, []string{"oltp: IOPS"}},
 		{"markup in names", func(r *reports.Result) {
 			r.Scenario.Name = "<script>x</script>"
 			r.Faults[0].Node = "tgt-\x01<b>"

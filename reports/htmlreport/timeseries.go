@@ -78,6 +78,7 @@ func throughputFigure(w *reports.WorkloadRecord, ov overlay, title, unit string,
 	}
 	f.p.Y.Tick.Marker = siTicks{}
 	f.p.Y.Min = 0
+	f.p.Y.Max *= 1.15 // headroom for the fault labels along the top
 	f.p.X.Min, f.p.X.Max = 0, ov.t.x(ov.endNs)
 	return f
 }
