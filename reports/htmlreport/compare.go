@@ -197,7 +197,7 @@ const pageCompare = `{{define "compare"}}{{template "head" .Title}}
 {{range .Env}}<tr><th>{{.Key}}</th><td>{{.Base}}</td><td{{if .Differs}} class="bad"{{end}}>{{.Cur}}</td></tr>
 {{end}}</table>
 <h2>Deltas</h2>
-<table><tr><th>run</th><th>metric</th><th>baseline → current</th><th>change</th><th>threshold</th><th>result</th></tr>
+<table class="tint"><tr><th>run</th><th>metric</th><th>baseline → current</th><th>change</th><th>threshold</th><th>result</th></tr>
 {{range .Deltas}}<tr class="{{if .Regression}}fail{{else}}pass{{end}}"><td>{{.Run}}</td><td>{{.Metric}}</td><td class="num">{{.Display}}</td><td class="num">{{.Change}}</td><td class="num">{{.Threshold}}</td><td class="verdict">{{if .Regression}}REGRESSION{{else}}ok{{end}}</td></tr>
 {{end}}</table>
 {{if .Unmatched}}<p class="note">Not compared: {{range .Unmatched}}{{.}}; {{end}}</p>{{end}}

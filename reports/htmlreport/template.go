@@ -19,7 +19,8 @@ th,td{border:1px solid #d0d0d0;padding:4px 8px;text-align:left;vertical-align:to
 td.num{text-align:right;white-space:nowrap}
 .banner{padding:12px 16px;border-radius:6px;font-size:18px;font-weight:600;margin:8px 0 16px}
 .banner small{display:block;font-size:14px;font-weight:400;margin-top:4px}
-.pass{background:#e3f4e5;color:#1b5e20}.fail{background:#fde7e7;color:#b71c1c}.error{background:#fff3d6;color:#7a4b00}
+.banner.pass{background:#e3f4e5;color:#1b5e20}.banner.fail{background:#fde7e7;color:#b71c1c}.banner.error{background:#fff3d6;color:#7a4b00}
+table.tint tr.pass td{background:#f1faf2}table.tint tr.fail td{background:#fdf0f0}
 tr.pass td.verdict{background:#e3f4e5;color:#1b5e20;font-weight:600}tr.fail td.verdict{background:#fde7e7;color:#b71c1c;font-weight:600}
 tr.error td.verdict{background:#fff3d6;color:#7a4b00;font-weight:600}
 td.pass{background:#e3f4e5}td.fail{background:#fde7e7}td.bad{color:#b71c1c;font-weight:600}
@@ -42,7 +43,7 @@ const pageRun = `{{define "run"}}{{template "head" .Title}}
 {{template "verdict" .Verdict}}
 {{template "problems" .Problems}}
 <h2 id="slos">SLOs</h2>
-{{if .SLOs}}<table><tr><th>metric</th><th>window</th><th>statistic</th><th>measured</th><th>threshold</th><th>result</th><th>detail</th></tr>
+{{if .SLOs}}<table class="tint"><tr><th>metric</th><th>window</th><th>statistic</th><th>measured</th><th>threshold</th><th>result</th><th>detail</th></tr>
 {{range .SLOs}}<tr class="{{if .Pass}}pass{{else}}fail{{end}}"><td>{{.Metric}}</td><td>{{.Window}}</td><td>{{.Of}}</td><td class="num">{{.Measured}}</td><td class="num">{{.Threshold}}</td><td class="verdict">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td>{{.Detail}}{{if .Samples}} <span class="note">({{.Samples}})</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="note">No SLO was judged.</p>{{end}}
 {{if .Key}}<h2>Key metrics</h2><div class="keys">{{range .Key}}<div><b>{{.Value}}</b><span>{{.Key}}</span></div>{{end}}</div>{{end}}
