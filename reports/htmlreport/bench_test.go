@@ -78,48 +78,48 @@ func oneHourResult(tb testing.TB) *reports.Result {
 	}
 	hist := benchHistograms(tb)
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, wl := range []struct {
-		name       string
-		iops       float64
-		read, both bool
-	}{{"oltp", 40000, true, true}, {"scan", 8000, true, false}} {
-		w := reports.WorkloadRecord{Name: wl.name, Volume: "vol0", GapFloorNs: int64(time.Millisecond)}
-		w.Series.IntervalNs = interval
-		for i := range int64(n) {
-			faulty, paused := benchState(i * interval)
-			ios := int64(wl.iops / 10 * (0.9 + 0.2*rng.Float64()))
-			lat := int64(200e3 * (0.8 + 0.4*rng.Float64()))
-			if faulty {
-				ios, lat = ios/3, lat*20
-			}
-			if paused {
-				ios, lat = 0, 0
-			}
-			row := reports.IntervalStats{IOs: ios, Bytes: ios * 4096, P50Ns: lat, P90Ns: 2 * lat, P99Ns: 4 * lat, P999Ns: 9 * lat, MaxNs: 20 * lat}
-			w.Series.Read.Append(row)
-			if !wl.both {
-				row = reports.IntervalStats{}
-			}
-			w.Series.Write.Append(row)
-		}
-		w.Histograms.SlotNs = int64(time.Second)
-		for s := range int64(n / 10) {
-			faulty, _ := benchState(s * int64(time.Second))
-			enc := hist[faulty]
-			w.Histograms.Read = append(w.Histograms.Read, enc)
-			w.Histograms.Write = append(w.Histograms.Write, map[bool]string{true: enc, false: ""}[wl.both])
-		}
-		for _, f := range benchFaults {
-			w.Gaps = append(w.Gaps, reports.Gap{StartNs: int64(f.at), EndNs: int64(f.at + f.pause)})
-		}
-		r.Workloads = append(r.Workloads, w)
-	}
+	r.Workloads = []reports.WorkloadRecord{benchWorkload("oltp", 40000, true, hist, rng), benchWorkload("scan", 8000, false, hist, rng)}
 	slos := []reports.SLO{{Metric: "failover_time", Max: "2s"}, {Metric: "latency.p99", Window: "baseline", Max: "5ms"},
 		{Metric: "io_errors", Max: "0"}, {Metric: "iops", Window: "baseline", Min: "20k"}}
 	if err := reports.Finish(r, slos, reports.Options{}); err != nil {
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// benchWorkload synthesises one workload's hour: iops with ±10 % noise,
+// reads (and writes when both), a pause then a slow stretch per fault.
+func benchWorkload(name string, iops float64, both bool, hist map[bool]string, rng *rand.Rand) reports.WorkloadRecord {
+	const n, interval = 36000, int64(100 * time.Millisecond)
+	w := reports.WorkloadRecord{Name: name, Volume: "vol0", GapFloorNs: int64(time.Millisecond)}
+	w.Series.IntervalNs = interval
+	for i := range int64(n) {
+		faulty, paused := benchState(i * interval)
+		ios := int64(iops / 10 * (0.9 + 0.2*rng.Float64()))
+		lat := int64(200e3 * (0.8 + 0.4*rng.Float64()))
+		if faulty {
+			ios, lat = ios/3, lat*20
+		}
+		if paused {
+			ios, lat = 0, 0
+		}
+		row := reports.IntervalStats{IOs: ios, Bytes: ios * 4096, P50Ns: lat, P90Ns: 2 * lat, P99Ns: 4 * lat, P999Ns: 9 * lat, MaxNs: 20 * lat}
+		w.Series.Read.Append(row)
+		if !both {
+			row = reports.IntervalStats{}
+		}
+		w.Series.Write.Append(row)
+	}
+	w.Histograms.SlotNs = int64(time.Second)
+	for s := range int64(n / 10) {
+		faulty, _ := benchState(s * int64(time.Second))
+		w.Histograms.Read = append(w.Histograms.Read, hist[faulty])
+		w.Histograms.Write = append(w.Histograms.Write, map[bool]string{true: hist[faulty], false: ""}[both])
+	}
+	for _, f := range benchFaults {
+		w.Gaps = append(w.Gaps, reports.Gap{StartNs: int64(f.at), EndNs: int64(f.at + f.pause)})
+	}
+	return w
 }
 
 // benchState says whether t falls in a fault's slow stretch or its pause.
