@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-fio lint fmt demo clean
+.PHONY: help build test test-race bench bench-fio lint fmt demo fixtures clean
 
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ demo: build ## The main job on the embedded default: run the built-in baseline s
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 50); do (exec 3<>/dev/tcp/$${DEMO_ADDR%:*}/$${DEMO_ADDR#*:}) 2>/dev/null && break; sleep 0.1; done; \
 	$(BIN) bench --target nvme+tcp://$(DEMO_ADDR)/$(DEMO_NQN) --rw randread --bs 4k --iodepth 32 --runtime 5s --time_based
+
+fixtures: ## Re-record the HTML report test fixtures from real short runs (commit the result).
+	BIN=$(BIN) ./scripts/htmlreport-fixtures.sh
 
 clean: ## Remove build output.
 	rm -rf bin

@@ -12,5 +12,7 @@ func subcommands() []func() *cobra.Command {
 		newBenchCmd,
 		newCleanupCmd,
 		newProvisionCmd,
+		newReportCmd,
+		newCompareCmd,
 	}
 }

@@ -143,7 +143,7 @@ func writeRunOutputs(dir string, res *reports.Result) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return nil
+	return writeRunReport(dir, res)
 }
 
 // nodeMode parses --nodes.
