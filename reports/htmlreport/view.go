@@ -89,7 +89,7 @@ func environmentRows(r *reports.Result) []kv {
 	e := r.Environment
 	out := []kv{
 		{"target", joinNonEmpty(" ", e.Target.Kind, e.Target.Version)},
-		{"backend", e.Target.Backend},
+		{"backend", joinNonEmpty(", ", e.Target.Backend, nodesMode(e.Target.Nodes))},
 		{"host settings", hostSettings(e.Host)},
 		{"machine", joinNonEmpty(", ", e.Machine.OS+"/"+e.Machine.Arch, e.Machine.Kernel,
 			plural(e.Machine.CPUs, "CPU"), e.Machine.CPUModel)},
@@ -256,4 +256,15 @@ func joinNonEmpty(sep string, parts ...string) string {
 		}
 	}
 	return strings.Join(out, sep)
+}
+
+// nodesMode says how local nodes ran, which decides what faults meant.
+func nodesMode(m string) string {
+	switch m {
+	case "netns":
+		return "nodes in network namespaces"
+	case "loopback":
+		return "nodes on loopback (no network faults)"
+	}
+	return m
 }
