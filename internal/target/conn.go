@@ -45,6 +45,7 @@ type conn struct {
 	writerDone chan struct{}
 	closing    chan struct{} // closed by shutdown
 	closeOnce  sync.Once
+	gate       closeGate // see shutdownGroup
 
 	work    chan *request // lazily started workers for blocking bdevs
 	workers sync.WaitGroup
@@ -73,6 +74,7 @@ func newConn(t *Target, l *listener, nc net.Conn) *conn {
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		closing:    make(chan struct{}),
+		gate:       closeGate{drained: make(chan struct{})},
 		reqs:       make([]request, MaxQueueDepth),
 	}
 	c.out.cur = &batch{w: pdu.NewWriter(nc)}
@@ -200,6 +202,8 @@ func (c *conn) finish(err error) {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	close(c.done)
 	<-c.writerDone
+	close(c.gate.drained)
+	c.gate.wait()
 	if pe != nil {
 		c.lingerClose()
 	}

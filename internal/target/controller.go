@@ -144,9 +144,7 @@ func (ctl *controller) teardown(why string) {
 		ctl.mu.Unlock()
 		ctl.sub.removeController(ctl)
 		ctl.sub.t.log.Info("controller removed", "subsystem", ctl.sub.cfg.NQN, "cntlid", ctl.id, "why", why)
-		for _, q := range queues {
-			q.shutdown()
-		}
+		shutdownGroup(queues)
 	})
 }
 

@@ -107,11 +107,13 @@ func (t *Target) releaseListenerLocked(l *listener) {
 	}
 	delete(t.listeners, l.addr)
 	l.close()
+	var conns []*conn
 	for c := range t.conns {
 		if c.ln == l {
-			c.shutdown()
+			conns = append(conns, c)
 		}
 	}
+	shutdownGroup(conns)
 }
 
 // RemoveListener unbinds the subsystem from addr and disconnects that

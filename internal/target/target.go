@@ -123,9 +123,7 @@ func (t *Target) Close() error {
 	}
 	t.mu.Unlock()
 	t.Resume()
-	for _, c := range conns {
-		c.shutdown()
-	}
+	shutdownGroup(conns)
 	t.wg.Wait()
 	for _, s := range subs {
 		s.teardownControllers(nil, "target closed")

@@ -363,3 +363,59 @@ func TestPauseResume(t *testing.T) {
 		t.Fatal("command did not complete after Resume")
 	}
 }
+
+// TestCloseHasNoGhostWrites: when the target goes away, a write still
+// executing on one queue must complete before any queue of its controller
+// closes. Otherwise the host sees the controller die on the other queue,
+// retries the write on another path, and this target's write then lands
+// late over newer data.
+func TestCloseHasNoGhostWrites(t *testing.T) {
+	tgt := New(Options{})
+	t.Cleanup(func() { _ = tgt.Close() })
+	m, err := bdev.NewMalloc("malloc0", 1<<20, 512, [16]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := bdev.NewDelay("slow", m, bdev.Latencies{AvgWrite: 300 * time.Millisecond, P99Write: 300 * time.Millisecond}, [16]byte{})
+	s, err := tgt.AddSubsystem(SubsystemConfig{NQN: testNQN, AllowAnyHost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddNamespace(NamespaceConfig{Bdev: slow}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := tgt.AddListener(testNQN, "127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, q1 := connected(t, addr, false)
+	q2 := dialRaw(t, addr, false)
+	q2.connectIO(testNQN, admin.cntlid, 2)
+
+	written := make(chan time.Time, 1)
+	go func() {
+		_, _, err := q2.exec(rwCmd(nvme.IOWrite, 1, 0, 1), make([]byte, 512), 0)
+		if err != nil {
+			t.Errorf("write in flight at close: %v (its completion must still be sent)", err)
+		}
+		written <- time.Now()
+	}()
+	time.Sleep(50 * time.Millisecond) // the write is now sleeping in the bdev
+	closeAt := time.Now()
+	go func() { _ = tgt.Close() }()
+	if !q1.waitClosed(5 * time.Second) {
+		t.Fatal("queue 1 not closed after Close")
+	}
+	closed := time.Now()
+	select {
+	case at := <-written:
+		// The completion is sent before the socket closes; the two reads
+		// are timed by different goroutines, hence the slack.
+		t.Logf("after Close: queue 1 closed %v, write completed %v", closed.Sub(closeAt), at.Sub(closeAt))
+		if early := at.Sub(closed); early > 20*time.Millisecond {
+			t.Fatalf("queue 1 closed %v before queue 2's write completed", early)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("queue 1 closed while queue 2's write never completed")
+	}
+}
