@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,6 +195,14 @@ func (c *Controller) fail(cause error) {
 		c.err = &downError{cause: cause}
 		close(c.done)
 		for _, q := range c.queues {
+			if tc, ok := q.conn.(*net.TCPConn); ok && !errors.Is(cause, ErrClosed) {
+				// Reset rather than close: a plain close would keep
+				// sending what is still in the kernel's buffer, so after
+				// a partition heals a write this host has since retried
+				// on another path could still reach this controller and
+				// land over newer data.
+				_ = tc.SetLinger(0)
+			}
 			q.conn.Close()
 		}
 		c.qmu.Unlock()
