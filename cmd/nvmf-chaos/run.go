@@ -42,8 +42,8 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", "nvmf-chaos-results", "folder that receives one sub-folder per run")
 	f.Int64Var(&o.seed, "seed", 0, "seed for offsets (0: the scenario's, or a random one printed in the result)")
-	f.DurationVar(&o.duration, "duration", 0, "override timeline.duration (faults must still fit)")
-	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup")
+	f.DurationVar(&o.duration, "duration", 0, "scale the whole timeline (warmup, fault times, durations, repeats) to this measured duration")
+	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup (after --duration scaling)")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	return cmd
 }
@@ -87,12 +87,15 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 
 // applyRunOverrides applies --seed/--duration/--warmup and validates again,
 // so a shortened run whose faults no longer fit is refused up front.
+// --duration scales the whole timeline; --warmup then overrides warmup.
 func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) error {
 	if o.seed != 0 {
 		s.Seed = o.seed
 	}
 	if o.duration != 0 {
-		s.Timeline.Duration = scenarios.Duration(o.duration)
+		if err := scenarios.Scale(s, o.duration, source); err != nil {
+			return err
+		}
 	}
 	if o.warmup != 0 {
 		s.Timeline.Warmup = scenarios.Duration(o.warmup)
