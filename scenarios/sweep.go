@@ -45,14 +45,18 @@ func Expand(s *Scenario, source string) ([]Cell, error) {
 			return nil, &FieldError{File: source, Field: "sweep", Msg: fmt.Sprintf("more than %d combinations", maxSweepCells)}
 		}
 	}
+	axes := make([]string, len(s.Sweep))
+	for i, ax := range s.Sweep {
+		axes[i] = ax.Param
+	}
 	cells := make([]Cell, 0, total)
 	for i := range total {
 		c, err := cell(s, i)
 		if err != nil {
-			return nil, fmt.Errorf("%s: sweep cell %s: %w", source, formatParams(s, c.Params), err)
+			return nil, fmt.Errorf("%s: sweep cell %s: %w", source, formatParams(axes, c.Params), err)
 		}
 		if err := Validate(c.Scenario, source); err != nil {
-			return nil, fmt.Errorf("sweep cell %s: %w", formatParams(s, c.Params), err)
+			return nil, fmt.Errorf("sweep cell %s: %w", formatParams(axes, c.Params), err)
 		}
 		cells = append(cells, c)
 	}
@@ -82,11 +86,11 @@ func cell(s *Scenario, i int) (Cell, error) {
 }
 
 // formatParams writes a cell's params in axis order: "host.kato=1s,policy=...".
-func formatParams(s *Scenario, p map[string]string) string {
-	parts := make([]string, 0, len(s.Sweep))
-	for _, ax := range s.Sweep {
-		if v, ok := p[ax.Param]; ok {
-			parts = append(parts, ax.Param+"="+v)
+func formatParams(axes []string, p map[string]string) string {
+	parts := make([]string, 0, len(axes))
+	for _, ax := range axes {
+		if v, ok := p[ax]; ok {
+			parts = append(parts, ax+"="+v)
 		}
 	}
 	return "[" + strings.Join(parts, ",") + "]"

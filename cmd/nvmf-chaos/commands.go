@@ -11,5 +11,6 @@ func subcommands() []func() *cobra.Command {
 		newValidateCmd,
 		newBenchCmd,
 		newCleanupCmd,
+		newSuiteCmd,
 	}
 }

@@ -19,6 +19,7 @@ type runOptions struct {
 	seed     int64
 	duration time.Duration
 	warmup   time.Duration
+	repeat   int
 	quiet    bool
 }
 
@@ -44,6 +45,7 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f.Int64Var(&o.seed, "seed", 0, "seed for offsets (0: the scenario's, or a random one printed in the result)")
 	f.DurationVar(&o.duration, "duration", 0, "scale the whole timeline (warmup, fault times, durations, repeats) to this measured duration")
 	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup (after --duration scaling)")
+	f.IntVar(&o.repeat, "repeat", 0, "run the scenario N times (seeds seed, seed+1, ...) and judge the SLOs on the distribution")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	return cmd
 }
@@ -56,6 +58,9 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	s := loaded.Scenario
 	if err := applyRunOverrides(s, loaded.Source, o); err != nil {
 		return &exitError{code: exitCannotRun, err: err}
+	}
+	if s.Repeat > 1 || len(s.Sweep) > 0 {
+		return runBatch(cmd, s, loaded.Source, o.out, o.quiet)
 	}
 	bin, err := os.Executable()
 	if err != nil {
@@ -100,7 +105,10 @@ func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) erro
 	if o.warmup != 0 {
 		s.Timeline.Warmup = scenarios.Duration(o.warmup)
 	}
-	if o.duration != 0 || o.warmup != 0 {
+	if o.repeat != 0 {
+		s.Repeat = o.repeat
+	}
+	if o.duration != 0 || o.warmup != 0 || o.repeat != 0 {
 		return scenarios.Validate(s, source)
 	}
 	return nil
