@@ -109,6 +109,10 @@ func (v *validator) suiteEntry(i int, e SuiteEntry, dir string, o SuiteOverrides
 	}
 	s := l.Scenario
 	if e.Host != nil {
+		hv := &validator{}
+		if hv.host(e.Host, "host"); len(hv.errs) > 0 {
+			return nil // suite reported the override itself
+		}
 		mergeHost(&s.Host, *e.Host)
 	}
 	if e.Repeat != 0 {
