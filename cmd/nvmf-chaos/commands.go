@@ -12,5 +12,6 @@ func subcommands() []func() *cobra.Command {
 		newBenchCmd,
 		newCleanupCmd,
 		newSuiteCmd,
+		newSchemaCmd,
 	}
 }

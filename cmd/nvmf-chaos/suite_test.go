@@ -167,3 +167,28 @@ func TestRunRepeatFailingSLO(t *testing.T) {
 		t.Errorf("summary lacks the median verdict or the seeds:\n%s", stdout)
 	}
 }
+
+func TestSchemaCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		file string
+		code int
+	}{
+		{[]string{"schema"}, "scenario.schema.json", 0},
+		{[]string{"schema", "suite"}, "suite.schema.json", 0},
+		{[]string{"schema", "pod"}, "", exitCannotRun},
+	} {
+		out, code := runCLI(t, tc.args...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d", tc.args, code)
+			continue
+		}
+		if tc.file == "" {
+			continue
+		}
+		want, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "schema", tc.file))
+		if err != nil || out != string(want) {
+			t.Errorf("%v does not print the committed %s (%v)", tc.args, tc.file, err)
+		}
+	}
+}
