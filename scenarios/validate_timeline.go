@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,9 +41,9 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 	if spec.NeedsDuration && f.Duration <= 0 {
 		v.errorf(field+".duration", "%s needs a duration: how long the fault lasts", kind)
 	}
-	for k := range f.Params {
-		if !slices.Contains(spec.ParamNames(), k) {
-			v.errorf(field+".params."+k, "%s takes no parameter %q (allowed: %s)", kind, k, strings.Join(spec.ParamNames(), ", "))
+	for k, val := range f.Params {
+		if err := checkFaultParam(kind, k, val); err != nil {
+			v.errorf(field+".params."+k, "%v", err)
 		}
 	}
 	count, every := 1, f.Duration
@@ -101,121 +100,6 @@ func (v *validator) slo(s *Scenario, f string, slo SLO) {
 		}
 	}
 	v.oneOf(f+".of", slo.Of, validStatistics)
-}
-
-// sweepHostParams are the host fields a sweep may vary.
-var sweepHostParams = []string{"kato", "reconnect_delay", "ctrl_loss_tmo", "fast_io_fail_tmo", "io_timeout", "policy", "nr_io_queues", "queue_size"}
-
-func (v *validator) sweep(s *Scenario) {
-	cells := 1
-	for i, ax := range s.Sweep {
-		f := fmt.Sprintf("sweep[%d]", i)
-		if len(ax.Values) == 0 {
-			v.errorf(f+".values", "at least one value is required")
-		}
-		cells *= max(len(ax.Values), 1)
-		for j, val := range ax.Values {
-			if err := ApplySweep(s, ax.Param, val, true); err != nil {
-				v.errorf(fmt.Sprintf("%s.values[%d]", f, j), "%v", err)
-				break
-			}
-		}
-	}
-	if cells > 256 {
-		v.errorf("sweep", "%d combinations: at most 256 per scenario", cells)
-	}
-}
-
-// ApplySweep sets one swept parameter on a copy-safe field of s. With
-// dryRun it only checks that param names a sweepable field and value parses.
-func ApplySweep(s *Scenario, param, value string, dryRun bool) error {
-	if name, ok := strings.CutPrefix(param, "host."); ok {
-		if !slices.Contains(sweepHostParams, name) {
-			return fmt.Errorf("param %q: host field not sweepable (allowed: host.%s)", param, strings.Join(sweepHostParams, ", host."))
-		}
-		h := s.Host
-		if err := setHostField(&h, name, value); err != nil {
-			return fmt.Errorf("param %s: %w", param, err)
-		}
-		if !dryRun {
-			s.Host = h
-		}
-		return nil
-	}
-	idx, rest, ok := parseFaultParam(param)
-	if !ok || idx >= len(s.Timeline.Faults) {
-		return fmt.Errorf("param %q: want host.FIELD or faults[N].duration|at|params.NAME with N < %d", param, len(s.Timeline.Faults))
-	}
-	f := &s.Timeline.Faults[idx]
-	switch {
-	case rest == "duration" || rest == "at":
-		d, err := ParseDuration(value)
-		if err != nil {
-			return fmt.Errorf("param %s: %w", param, err)
-		}
-		if !dryRun {
-			if rest == "at" {
-				f.At = Duration(d)
-			} else {
-				f.Duration = Duration(d)
-			}
-		}
-	case strings.HasPrefix(rest, "params."):
-		if !dryRun {
-			p := map[string]string{}
-			for k, v := range f.Params {
-				p[k] = v
-			}
-			p[strings.TrimPrefix(rest, "params.")] = value
-			f.Params = p
-		}
-	default:
-		return fmt.Errorf("param %q: a fault field may be duration, at or params.NAME", param)
-	}
-	return nil
-}
-
-func parseFaultParam(p string) (int, string, bool) {
-	rest, ok := strings.CutPrefix(p, "faults[")
-	if !ok {
-		return 0, "", false
-	}
-	num, rest, ok := strings.Cut(rest, "].")
-	if !ok {
-		return 0, "", false
-	}
-	n, err := strconv.Atoi(num)
-	return n, rest, err == nil && n >= 0
-}
-
-func setHostField(h *Host, name, value string) error {
-	switch name {
-	case "policy":
-		if !slices.Contains(validPolicies, value) {
-			return fmt.Errorf("policy %q: want one of %s", value, strings.Join(validPolicies, ", "))
-		}
-		h.Policy = value
-		return nil
-	case "nr_io_queues", "queue_size":
-		n, err := strconv.Atoi(value)
-		if err != nil {
-			return fmt.Errorf("%s %q: want a whole number", name, value)
-		}
-		if name == "queue_size" {
-			h.QueueSize = n
-		} else {
-			h.NrIOQueues = n
-		}
-		return nil
-	}
-	d, err := ParseDuration(value)
-	if err != nil {
-		return err
-	}
-	fields := map[string]*Duration{"kato": &h.KATO, "reconnect_delay": &h.ReconnectDelay,
-		"ctrl_loss_tmo": &h.CtrlLossTmo, "fast_io_fail_tmo": &h.FastIOFailTmo, "io_timeout": &h.IOTimeout}
-	*fields[name] = Duration(d)
-	return nil
 }
 
 func (v *validator) suite(s *Suite, dir string) {

@@ -14,5 +14,7 @@ func subcommands() []func() *cobra.Command {
 		newProvisionCmd,
 		newReportCmd,
 		newCompareCmd,
+		newSuiteCmd,
+		newSchemaCmd,
 	}
 }

@@ -20,6 +20,7 @@ type runOptions struct {
 	seed     int64
 	duration time.Duration
 	warmup   time.Duration
+	repeat   int
 	quiet    bool
 	spdkBin  string
 	nodes    string
@@ -45,8 +46,9 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", "nvmf-chaos-results", "folder that receives one sub-folder per run")
 	f.Int64Var(&o.seed, "seed", 0, "seed for offsets (0: the scenario's, or a random one printed in the result)")
-	f.DurationVar(&o.duration, "duration", 0, "override timeline.duration (faults must still fit)")
-	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup")
+	f.DurationVar(&o.duration, "duration", 0, "scale the whole timeline (warmup, fault times, durations, repeats) to this measured duration")
+	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup (after --duration scaling)")
+	f.IntVar(&o.repeat, "repeat", 0, "run the scenario N times (seeds seed, seed+1, ...) and judge the SLOs on the distribution")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	f.StringVar(&o.spdkBin, "spdk-bin", "", "run SPDK's nvmf_tgt at this `path` on every node instead of the embedded target")
 	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
@@ -61,6 +63,9 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	s := loaded.Scenario
 	if err := applyRunOverrides(s, loaded.Source, o); err != nil {
 		return &exitError{code: exitCannotRun, err: err}
+	}
+	if s.Repeat > 1 || len(s.Sweep) > 0 {
+		return runBatch(cmd, s, loaded.Source, o.out, o.quiet)
 	}
 	bin, err := os.Executable()
 	if err != nil {
@@ -98,6 +103,7 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 
 // applyRunOverrides applies --seed/--duration/--warmup and validates again,
 // so a shortened run whose faults no longer fit is refused up front.
+// --duration scales the whole timeline; --warmup then overrides warmup.
 func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) error {
 	if o.seed != 0 {
 		s.Seed = o.seed
@@ -106,12 +112,17 @@ func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) erro
 		s.Cluster.Target, s.Cluster.SPDKBin = "spdk", o.spdkBin
 	}
 	if o.duration != 0 {
-		s.Timeline.Duration = scenarios.Duration(o.duration)
+		if err := scenarios.Scale(s, o.duration, source); err != nil {
+			return err
+		}
 	}
 	if o.warmup != 0 {
 		s.Timeline.Warmup = scenarios.Duration(o.warmup)
 	}
-	if o.duration != 0 || o.warmup != 0 {
+	if o.repeat != 0 {
+		s.Repeat = o.repeat
+	}
+	if o.duration != 0 || o.warmup != 0 || o.repeat != 0 {
 		return scenarios.Validate(s, source)
 	}
 	return nil

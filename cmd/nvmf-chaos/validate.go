@@ -55,11 +55,12 @@ func validateOne(arg string) (string, error) {
 		return "", err
 	}
 	if kind == scenarios.KindSuite {
-		s, err := scenarios.ParseSuite(arg, data)
+		// LoadSuite also checks each entry with its overrides applied.
+		s, err := scenarios.LoadSuite(arg, scenarios.SuiteOverrides{})
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("suite %s, %d scenarios", s.Metadata.Name, len(s.Scenarios)), nil
+		return fmt.Sprintf("suite %s, %d scenarios", s.Suite.Metadata.Name, len(s.Runs)), nil
 	}
 	l, err := scenarios.Load(arg)
 	if err != nil {
