@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
@@ -20,6 +21,7 @@ type runOptions struct {
 	duration time.Duration
 	warmup   time.Duration
 	quiet    bool
+	metrics  metricsOptions
 }
 
 func newRunCmd() *cobra.Command {
@@ -45,6 +47,7 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f.DurationVar(&o.duration, "duration", 0, "override timeline.duration (faults must still fit)")
 	f.DurationVar(&o.warmup, "warmup", 0, "override timeline.warmup")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	addMetricsFlags(cmd, &o.metrics)
 	return cmd
 }
 
@@ -61,14 +64,22 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: fmt.Errorf("find own binary: %w", err)}
 	}
-	progress := cmd.ErrOrStderr()
-	if o.quiet {
-		progress = io.Discard
-	}
-	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress})
+	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin})
 	dir := filepath.Join(o.out, fmt.Sprintf("%s-%s", s.Metadata.Name, r.RunID()))
-	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir})
+	lr := live.New(live.Info{Scenario: s.Metadata.Name, RunID: r.RunID(), Command: "run"})
+	finishMetrics, err := startMetrics(&o.metrics, lr, cmd.ErrOrStderr())
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
+	progress, stopProgress := startProgress(cmd.ErrOrStderr(), lr, o.quiet)
+	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: lr})
 	res, runErr := r.Run(cmd.Context())
+	stopProgress()
+	lr.Finish(res)
+	if err := finishMetrics(cmd.Context()); err != nil {
+		// The scenario's verdict stands; the lost metrics are reported.
+		fmt.Fprintf(cmd.ErrOrStderr(), "nvmf-chaos: metrics: %v\n", err)
+	}
 	if werr := writeRunOutputs(dir, res); werr != nil {
 		runErr = errors.Join(runErr, werr)
 	}
