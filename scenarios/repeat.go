@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"io"
 	"math/rand/v2"
 	"path/filepath"
@@ -105,6 +106,8 @@ type ExecOptions struct {
 	Dir string
 	// Progress receives the runners' progress lines; nil is silent.
 	Progress io.Writer
+	// Mode is the local cluster's node mode (RunOptions.Mode).
+	Mode cluster.Mode
 	// Save writes a finished run's outputs into its folder. An error makes
 	// the run an error (its evidence is incomplete).
 	Save func(dir string, res *reports.Result) error
@@ -145,7 +148,7 @@ func (b *Batch) runOne(ctx context.Context, pr PlannedRun, opts ExecOptions) *re
 	if opts.Progress != nil {
 		fmt.Fprintf(opts.Progress, "=== %s %s (seed %d)\n", b.Name, b.describe(pr), pr.Scenario.Seed)
 	}
-	r := NewRunner(pr.Scenario, RunOptions{Binary: opts.Binary, Dir: filepath.Join(opts.Dir, pr.Dir), Progress: opts.Progress})
+	r := NewRunner(pr.Scenario, RunOptions{Binary: opts.Binary, Dir: filepath.Join(opts.Dir, pr.Dir), Progress: opts.Progress, Mode: opts.Mode})
 	res, err := r.Run(ctx)
 	if res == nil {
 		res = &reports.Result{SchemaVersion: reports.SchemaVersion, Scenario: reports.ScenarioInfo{Name: pr.Scenario.Metadata.Name, Seed: pr.Scenario.Seed}}

@@ -279,7 +279,7 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		e, err := workloads.NewEngine(dev, jobs, workloads.WithStart(r.start))
+		e, err := workloads.NewEngine(dev, jobs, r.engineOptions(w)...)
 		if err != nil {
 			_ = dev.Close()
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)

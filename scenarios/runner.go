@@ -37,6 +37,9 @@ type RunOptions struct {
 	// Detached marks the cluster as left running on purpose (`provision
 	// --detach`), so a plain `nvmf-chaos cleanup` tears it down.
 	Detached bool
+	// Live, when set, receives intervals, fault and path events as they
+	// happen (see Live).
+	Live Live
 }
 
 // Runner runs one scenario on the local embedded backend: provision →
@@ -156,6 +159,7 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	}
 	sched, err := faults.NewSchedule(r.start, items, faults.WithProgress(func(e faults.Event) {
 		r.logf("fault %s %s %s", e.Phase, e.Fault, e.Err)
+		r.liveFault(e)
 	}))
 	if err != nil {
 		return fmt.Errorf("timeline: %w", err)
@@ -171,6 +175,8 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	r.logf("running %s: warmup %v, measure %v, %d faults, seed %d", r.s.Metadata.Name, warmup, r.s.Timeline.Duration.D(), len(items), r.seed)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.liveBegin(warmup + r.s.Timeline.Duration.D())
+	stopPaths := r.watchPaths(runCtx)
 	var wg sync.WaitGroup
 	var schedErr error
 	wg.Add(1)
@@ -181,6 +187,7 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	results, werr := runEngines(runCtx, engines)
 	cancel()
 	wg.Wait()
+	stopPaths()
 	res.Phases = append(res.Phases, reports.PhaseMark{Phase: reports.PhaseWarmupEnd, AtNs: int64(warmup)})
 	res.Faults = faultEvents(sched.Events())
 	res.PathEvents = r.pathEvents()

@@ -25,6 +25,7 @@ type Engine struct {
 	interval time.Duration
 	runID    uint64
 	latency  bool // record latency histograms (disabled only by benchmarks)
+	observer IntervalObserver
 	ran      bool
 }
 
@@ -256,6 +257,7 @@ func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int
 		last := measure
 		var gapLists [][]Gap
 		for _, w := range g.workers {
+			w.flushWarm()
 			w.gaps.close(endNs)
 			gapLists = append(gapLists, w.gaps.gaps)
 			last = max(last, w.lastNs)

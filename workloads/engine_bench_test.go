@@ -9,21 +9,31 @@ import (
 // BenchmarkEngineNull measures the engine's own cost per I/O against the
 // null backend, with and without latency recording: ns/op is per I/O,
 // allocs/op must stay 0 (setup is amortised), iops is what one worker can
-// drive, and the two variants' ratio is the recording overhead.
+// drive, and the two variants' ratio is the recording overhead. The observe
+// variants add an IntervalObserver that merges every interval's histogram,
+// as the live view does: their allocations are per interval, so allocs/op
+// must stay 0.
 func BenchmarkEngineNull(b *testing.B) {
 	for _, bc := range []struct {
-		name   string
-		record bool
-		rw     string
-		depth  int
+		name    string
+		record  bool
+		observe bool
+		rw      string
+		depth   int
 	}{
-		{"randread/qd32/record", true, "randread", 32},
-		{"randread/qd32/norecord", false, "randread", 32},
-		{"randrw/qd1/record", true, "randrw", 1},
+		{"randread/qd32/record", true, false, "randread", 32},
+		{"randread/qd32/norecord", false, false, "randread", 32},
+		{"randread/qd32/observe", true, true, "randread", 32},
+		{"randrw/qd1/record", true, false, "randrw", 1},
+		{"randrw/qd1/observe", true, true, "randrw", 1},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			j := job(b, "bench", "rw", bc.rw, "iodepth", strconv.Itoa(bc.depth), "size", strconv.Itoa(b.N*4096))
-			e, err := NewEngine(openT(b, "null://1p", j), []Job{j})
+			var opts []Option
+			if bc.observe {
+				opts = append(opts, WithObserver(mergingObserver{}))
+			}
+			e, err := NewEngine(openT(b, "null://1p", j), []Job{j}, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -40,5 +50,16 @@ func BenchmarkEngineNull(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "iops")
 		})
+	}
+}
+
+// mergingObserver does per interval what a live view does: merge the
+// interval's histogram into its own.
+type mergingObserver struct{}
+
+func (mergingObserver) ObserveInterval(ci ClosedInterval) {
+	if ci.Latency != nil {
+		h := newLatencyHistogram()
+		h.Merge(ci.Latency)
 	}
 }

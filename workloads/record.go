@@ -20,6 +20,18 @@ type dirRecorder struct {
 	ios, bytes, errs int64 // current interval
 	series           []recInterval
 	touched          bool
+
+	// obs, when set, sees every interval before it is cleared (see
+	// IntervalObserver); meta labels them.
+	obs  IntervalObserver
+	meta ClosedInterval
+	// discard drops closed intervals after obs saw them: the warmup
+	// recorders exist only for live views.
+	discard bool
+	// warm is the worker's warmup recorder of the same direction, flushed
+	// whenever this one opens an interval so the last warmup interval
+	// reaches the observer without waiting for the end of the run.
+	warm *dirRecorder
 }
 
 // recInterval is one worker's completed interval.
@@ -42,6 +54,9 @@ func newDirRecorder(interval int64, latency bool) dirRecorder {
 func (r *dirRecorder) record(at, latency int64, size int, failed bool) {
 	if at >= r.curEnd {
 		r.flush()
+		if r.warm != nil {
+			r.warm.flush()
+		}
 		r.curIdx = at / r.interval
 		r.curEnd = (r.curIdx + 1) * r.interval
 	}
@@ -60,6 +75,14 @@ func (r *dirRecorder) record(at, latency int64, size int, failed bool) {
 // flush closes the current interval.
 func (r *dirRecorder) flush() {
 	if !r.touched {
+		return
+	}
+	r.observe()
+	if r.discard {
+		if r.latency {
+			r.cur.Reset()
+		}
+		r.ios, r.bytes, r.errs, r.touched = 0, 0, 0, false
 		return
 	}
 	iv := recInterval{idx: r.curIdx, ios: r.ios, bytes: r.bytes, errs: r.errs}

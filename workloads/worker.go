@@ -49,7 +49,8 @@ type worker struct {
 	timer            *time.Timer
 
 	rec           [numDirs]dirRecorder
-	lastNs        int64 // last measured completion
+	warm          []dirRecorder // per direction, only with an observer
+	lastNs        int64         // last measured completion
 	gaps          gapTracker
 	errors        []ErrorEvent
 	errorsDropped int64
@@ -68,6 +69,7 @@ func newWorker(e *Engine, g *group, id int, pat *pattern) *worker {
 		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d]}
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
+	w.observeWith(e.observer)
 	bufSize := j.MaxBS()
 	if g.ver != nil && j.DoVerify {
 		bufSize = max(bufSize, finalChunk)
@@ -298,6 +300,8 @@ func (w *worker) complete(op *Op) {
 		if op.Err == nil {
 			w.gaps.success(op.completeNs)
 		}
+	} else if w.warm != nil && op.purpose == forWorkload {
+		w.warm[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 	}
 	if op.Err != nil {
 		w.recordError(op, dir)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 	// The nvme+tcp backend registers itself with workloads.Open.
 	_ "github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
@@ -50,6 +51,7 @@ type benchOptions struct {
 	results  string
 	seed     string
 	interval time.Duration
+	metrics  metricsOptions
 }
 
 func newBenchCmd() *cobra.Command {
@@ -80,6 +82,7 @@ Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not ru
 	f.StringVar(&o.results, "results", "", "also write the full record (per-interval series, HDR histograms, errors) as JSON to this file")
 	f.StringVar(&o.seed, "seed", "", "alias of --randseed")
 	f.DurationVar(&o.interval, "interval", workloads.DefaultInterval, "length of one entry of the per-interval series")
+	addMetricsFlags(cmd, &o.metrics)
 	for _, fl := range benchFioFlags {
 		f.String(fl.name, "", fl.usage)
 		if fl.boolean {
@@ -113,11 +116,21 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	}
 	defer dev.Close()
 	start := time.Now()
-	eng, err := workloads.NewEngine(dev, jobs, workloads.WithStart(start), workloads.WithInterval(o.interval))
+	lr := live.New(live.Info{Scenario: "bench", RunID: fmt.Sprintf("%06x", start.UnixNano()&0xFFFFFF), Command: "bench"})
+	eng, err := workloads.NewEngine(dev, jobs, workloads.WithStart(start), workloads.WithInterval(o.interval),
+		workloads.WithObserver(lr.Workload("", target)))
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
+	finishMetrics, err := startMetrics(&o.metrics, lr, cmd.ErrOrStderr())
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
+	lr.Begin(start, benchLength(jobs))
 	res, err := eng.Run(ctx)
+	if merr := finishMetrics(ctx); merr != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "nvmf-chaos: metrics: %v\n", merr)
+	}
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
@@ -208,4 +221,17 @@ func benchTarget(flag string, jobs []workloads.Job) (string, error) {
 		return "", errors.New("no target: give --target URL (nvme+tcp://HOST:PORT/NQN, file:///path, null://SIZE) or filename= in the job file")
 	}
 	return t, nil
+}
+
+// benchLength is how long the jobs run when time bounds them (0: unknown,
+// they run until their size is done).
+func benchLength(jobs []workloads.Job) time.Duration {
+	var d time.Duration
+	for _, j := range jobs {
+		if j.Runtime == 0 {
+			return 0
+		}
+		d = max(d, j.RampTime+j.Runtime)
+	}
+	return d
 }

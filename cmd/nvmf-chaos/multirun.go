@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -21,17 +22,17 @@ var ownBinary = os.Executable
 
 // runBatch runs a repeated or swept scenario: each run in its own
 // sub-folder of out/NAME-ID, then the aggregate views beside them.
-func runBatch(cmd *cobra.Command, s *scenarios.Scenario, source, out string, quiet bool) error {
+func runBatch(cmd *cobra.Command, s *scenarios.Scenario, source, out string, quiet bool, mode cluster.Mode) error {
 	b, err := scenarios.NewBatch(s, source)
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	dir := filepath.Join(out, fmt.Sprintf("%s-%06x", s.Metadata.Name, rand.Uint32()&0xFFFFFF))
-	aggs, err := executeBatch(cmd, b, dir, quiet)
+	aggs, err := executeBatch(cmd, b, dir, quiet, mode)
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
-	werr := writeBatchOutputs(dir, b, aggs)
+	werr := errors.Join(writeBatchOutputs(dir, b, aggs), writeBatchReport(dir))
 	if len(b.Axes) > 0 {
 		_ = reports.WriteSweepTable(cmd.OutOrStdout(), b.Name, b.Axes, aggs)
 	} else {
@@ -42,7 +43,7 @@ func runBatch(cmd *cobra.Command, s *scenarios.Scenario, source, out string, qui
 }
 
 // executeBatch runs b into dir and judges each cell.
-func executeBatch(cmd *cobra.Command, b *scenarios.Batch, dir string, quiet bool) ([]*reports.Aggregate, error) {
+func executeBatch(cmd *cobra.Command, b *scenarios.Batch, dir string, quiet bool, mode cluster.Mode) ([]*reports.Aggregate, error) {
 	bin, err := ownBinary()
 	if err != nil {
 		return nil, fmt.Errorf("find own binary: %w", err)
@@ -51,7 +52,7 @@ func executeBatch(cmd *cobra.Command, b *scenarios.Batch, dir string, quiet bool
 	if quiet {
 		progress = io.Discard
 	}
-	results, err := b.Execute(cmd.Context(), scenarios.ExecOptions{Binary: bin, Dir: dir, Progress: progress, Save: writeRunOutputs})
+	results, err := b.Execute(cmd.Context(), scenarios.ExecOptions{Binary: bin, Dir: dir, Progress: progress, Mode: mode, Save: writeRunOutputs})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name, err)
 	}

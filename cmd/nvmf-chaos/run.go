@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
@@ -24,6 +25,7 @@ type runOptions struct {
 	quiet    bool
 	spdkBin  string
 	nodes    string
+	metrics  metricsOptions
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,6 +54,7 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	f.StringVar(&o.spdkBin, "spdk-bin", "", "run SPDK's nvmf_tgt at this `path` on every node instead of the embedded target")
 	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
+	addMetricsFlags(cmd, &o.metrics)
 	return cmd
 }
 
@@ -64,27 +67,35 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	if err := applyRunOverrides(s, loaded.Source, o); err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
+	mode, err := nodeMode(o.nodes)
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
 	if s.Repeat > 1 || len(s.Sweep) > 0 {
-		return runBatch(cmd, s, loaded.Source, o.out, o.quiet)
+		return runBatch(cmd, s, loaded.Source, o.out, o.quiet, mode)
 	}
 	bin, err := os.Executable()
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: fmt.Errorf("find own binary: %w", err)}
 	}
-	progress := cmd.ErrOrStderr()
-	if o.quiet {
-		progress = io.Discard
-	}
-	mode, err := nodeMode(o.nodes)
-	if err != nil {
-		return &exitError{code: exitCannotRun, err: err}
-	}
-	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress})
+	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin})
 	// <scenario>-<local time>-<run id>: sorted by time, and the run id ties
 	// the folder to everything the run named.
 	dir := filepath.Join(o.out, fmt.Sprintf("%s-%s-%s", s.Metadata.Name, time.Now().Format("20060102-150405"), r.RunID()))
-	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Mode: mode})
+	lr := live.New(live.Info{Scenario: s.Metadata.Name, RunID: r.RunID(), Command: "run"})
+	finishMetrics, err := startMetrics(&o.metrics, lr, cmd.ErrOrStderr())
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
+	progress, stopProgress := startProgress(cmd.ErrOrStderr(), lr, o.quiet)
+	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: lr, Mode: mode})
 	res, runErr := r.Run(cmd.Context())
+	stopProgress()
+	lr.Finish(res)
+	if err := finishMetrics(cmd.Context()); err != nil {
+		// The scenario's verdict stands; the lost metrics are reported.
+		fmt.Fprintf(cmd.ErrOrStderr(), "nvmf-chaos: metrics: %v\n", err)
+	}
 	if werr := writeRunOutputs(dir, res); werr != nil {
 		runErr = errors.Join(runErr, werr)
 	}

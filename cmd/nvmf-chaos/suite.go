@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -19,6 +20,7 @@ type suiteOptions struct {
 	duration time.Duration
 	seed     int64
 	quiet    bool
+	nodes    string
 }
 
 func newSuiteCmd() *cobra.Command {
@@ -43,10 +45,15 @@ Exit codes: 0 every scenario passed, 1 an SLO failed, 2 a scenario could not run
 	f.DurationVar(&o.duration, "duration", 0, "scale every scenario's timeline to this measured duration")
 	f.Int64Var(&o.seed, "seed", 0, "seed of every scenario (0: each entry's or scenario's, or a random one)")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
 	return cmd
 }
 
 func runSuite(cmd *cobra.Command, name string, o *suiteOptions) error {
+	mode, err := nodeMode(o.nodes)
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
 	ls, err := scenarios.LoadSuite(name, scenarios.SuiteOverrides{Duration: o.duration, Seed: o.seed})
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
@@ -64,7 +71,7 @@ func runSuite(cmd *cobra.Command, name string, o *suiteOptions) error {
 			fmt.Fprintf(progress, "### %d/%d %s\n", i+1, len(ls.Runs), r.Source)
 		}
 		sub := filepath.Join(dir, r.Dir)
-		cell, err := executeBatch(cmd, r.Batch, sub, o.quiet)
+		cell, err := executeBatch(cmd, r.Batch, sub, o.quiet, mode)
 		if err != nil {
 			return &exitError{code: exitCannotRun, err: err}
 		}
@@ -75,7 +82,7 @@ func runSuite(cmd *cobra.Command, name string, o *suiteOptions) error {
 		}
 		aggs = append(aggs, cell...)
 	}
-	werr := writeSuiteOutputs(dir, ls, aggs)
+	werr := errors.Join(writeSuiteOutputs(dir, ls, aggs), writeBatchReport(dir))
 	title := "suite " + ls.Suite.Metadata.Name
 	_ = reports.WriteAggregateSummary(cmd.OutOrStdout(), title, aggs)
 	fmt.Fprintf(cmd.OutOrStdout(), "\nresults: %s\n", dir)

@@ -110,6 +110,15 @@ scenarios:
 	if !strings.Contains(string(junit), `<testsuites name="nvmf-chaos" tests="4" failures="1" errors="0"`) {
 		t.Errorf("junit.xml:\n%s", junit)
 	}
+	page, err := os.ReadFile(filepath.Join(sd, "report.html"))
+	if err != nil {
+		t.Fatalf("suite report: %v", err)
+	}
+	for _, want := range []string{`href="01-t-ok/report.html"`, `href="02-t-slow/report.html"`, "t-ok", "t-slow"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("suite report.html lacks %s", want)
+		}
+	}
 	r, err := reports.ReadFile(filepath.Join(sd, "02-t-slow", "results.json"))
 	if err != nil || r.Scenario.Seed != 3 {
 		t.Errorf("entry seed override: %v, %+v", err, r)

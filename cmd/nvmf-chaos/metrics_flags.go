@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
+	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
+)
+
+// live.Run is what the runner feeds.
+var _ scenarios.Live = (*live.Run)(nil)
+
+// metricsOptions are the Prometheus flags shared by run, bench and suite.
+type metricsOptions struct {
+	addr        string
+	pushgateway string
+}
+
+// addMetricsFlags adds --metrics-addr and --pushgateway to cmd.
+func addMetricsFlags(cmd *cobra.Command, o *metricsOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "metrics-addr", "", "serve Prometheus metrics on http://ADDR/metrics during the run (127.0.0.1:9464; :PORT listens on every address)")
+	f.StringVar(&o.pushgateway, "pushgateway", "", "push the final metrics to this Pushgateway URL (job nvmf-chaos, grouped by scenario and run_id)")
+}
+
+// metricsPushTimeout bounds the final push and the server's shutdown.
+const metricsPushTimeout = 10 * time.Second
+
+// startMetrics serves run's metrics when --metrics-addr is set, telling
+// log where. The returned finish pushes the final state when --pushgateway
+// is set and stops the server; call it once, after run.Finish.
+func startMetrics(o *metricsOptions, run *live.Run, log io.Writer) (finish func(context.Context) error, err error) {
+	var srv *live.Server
+	if o.addr != "" {
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(run.Collector()); err != nil {
+			return nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		if srv, err = live.Serve(o.addr, reg); err != nil {
+			return nil, fmt.Errorf("--metrics-addr %s: %w", o.addr, err)
+		}
+		fmt.Fprintf(log, "metrics: %s\n", srv.URL())
+	}
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), metricsPushTimeout)
+		defer cancel()
+		var perr, serr error
+		if o.pushgateway != "" {
+			perr = live.Push(ctx, o.pushgateway, run)
+		}
+		if srv != nil {
+			serr = srv.Close(ctx)
+		}
+		if perr != nil {
+			return fmt.Errorf("--pushgateway: %w", perr)
+		}
+		return serr
+	}, nil
+}
+
+// startProgress shows run's progress on w unless quiet: a line rewritten
+// in place when w is a terminal, periodic lines otherwise. It returns the
+// writer for the runner's own log lines (they appear above the live line)
+// and the function that ends the display.
+func startProgress(w io.Writer, run *live.Run, quiet bool) (io.Writer, func()) {
+	if quiet {
+		return io.Discard, func() {}
+	}
+	tty, width := false, 0
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		tty = true
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = cols
+		}
+	}
+	p := live.NewProgress(w, run, tty, width)
+	p.Start()
+	return p, p.Stop
+}
