@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
@@ -36,16 +36,5 @@ func writeBatchReport(dir string) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	f, err := os.Create(filepath.Join(dir, "report.html"))
-	if err != nil {
-		return fmt.Errorf("report.html: %w", err)
-	}
-	err = htmlreport.WriteSuite(f, runs)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("report.html: %w", err)
-	}
-	return nil
+	return writeOutput(filepath.Join(dir, "report.html"), func(w io.Writer) error { return htmlreport.WriteSuite(w, runs) })
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,18 +82,7 @@ func readResult(path string) (*reports.Result, error) {
 // writeRunReport writes report.html into a run folder beside results.json;
 // run calls it so every run leaves a page a person can open.
 func writeRunReport(dir string, r *reports.Result) error {
-	f, err := os.Create(filepath.Join(dir, "report.html"))
-	if err != nil {
-		return fmt.Errorf("report.html: %w", err)
-	}
-	err = htmlreport.Write(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("report.html: %w", err)
-	}
-	return nil
+	return writeOutput(filepath.Join(dir, "report.html"), func(w io.Writer) error { return htmlreport.Write(w, r) })
 }
 
 func writeReportFile(cmd *cobra.Command, path string, r *reports.Result) error {

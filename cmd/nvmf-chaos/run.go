@@ -153,16 +153,10 @@ func writeRunOutputs(dir string, res *reports.Result) error {
 	}
 	for name, write := range map[string]func(io.Writer, []*reports.Result) error{
 		"junit.xml": reports.WriteJUnit, "summary.md": reports.WriteSummary} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
+		if err := writeOutput(filepath.Join(dir, name), func(w io.Writer) error {
+			return write(w, []*reports.Result{res})
+		}); err != nil {
 			return err
-		}
-		err = write(f, []*reports.Result{res})
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return writeRunReport(dir, res)
