@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/api"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
@@ -75,25 +72,9 @@ func TestCleanup(t *testing.T) {
 // TestCleanupRPC provisions a volume on a target the harness did not start,
 // as a crashed run would leave it, and has cleanup --rpc remove it.
 func TestCleanupRPC(t *testing.T) {
-	tgt := target.New(target.Options{})
-	a := api.New(tgt, nil, nil)
-	srv := spdkrpc.NewServer()
-	a.Register(srv)
-	sock := filepath.Join(t.TempDir(), "spdk.sock")
-	l, err := spdkrpc.ListenUnix(t.Context(), sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close(); _ = tgt.Close(); _ = a.Close() })
-	c, err := rpc.Dial(t.Context(), sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	a.MarkTransportCreated()
+	c, sock := targettest.RPC(t)
 	v, err := volume.Create(t.Context(), volume.Spec{Name: "v", RunID: "zz9", Size: 8 << 20, Backing: volume.Lvol, Delay: true,
-		Paths: []volume.Path{{Node: "n", RPC: c, Addr: freeLoopback(t)}}})
+		Paths: []volume.Path{{Node: "n", RPC: c, Addr: targettest.FreeAddr(t)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,13 +91,4 @@ func TestCleanupRPC(t *testing.T) {
 	if out, code := runCLI(t, "cleanup", "--rpc", filepath.Join(t.TempDir(), "none.sock")); code != exitCannotRun || !strings.Contains(out, "none.sock") {
 		t.Fatalf("unreachable target (exit %d):\n%s", code, out)
 	}
-}
-
-func freeLoopback(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

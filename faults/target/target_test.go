@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/api"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
@@ -21,24 +18,7 @@ import (
 // embedded target reached over its RPC socket, and connects a host.
 func setup(t *testing.T) (*volume.Volume, *rpc.Client, *nvmetcp.Controller) {
 	t.Helper()
-	tgt := target.New(target.Options{})
-	a := api.New(tgt, nil, nil)
-	srv := spdkrpc.NewServer()
-	a.Register(srv)
-	sock := filepath.Join(t.TempDir(), "rpc.sock")
-	l, err := spdkrpc.ListenUnix(t.Context(), sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	c, err := rpc.Dial(t.Context(), sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(); _ = srv.Close(); _ = tgt.Close(); _ = a.Close() })
-	if err := c.NvmfCreateTransport(t.Context(), rpc.NvmfCreateTransportParams{Trtype: "TCP"}); err != nil {
-		t.Fatal(err)
-	}
+	c, _ := targettest.RPC(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

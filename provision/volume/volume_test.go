@@ -11,9 +11,7 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/api"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 )
 
@@ -21,35 +19,11 @@ import (
 // `nvmf-chaos target --rpc-socket` runs it.
 func node(t *testing.T) *rpc.Client {
 	t.Helper()
-	tgt := target.New(target.Options{})
-	a := api.New(tgt, nil, nil)
-	srv := spdkrpc.NewServer()
-	a.Register(srv)
-	sock := filepath.Join(t.TempDir(), "rpc.sock")
-	l, err := spdkrpc.ListenUnix(t.Context(), sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	c, err := rpc.Dial(t.Context(), sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(); _ = srv.Close(); _ = tgt.Close(); _ = a.Close() })
-	if err := c.NvmfCreateTransport(t.Context(), rpc.NvmfCreateTransportParams{Trtype: "TCP"}); err != nil {
-		t.Fatal(err)
-	}
+	c, _ := targettest.RPC(t)
 	return c
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return targettest.FreeAddr(t) }
 
 // leftovers lists the harness objects still on a node.
 func leftovers(t *testing.T, c *rpc.Client) string {
