@@ -108,6 +108,10 @@ type ExecOptions struct {
 	Progress io.Writer
 	// Mode is the local cluster's node mode (RunOptions.Mode).
 	Mode cluster.Mode
+	// Observe, when set, is called before each run with its scenario name
+	// and run ID; the Live it returns watches the run, and done is called
+	// with the run's result once it has ended.
+	Observe func(scenario, runID string) (l Live, done func(*reports.Result))
 	// Save writes a finished run's outputs into its folder. An error makes
 	// the run an error (its evidence is incomplete).
 	Save func(dir string, res *reports.Result) error
@@ -148,8 +152,15 @@ func (b *Batch) runOne(ctx context.Context, pr PlannedRun, opts ExecOptions) *re
 	if opts.Progress != nil {
 		fmt.Fprintf(opts.Progress, "=== %s %s (seed %d)\n", b.Name, b.describe(pr), pr.Scenario.Seed)
 	}
-	r := NewRunner(pr.Scenario, RunOptions{Binary: opts.Binary, Dir: filepath.Join(opts.Dir, pr.Dir), Progress: opts.Progress, Mode: opts.Mode})
+	ro := RunOptions{Binary: opts.Binary, Dir: filepath.Join(opts.Dir, pr.Dir), Progress: opts.Progress, Mode: opts.Mode,
+		RunID: cluster.NewRunID()}
+	done := func(*reports.Result) {}
+	if opts.Observe != nil {
+		ro.Live, done = opts.Observe(pr.Scenario.Metadata.Name, ro.RunID)
+	}
+	r := NewRunner(pr.Scenario, ro)
 	res, err := r.Run(ctx)
+	defer func() { done(res) }()
 	if res == nil {
 		res = &reports.Result{SchemaVersion: reports.SchemaVersion, Scenario: reports.ScenarioInfo{Name: pr.Scenario.Metadata.Name, Seed: pr.Scenario.Seed}}
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
+	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
 
@@ -84,4 +85,68 @@ func startProgress(w io.Writer, run *live.Run, quiet bool) (io.Writer, func()) {
 	p := live.NewProgress(w, run, tty, width)
 	p.Start()
 	return p, p.Stop
+}
+
+// batchMetrics serves and pushes the metrics of a suite's or repeat's runs,
+// one after another: /metrics shows the run in progress, and each run's
+// final state is pushed to the Pushgateway (grouped by its run ID) when it
+// ends.
+type batchMetrics struct {
+	o       *metricsOptions
+	log     io.Writer
+	command string
+	reg     *prometheus.Registry
+	srv     *live.Server
+	cur     prometheus.Collector
+}
+
+// startBatchMetrics serves /metrics when --metrics-addr is set.
+func startBatchMetrics(o *metricsOptions, log io.Writer, command string) (*batchMetrics, error) {
+	m := &batchMetrics{o: o, log: log, command: command}
+	if o.addr == "" {
+		return m, nil
+	}
+	m.reg = prometheus.NewRegistry()
+	srv, err := live.Serve(o.addr, m.reg)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", o.addr, err)
+	}
+	m.srv = srv
+	fmt.Fprintf(log, "metrics: %s\n", srv.URL())
+	return m, nil
+}
+
+// observe is scenarios.ExecOptions.Observe.
+func (m *batchMetrics) observe(scenario, runID string) (scenarios.Live, func(*reports.Result)) {
+	lr := live.New(live.Info{Scenario: scenario, RunID: runID, Command: m.command})
+	if m.reg != nil {
+		if m.cur != nil {
+			m.reg.Unregister(m.cur)
+		}
+		m.cur = lr.Collector()
+		if err := m.reg.Register(m.cur); err != nil {
+			fmt.Fprintf(m.log, "nvmf-chaos: metrics: %v\n", err)
+		}
+	}
+	return lr, func(res *reports.Result) {
+		lr.Finish(res)
+		if m.o.pushgateway == "" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), metricsPushTimeout)
+		defer cancel()
+		if err := live.Push(ctx, m.o.pushgateway, lr); err != nil {
+			fmt.Fprintf(m.log, "nvmf-chaos: --pushgateway: %v\n", err)
+		}
+	}
+}
+
+// close stops the server.
+func (m *batchMetrics) close() {
+	if m.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), metricsPushTimeout)
+	defer cancel()
+	_ = m.srv.Close(ctx)
 }

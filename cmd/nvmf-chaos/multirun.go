@@ -22,13 +22,13 @@ var ownBinary = os.Executable
 
 // runBatch runs a repeated or swept scenario: each run in its own
 // sub-folder of out/NAME-ID, then the aggregate views beside them.
-func runBatch(cmd *cobra.Command, s *scenarios.Scenario, source, out string, quiet bool, mode cluster.Mode) error {
+func runBatch(cmd *cobra.Command, s *scenarios.Scenario, source, out string, bo batchOptions) error {
 	b, err := scenarios.NewBatch(s, source)
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	dir := filepath.Join(out, fmt.Sprintf("%s-%06x", s.Metadata.Name, rand.Uint32()&0xFFFFFF))
-	aggs, err := executeBatch(cmd, b, dir, quiet, mode)
+	aggs, err := executeBatch(cmd, b, dir, bo)
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
@@ -42,17 +42,28 @@ func runBatch(cmd *cobra.Command, s *scenarios.Scenario, source, out string, qui
 	return verdictExit(b.Name, aggs, werr)
 }
 
+// batchOptions are what every run of a batch shares.
+type batchOptions struct {
+	quiet   bool
+	mode    cluster.Mode
+	metrics *batchMetrics
+}
+
 // executeBatch runs b into dir and judges each cell.
-func executeBatch(cmd *cobra.Command, b *scenarios.Batch, dir string, quiet bool, mode cluster.Mode) ([]*reports.Aggregate, error) {
+func executeBatch(cmd *cobra.Command, b *scenarios.Batch, dir string, bo batchOptions) ([]*reports.Aggregate, error) {
 	bin, err := ownBinary()
 	if err != nil {
 		return nil, fmt.Errorf("find own binary: %w", err)
 	}
 	progress := cmd.ErrOrStderr()
-	if quiet {
+	if bo.quiet {
 		progress = io.Discard
 	}
-	results, err := b.Execute(cmd.Context(), scenarios.ExecOptions{Binary: bin, Dir: dir, Progress: progress, Mode: mode, Save: writeRunOutputs})
+	eo := scenarios.ExecOptions{Binary: bin, Dir: dir, Progress: progress, Mode: bo.mode, Save: writeRunOutputs}
+	if bo.metrics != nil {
+		eo.Observe = bo.metrics.observe
+	}
+	results, err := b.Execute(cmd.Context(), eo)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name, err)
 	}

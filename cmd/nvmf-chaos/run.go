@@ -72,7 +72,12 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	if s.Repeat > 1 || len(s.Sweep) > 0 {
-		return runBatch(cmd, s, loaded.Source, o.out, o.quiet, mode)
+		m, err := startBatchMetrics(&o.metrics, cmd.ErrOrStderr(), "run")
+		if err != nil {
+			return &exitError{code: exitCannotRun, err: err}
+		}
+		defer m.close()
+		return runBatch(cmd, s, loaded.Source, o.out, batchOptions{quiet: o.quiet, mode: mode, metrics: m})
 	}
 	bin, err := os.Executable()
 	if err != nil {

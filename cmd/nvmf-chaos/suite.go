@@ -21,6 +21,7 @@ type suiteOptions struct {
 	seed     int64
 	quiet    bool
 	nodes    string
+	metrics  metricsOptions
 }
 
 func newSuiteCmd() *cobra.Command {
@@ -45,6 +46,7 @@ Exit codes: 0 every scenario passed, 1 an SLO failed, 2 a scenario could not run
 	f.DurationVar(&o.duration, "duration", 0, "scale every scenario's timeline to this measured duration")
 	f.Int64Var(&o.seed, "seed", 0, "seed of every scenario (0: each entry's or scenario's, or a random one)")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	addMetricsFlags(cmd, &o.metrics)
 	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
 	return cmd
 }
@@ -59,6 +61,11 @@ func runSuite(cmd *cobra.Command, name string, o *suiteOptions) error {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	dir := filepath.Join(o.out, fmt.Sprintf("%s-%06x", ls.Suite.Metadata.Name, rand.Uint32()&0xFFFFFF))
+	metrics, err := startBatchMetrics(&o.metrics, cmd.ErrOrStderr(), "suite")
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
+	defer metrics.close()
 	progress := cmd.ErrOrStderr()
 	if o.quiet {
 		progress = io.Discard
@@ -71,7 +78,7 @@ func runSuite(cmd *cobra.Command, name string, o *suiteOptions) error {
 			fmt.Fprintf(progress, "### %d/%d %s\n", i+1, len(ls.Runs), r.Source)
 		}
 		sub := filepath.Join(dir, r.Dir)
-		cell, err := executeBatch(cmd, r.Batch, sub, o.quiet, mode)
+		cell, err := executeBatch(cmd, r.Batch, sub, batchOptions{quiet: o.quiet, mode: mode, metrics: metrics})
 		if err != nil {
 			return &exitError{code: exitCannotRun, err: err}
 		}

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -198,6 +203,51 @@ func TestSchemaCommand(t *testing.T) {
 		want, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "schema", tc.file))
 		if err != nil || out != string(want) {
 			t.Errorf("%v does not print the committed %s (%v)", tc.args, tc.file, err)
+		}
+	}
+}
+
+// TestSuitePushesEachRun: with --pushgateway, every run of a suite (here
+// one scenario repeated twice) pushes its final metrics, grouped by its
+// own run ID.
+func TestSuitePushesEachRun(t *testing.T) {
+	useBuiltBinary(t)
+	var mu sync.Mutex
+	pushes := map[string]string{}
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		pushes[r.URL.Path] = string(body)
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer gw.Close()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"ok.yaml": shortScenario("t-push", ""),
+		"suite.yaml": `apiVersion: nvmf-chaos/v1
+kind: Suite
+metadata: {name: pushed}
+scenarios:
+  - {scenario: ok.yaml, repeat: 2}
+`,
+	})
+	stdout, code := runCLI(t, "suite", filepath.Join(dir, "suite.yaml"), "--out", filepath.Join(dir, "out"), "--quiet",
+		"--pushgateway", gw.URL, "--metrics-addr", "127.0.0.1:0")
+	if code != exitPass {
+		t.Fatalf("exit %d:\n%s", code, stdout)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pushes) != 2 {
+		t.Fatalf("pushes %v, want one per run (2)", slices.Collect(maps.Keys(pushes)))
+	}
+	for path, body := range pushes {
+		if !strings.HasPrefix(path, "/metrics/job/nvmf-chaos/scenario/t-push/run_id/") {
+			t.Errorf("push path %s: want grouping by scenario and run_id", path)
+		}
+		if !strings.Contains(body, "nvmfchaos_io_total") {
+			t.Errorf("push %s carries no I/O counters", path)
 		}
 	}
 }
