@@ -162,7 +162,10 @@ func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addr
 	for _, l := range ls {
 		go func() { _ = srv.Serve(l) }()
 	}
-	return func() { _ = srv.Close(); _ = a.Close() }, nil
+	// The target goes before the API's bdevs: closing a bdev under
+	// commands still running would fail them with media errors, which no
+	// host retries on another path.
+	return func() { _ = srv.Close(); _ = tgt.Close(); _ = a.Close() }, nil
 }
 
 // openTargetBdev opens the namespace's backing device from the flags.
