@@ -41,6 +41,7 @@ type runNode struct {
 	mu          sync.Mutex
 	rpc         *rpc.Client
 	reprovision func(ctx context.Context) error // set once volumes exist
+	exports     bool                            // it exports a volume: it has a listener
 
 	// startMu serialises bringing the target back (a fault's Start or a
 	// restart by the supervisor's policy); seen is the incarnation count
@@ -193,7 +194,27 @@ func (n *runNode) restore(ctx context.Context) error {
 	if err := re(ctx); err != nil {
 		return fmt.Errorf("node %s: re-provision after restart: %w", n.name, err)
 	}
-	return nil
+	return n.waitListener(ctx)
+}
+
+// listenWait bounds how long a provisioned node's listener may take to
+// accept connections.
+const listenWait = 10 * time.Second
+
+// waitListener is the second half of a node's health check: once its
+// volumes are provisioned, its NVMe/TCP listener accepts connections.
+// External nodes are not ours to check; a node without volumes has no
+// listener.
+func (n *runNode) waitListener(ctx context.Context) error {
+	n.mu.Lock()
+	exports := n.exports
+	n.mu.Unlock()
+	if n.node == nil || !exports {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, listenWait)
+	defer cancel()
+	return n.node.WaitListener(ctx)
 }
 
 // restartedByPolicy re-provisions the target if the supervisor restarted

@@ -36,7 +36,11 @@ func (r *Runner) provision(ctx context.Context) error {
 	for name, n := range r.nodes {
 		n.mu.Lock()
 		n.reprovision = r.reprovisioner(name)
+		n.exports = len(r.volumesOn(name, "")) > 0
 		n.mu.Unlock()
+		if err := n.waitListener(ctx); err != nil {
+			return fmt.Errorf("provision: %w", err)
+		}
 	}
 	return nil
 }
