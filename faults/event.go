@@ -25,6 +25,11 @@ type Event struct {
 	Cycle int `json:"cycle"`
 	// At is when the call started, in nanoseconds since the run's start.
 	At time.Duration `json:"at_ns"`
+	// Planned is when the timeline asked for this phase, on the same
+	// clock. Faults planned for one instant start microseconds apart in
+	// At; Planned tells they are one event (storage-down kills both
+	// targets "at once"). A recovery on exit keeps its cycle's plan.
+	Planned time.Duration `json:"planned_ns"`
 	// Took is how long the Inject or Recover call ran.
 	Took time.Duration `json:"took_ns"`
 	// Err is the call's error, as text so the record survives results.json.

@@ -33,6 +33,15 @@ type Timed struct {
 	Repeat Repeat
 }
 
+// planned is when the timeline puts phase ph of cycle.
+func (t Timed) planned(cycle int, ph Phase) time.Duration {
+	at := t.At + time.Duration(cycle)*t.Repeat.Every
+	if ph == PhaseRecover {
+		at += t.Duration
+	}
+	return at
+}
+
 // MaxRepeat bounds Repeat.Count, as the scenario validator does.
 const MaxRepeat = 10000
 
@@ -176,7 +185,7 @@ func (s *Schedule) runTimed(ctx context.Context, it Timed) (err error) {
 		}
 	}()
 	for ; cycle < max(it.Repeat.Count, 1); cycle++ {
-		at := it.At + time.Duration(cycle)*it.Repeat.Every
+		at := it.planned(cycle, PhaseInject)
 		if !s.sleepUntil(ctx, at) {
 			return nil
 		}
@@ -220,7 +229,7 @@ func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it Timed, cycle int
 		err = lc.Recover(ctx)
 	}
 	ev := Event{Fault: it.Fault.Describe(), Kind: it.Kind, Node: it.Node, Phase: ph, Cycle: cycle,
-		At: at, Took: time.Since(s.start) - at}
+		At: at, Planned: it.planned(cycle, ph), Took: time.Since(s.start) - at}
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w", ph, ev.Fault, err)
 		ev.Err = err.Error()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -108,6 +109,20 @@ func TestScheduleTimelineOrder(t *testing.T) {
 		}
 		if e.Err != "" || e.Kind == "" || e.Node == "" {
 			t.Errorf("event %+v: want a labelled event without error", e)
+		}
+		if e.At < e.Planned {
+			t.Errorf("event %+v happened before its planned %s", e, e.Planned)
+		}
+	}
+	// Planned is the timeline's time, whatever the scheduler's delay.
+	planned := map[string][]time.Duration{}
+	for _, e := range evs {
+		planned[e.Fault] = append(planned[e.Fault], e.Planned)
+	}
+	ms := time.Millisecond
+	for f, want := range map[string][]time.Duration{"fake a": {5 * ms, 15 * ms}, "fake b": {0, 2 * ms, 5 * ms, 7 * ms, 10 * ms, 12 * ms}} {
+		if !slices.Equal(planned[f], want) {
+			t.Errorf("%s planned at %v, want %v", f, planned[f], want)
 		}
 	}
 	// Timers never fire early, so the offsets are lower bounds.

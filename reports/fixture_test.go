@@ -14,7 +14,8 @@ var update = flag.Bool("update", false, "rewrite the testdata fixtures and golde
 // fixtureFault is one fault of a synthetic run (run-clock ns).
 type fixtureFault struct {
 	inject, recover int64
-	open            bool // no recover event: the run ended first
+	open            bool  // no recover event: the run ended first
+	planned         int64 // the timeline's inject time, recorded when set
 }
 
 // ramp makes IOPS climb back after a stall: the k-th interval from fromNs
@@ -81,7 +82,11 @@ func synth(tb testing.TB, f fixture) *Result {
 		Phases:      []PhaseMark{{PhaseWarmupEnd, f.warmup}, {PhaseMeasureEnd, end}},
 	}
 	for i, ff := range f.faults {
-		r.Faults = append(r.Faults, FaultEvent{Fault: i + 1, Kind: "process-pause", Node: "tgt-a", Phase: FaultInject, AtNs: ff.inject})
+		ev := FaultEvent{Fault: i + 1, Kind: "process-pause", Node: "tgt-a", Phase: FaultInject, AtNs: ff.inject}
+		if ff.planned != 0 {
+			ev.PlannedNs = &ff.planned
+		}
+		r.Faults = append(r.Faults, ev)
 		if !ff.open {
 			r.Faults = append(r.Faults, FaultEvent{Fault: i + 1, Kind: "process-pause", Node: "tgt-a", Phase: FaultRecover, AtNs: ff.recover})
 		}

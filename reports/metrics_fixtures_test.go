@@ -38,6 +38,16 @@ var fixtures = map[string]fixture{
 	"two-workloads": {name: "two-workloads", workloads: []string{"w0", "w1"}, gapsOf: "w1",
 		faults: []fixtureFault{{inject: inj, recover: inj + 1e9}},
 		gaps:   []Gap{{StartNs: inj + 1e6, EndNs: inj + 1500e6}}},
+	// Both targets killed "at once" (storage-down): the timeline plans
+	// both for inj, the second starts 50 µs after the first, the stall
+	// 1 ms after that. The gap is both faults' failover.
+	"simultaneous": {name: "simultaneous",
+		faults: []fixtureFault{{inject: inj, recover: inj + 2e9, planned: inj}, {inject: inj + 50e3, recover: inj + 2e9, planned: inj}},
+		gaps:   []Gap{{StartNs: inj + 1e6, EndNs: inj + 2001e6}}},
+	// The same injections planned 50 µs apart: the gap is the second's.
+	"staggered": {name: "staggered",
+		faults: []fixtureFault{{inject: inj, recover: inj + 2e9, planned: inj}, {inject: inj + 50e3, recover: inj + 2e9, planned: inj + 50e3}},
+		gaps:   []Gap{{StartNs: inj + 1e6, EndNs: inj + 2001e6}}},
 	// One fault repeated three times: failovers 0.501 s, 1.001 s, 2.001 s.
 	"repeated": {name: "repeated",
 		faults: []fixtureFault{{inject: 15e9, recover: 16e9}, {inject: 25e9, recover: 26e9}, {inject: 35e9, recover: 37e9}},

@@ -22,6 +22,8 @@ func TestFaultMetrics(t *testing.T) {
 		{"slow-ramp", []want{{2000e6, 2000e6, 6000e6, true, true}}},
 		{"never-resumed", []want{{20e9, 20e9 - 1e3, 20e9, false, false}}}, // lower bounds
 		{"two-workloads", []want{{1500e6, 1499e6, 1500e6, true, true}}},
+		{"simultaneous", []want{{2001e6, 2000e6, 2001e6, true, true}, {2000950e3, 2000e6, 2000950e3, true, true}}},
+		{"staggered", []want{{0, 0, 2000e6, true, true}, {2000950e3, 2000e6, 2000950e3, true, true}}},
 		{"repeated", []want{{501e6, 500e6, 501e6, true, true}, {1001e6, 1000e6, 1001e6, true, true}, {2001e6, 2000e6, 2001e6, true, true}}},
 	}
 	for _, tt := range tests {

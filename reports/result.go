@@ -200,6 +200,10 @@ type FaultEvent struct {
 	Volume string     `json:"volume,omitempty"`
 	Phase  FaultPhase `json:"phase"`
 	AtNs   int64      `json:"atNs"`
+	// PlannedNs is when the timeline asked for this phase (AtNs is when
+	// it happened). Faults planned for the same instant are one event: a
+	// gap they cause counts for each. Absent in older results.
+	PlannedNs *int64 `json:"plannedNs,omitempty"`
 	// Err says the injector failed; the event still marks when it tried.
 	Err string `json:"error,omitempty"`
 }

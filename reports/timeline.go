@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -14,6 +15,8 @@ type faultSpan struct {
 	kind, node string
 	inject     int64
 	recover    int64
+	// planned is the timeline's inject time (inject when not recorded).
+	planned int64
 	// horizon ends the stretch in which a gap may start and still count as
 	// caused by this fault.
 	horizon int64
@@ -72,8 +75,10 @@ func buildTimeline(r *Result, minHorizon time.Duration) timeline {
 // pairFaults joins inject and recover events by fault number, in inject
 // order. A fault never recovered (the run ended first) lasts to the end of
 // measurement. Each fault's horizon is its duration but at least
-// minHorizon, and never past the next fault's inject, so one gap is not
-// blamed on two faults.
+// minHorizon, and never past the inject of the next fault planned later,
+// so one gap is not blamed on two faults the timeline separated. Faults
+// planned for the same instant share their gap: they are started one
+// after the other, microseconds apart, but the outage is theirs together.
 func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
 	byID := map[int]*faultSpan{}
 	var out []*faultSpan
@@ -81,7 +86,10 @@ func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
 		if e.Phase != FaultInject {
 			continue
 		}
-		f := &faultSpan{id: e.Fault, kind: e.Kind, node: e.Node, inject: e.AtNs, recover: max(measureEnd, e.AtNs), err: e.Err}
+		f := &faultSpan{id: e.Fault, kind: e.Kind, node: e.Node, inject: e.AtNs, recover: max(measureEnd, e.AtNs), planned: e.AtNs, err: e.Err}
+		if e.PlannedNs != nil {
+			f.planned = *e.PlannedNs
+		}
 		byID[e.Fault] = f
 		out = append(out, f)
 	}
@@ -97,8 +105,8 @@ func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
 	spans := make([]faultSpan, len(out))
 	for i, f := range out {
 		f.horizon = f.inject + max(f.recover-f.inject, minHorizon)
-		if i+1 < len(out) && out[i+1].inject > f.inject {
-			f.horizon = min(f.horizon, out[i+1].inject)
+		if j := slices.IndexFunc(out[i+1:], func(g *faultSpan) bool { return g.planned > f.planned }); j >= 0 {
+			f.horizon = min(f.horizon, max(out[i+1+j].inject, f.inject))
 		}
 		spans[i] = *f
 	}

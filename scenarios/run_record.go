@@ -52,8 +52,9 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 		if e.Phase == faults.PhaseRecover {
 			phase = reports.FaultRecover
 		}
+		planned := int64(e.Planned)
 		out = append(out, reports.FaultEvent{Fault: ids[k], Kind: string(e.Kind), Node: e.Node, Phase: phase,
-			AtNs: int64(e.At), Err: e.Err})
+			AtNs: int64(e.At), PlannedNs: &planned, Err: e.Err})
 	}
 	return out
 }
