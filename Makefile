@@ -13,8 +13,8 @@ TEST_TIMEOUT ?= 15m
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## Build bin/nvmf-chaos.
-	$(GO) build -o $(BIN) ./cmd/nvmf-chaos
+build: ## Build bin/nvmf-chaos (stamped with the git revision reports show).
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/nvmf-chaos
 
 # The short-form built-in scenarios judge IOPS against their own baseline,
 # so they run alone after the rest: sharing 2 cores with other packages'
