@@ -339,6 +339,19 @@ func (r *Runner) targetURL(v *volume.Volume) string {
 	}
 	setDur("kato", h.KATO)
 	setDur("io_timeout", h.IOTimeout)
+	setInt := func(k string, n int) {
+		if n != 0 {
+			q.Set(k, strconv.Itoa(n))
+		}
+	}
+	setInt("nr_io_queues", h.NrIOQueues)
+	setInt("queue_size", h.QueueSize)
+	if h.HeaderDigest {
+		q.Set("hdgst", "1")
+	}
+	if h.DataDigest {
+		q.Set("ddgst", "1")
+	}
 	if len(addrs) > 1 {
 		setDur("reconnect_delay", h.ReconnectDelay)
 		setDur("ctrl_loss_tmo", h.CtrlLossTmo)

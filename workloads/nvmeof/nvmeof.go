@@ -43,8 +43,15 @@ func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workload
 	if err != nil {
 		return nil, err
 	}
-	cfg.IOQueues = max(opts.Queues, 1)
-	cfg.QueueSize = min(max(opts.QueueDepth+1, 2), maxQueueSize)
+	// Unless the URL sets them, one queue per worker, each deep enough
+	// for its iodepth; with fewer or shallower queues workers share them
+	// and the excess waits in the device's backlog.
+	if cfg.IOQueues == 0 {
+		cfg.IOQueues = max(opts.Queues, 1)
+	}
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = min(max(opts.QueueDepth+1, 2), maxQueueSize)
+	}
 	addrs := strings.Split(cfg.Addr, ",")
 	if u.Query().Has("discover") {
 		// The address is a discovery controller: use every portal it lists.
@@ -92,6 +99,10 @@ func configFromURL(u *url.URL) (nvmetcp.Config, uint32, nvmetcp.MultipathConfig,
 			cfg.KATO, err = time.ParseDuration(v)
 		case "io_timeout":
 			cfg.IOTimeout, err = time.ParseDuration(v)
+		case "nr_io_queues":
+			cfg.IOQueues, err = boundedInt(v, 1, 0xFFFF)
+		case "queue_size":
+			cfg.QueueSize, err = boundedInt(v, 2, maxQueueSize)
 		case "hostnqn":
 			cfg.HostNQN = v
 		case "discover":
@@ -107,14 +118,26 @@ func configFromURL(u *url.URL) (nvmetcp.Config, uint32, nvmetcp.MultipathConfig,
 			}
 			mp.Policy = v
 		default:
-			return cfg, 0, mp, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, hostnqn, "+
-				"reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy, discover)", key)
+			return cfg, 0, mp, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, nr_io_queues, "+
+				"queue_size, hostnqn, reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy, discover)", key)
 		}
 		if err != nil {
 			return cfg, 0, mp, fmt.Errorf("option %s=%q: %w", key, v, err)
 		}
 	}
 	return cfg, nsid, mp, nil
+}
+
+// boundedInt parses a decimal integer in [lo, hi].
+func boundedInt(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, err
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("want %d..%d", lo, hi)
+	}
+	return n, nil
 }
 
 // device adapts a Controller to workloads.Device. Ops beyond a queue's

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
@@ -129,5 +130,50 @@ func BenchmarkEngineNVMeTCP(b *testing.B) {
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "iops")
 			})
 		}
+	}
+}
+
+// TestURLQueueOptions checks that nr_io_queues and queue_size in the URL
+// shape the controller the host connects, overriding the per-worker
+// defaults, and that bad values name the option.
+func TestURLQueueOptions(t *testing.T) {
+	m, err := bdev.NewMalloc("m", 4<<20, 512, [16]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := serve(t, m)
+	tests := []struct {
+		query             string
+		queues, depth     int // controller I/O queues and commands each holds
+		wantErr           string
+		workers, iodepths int
+	}{
+		{query: "", queues: 2, depth: 8, workers: 2, iodepths: 8},
+		{query: "?nr_io_queues=3&queue_size=16", queues: 3, depth: 15, workers: 2, iodepths: 8},
+		{query: "?nr_io_queues=1", queues: 1, depth: 32, workers: 4, iodepths: 32},
+		{query: "?nr_io_queues=0", wantErr: `nr_io_queues="0": want 1..65535`},
+		{query: "?queue_size=1", wantErr: `queue_size="1": want 2..1024`},
+		{query: "?queue_size=x", wantErr: `queue_size="x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			dev, err := workloads.Open(ctx, u+tt.query, workloads.OpenOptions{Queues: tt.workers, QueueDepth: tt.iodepths})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dev.Close()
+			c := dev.(*device).closer.(*nvmetcp.Controller)
+			if c.Queues() != tt.queues || c.Queue(0).Depth() != tt.depth {
+				t.Errorf("controller has %d queues of depth %d, want %d of %d", c.Queues(), c.Queue(0).Depth(), tt.queues, tt.depth)
+			}
+		})
 	}
 }

@@ -1,0 +1,47 @@
+package scenarios
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
+)
+
+// TestTargetURLCarriesHostSettings checks that every host setting a
+// scenario can set reaches the host through the volume's target URL:
+// a setting dropped here would be silently ignored by the run (and make
+// every cell of a sweep over it identical).
+func TestTargetURLCarriesHostSettings(t *testing.T) {
+	v := &volume.Volume{NQN: "nqn.2016-06.io.nvmf-chaos:r:vol0", NSID: 1,
+		Spec: volume.Spec{Paths: []volume.Path{{Node: "a", Addr: "198.18.0.2:4420"}, {Node: "b", Addr: "198.18.0.3:4420"}}}}
+	single := &volume.Volume{NQN: v.NQN, NSID: 1, Spec: volume.Spec{Paths: v.Paths[:1]}}
+	full := Host{KATO: Duration(time.Second), IOTimeout: Duration(5 * time.Second), ReconnectDelay: Duration(100 * time.Millisecond),
+		CtrlLossTmo: Duration(30 * time.Second), FastIOFailTmo: Duration(10 * time.Second), Policy: "round-robin",
+		NrIOQueues: 4, QueueSize: 64, HeaderDigest: true, DataDigest: true}
+	tests := []struct {
+		name string
+		host Host
+		vol  *volume.Volume
+		want url.Values
+	}{
+		{"defaults", Host{}, v, url.Values{"nsid": {"1"}}},
+		{"multipath", full, v, url.Values{"nsid": {"1"}, "kato": {"1s"}, "io_timeout": {"5s"}, "reconnect_delay": {"100ms"},
+			"ctrl_loss_tmo": {"30s"}, "fast_io_fail_tmo": {"10s"}, "policy": {"round-robin"},
+			"nr_io_queues": {"4"}, "queue_size": {"64"}, "hdgst": {"1"}, "ddgst": {"1"}}},
+		{"single path has no multipath options", full, single, url.Values{"nsid": {"1"}, "kato": {"1s"}, "io_timeout": {"5s"},
+			"nr_io_queues": {"4"}, "queue_size": {"64"}, "hdgst": {"1"}, "ddgst": {"1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{s: &Scenario{Host: tt.host}}
+			u, err := url.Parse(r.targetURL(tt.vol))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := u.Query(); got.Encode() != tt.want.Encode() {
+				t.Errorf("query\n got %s\nwant %s", got.Encode(), tt.want.Encode())
+			}
+		})
+	}
+}
