@@ -10,6 +10,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
@@ -21,7 +22,7 @@ const histogramSlot = time.Second
 // newResult starts the record with what is known before the run.
 func (r *Runner) newResult() *reports.Result {
 	doc, _ := json.Marshal(r.s)
-	h := r.s.Host
+	h := r.effectiveHost()
 	return &reports.Result{
 		Scenario: reports.ScenarioInfo{Name: r.s.Metadata.Name, Seed: r.seed, Document: doc},
 		Environment: reports.Environment{
@@ -32,6 +33,33 @@ func (r *Runner) newResult() *reports.Result {
 			Machine: reports.CurrentMachine(),
 		},
 	}
+}
+
+// effectiveHost is the scenario's host settings with the host's defaults
+// filled in, so a report says what the run used rather than what the
+// file left out. Multipath settings apply only when a volume has several
+// paths; nr_io_queues and queue_size stay 0 (one queue per worker, each
+// iodepth+1 deep).
+func (r *Runner) effectiveHost() Host {
+	h := r.s.Host
+	orDefault := func(d *Duration, def time.Duration) {
+		if *d == 0 {
+			*d = Duration(def)
+		}
+	}
+	orDefault(&h.KATO, nvmetcp.DefaultKATO)
+	orDefault(&h.IOTimeout, nvmetcp.DefaultIOTimeout)
+	if !slices.ContainsFunc(r.s.Volumes, func(v Volume) bool { return len(v.Nodes) > 1 }) {
+		h.ReconnectDelay, h.CtrlLossTmo, h.FastIOFailTmo, h.Policy = 0, 0, 0, ""
+		return h
+	}
+	orDefault(&h.ReconnectDelay, nvmetcp.DefaultReconnectDelay)
+	orDefault(&h.CtrlLossTmo, nvmetcp.DefaultCtrlLossTmo)
+	orDefault(&h.FastIOFailTmo, h.CtrlLossTmo.D())
+	if h.Policy == "" {
+		h.Policy = nvmetcp.PolicyFailover
+	}
+	return h
 }
 
 // faultEvents numbers each fired fault instance from 1, pairing its inject

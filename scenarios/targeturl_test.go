@@ -45,3 +45,33 @@ func TestTargetURLCarriesHostSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestEffectiveHost checks that results record what the host used: the
+// defaults for what the scenario left out, multipath settings only when
+// a volume has several paths.
+func TestEffectiveHost(t *testing.T) {
+	s := time.Second
+	one := []Volume{{Name: "v", Nodes: []string{"a"}}}
+	two := []Volume{{Name: "v", Nodes: []string{"a", "b"}}}
+	tests := []struct {
+		name    string
+		host    Host
+		volumes []Volume
+		want    Host
+	}{
+		{"single path defaults", Host{}, one, Host{KATO: Duration(10 * s), IOTimeout: Duration(30 * s)}},
+		{"multipath defaults", Host{}, two, Host{KATO: Duration(10 * s), IOTimeout: Duration(30 * s),
+			ReconnectDelay: Duration(10 * s), CtrlLossTmo: Duration(600 * s), FastIOFailTmo: Duration(600 * s), Policy: "failover"}},
+		{"set values kept", Host{KATO: Duration(s), CtrlLossTmo: Duration(30 * s), Policy: "queue-depth", QueueSize: 8}, two,
+			Host{KATO: Duration(s), IOTimeout: Duration(30 * s), ReconnectDelay: Duration(10 * s), CtrlLossTmo: Duration(30 * s),
+				FastIOFailTmo: Duration(30 * s), Policy: "queue-depth", QueueSize: 8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{s: &Scenario{Host: tt.host, Volumes: tt.volumes}}
+			if got := r.effectiveHost(); got != tt.want {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -20,6 +20,10 @@ const (
 	DefaultKATO           = 10 * time.Second
 	DefaultIOTimeout      = 30 * time.Second
 	DefaultConnectTimeout = 10 * time.Second
+	// DefaultReconnectDelay and DefaultCtrlLossTmo are nvme-cli's multipath
+	// defaults; fast_io_fail_tmo defaults to ctrl_loss_tmo.
+	DefaultReconnectDelay = 10 * time.Second
+	DefaultCtrlLossTmo    = 600 * time.Second
 	adminQueueSize        = 32 // entries, as the Linux host uses
 	maxQueueSize          = 4096
 	fabricsICD            = 8192 // in-capsule limit for admin and Connect commands

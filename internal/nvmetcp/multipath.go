@@ -104,10 +104,10 @@ func DialMultipath(ctx context.Context, cfg MultipathConfig) (*Multipath, error)
 		return nil, errors.New("multipath: no path addresses")
 	}
 	if cfg.ReconnectDelay <= 0 {
-		cfg.ReconnectDelay = 10 * time.Second
+		cfg.ReconnectDelay = DefaultReconnectDelay
 	}
 	if cfg.CtrlLossTmo <= 0 {
-		cfg.CtrlLossTmo = 600 * time.Second
+		cfg.CtrlLossTmo = DefaultCtrlLossTmo
 	}
 	if cfg.FastIOFailTmo <= 0 {
 		cfg.FastIOFailTmo = cfg.CtrlLossTmo
