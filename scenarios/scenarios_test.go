@@ -67,6 +67,9 @@ func TestValidationErrors(t *testing.T) {
 		{"window on per-fault metric", "{metric: failover_time, max: 2s}", "{metric: failover_time, window: fault, max: 2s}", 15, "takes no window"},
 		{"bad threshold", "max: 2ms}", "max: fast}", 17, `"fast": want a duration`},
 		{"bad fio option", "iodepth: 8}", "iodeth: 8}", 8, `"iodeth"`},
+		{"window on count metric", "{metric: io_errors, max: 0}", "{metric: io_errors, window: baseline, max: 0}", 16, "counted over the whole run and takes no window"},
+		{"verified blocks written by another workload", "iodepth: 8}", "iodepth: 8, verify: crc32c}\n  - {name: w2, volume: vol0, rw: randwrite, bs: 4k, offset: 32MiB}",
+			8, `workload "w2" also writes`},
 		{"unused node", "nodes: [tgt-a, tgt-b]}", "nodes: [tgt-a, tgt-b, tgt-c]}", 4, `node "tgt-c" exports no volume`},
 		{"bad ana state", "tgt-b: non-optimized", "tgt-b: sleepy", 6, "sleepy"},
 		{"missing duration", "node: tgt-a, duration: 5s}", "node: tgt-a}\n    - {at: 6s, kind: process-pause, node: tgt-a}", 14, "process-pause needs a duration"},
@@ -195,4 +198,19 @@ func FuzzParseScenario(f *testing.F) {
 			t.Fatal("nil scenario without error")
 		}
 	})
+}
+
+// TestDisjointVerifyingWorkloadsValidate checks that workloads sharing a
+// volume are accepted when their regions do not overlap, or when the
+// other workload only reads.
+func TestDisjointVerifyingWorkloadsValidate(t *testing.T) {
+	for _, other := range []string{
+		"{name: w2, volume: vol0, rw: randwrite, bs: 4k, offset: 32MiB}",
+		"{name: w2, volume: vol0, rw: randread, bs: 4k}",
+	} {
+		doc := strings.Replace(minimal, "iodepth: 8}", "iodepth: 8, verify: crc32c, size: 32MiB}\n  - "+other, 1)
+		if _, err := ParseScenario("t.yaml", []byte(doc)); err != nil {
+			t.Errorf("with %s: %v", other, err)
+		}
+	}
 }

@@ -212,6 +212,44 @@ func (v *validator) workloads(s *Scenario) {
 			v.errorf(f, "%v", err)
 		}
 	}
+	v.sharedVolumes(s)
+}
+
+// sharedVolumes refuses a verifying workload whose blocks another workload
+// on the same volume writes: each workload verifies against its own record
+// of what it wrote, so the other's writes would read back as lost writes.
+// (Jobs within one workload are checked by the engine.) Only inline
+// workloads are checked here; fio job files are checked when the run
+// starts.
+func (v *validator) sharedVolumes(s *Scenario) {
+	type region struct {
+		start, end     int64
+		writes, verify bool
+	}
+	regions := make([]*region, len(s.Workloads))
+	for i, w := range s.Workloads {
+		vi := slices.IndexFunc(s.Volumes, func(vol Volume) bool { return vol.Name == w.Volume })
+		j, err := JobOf(w)
+		if w.Fio != "" || vi < 0 || err != nil {
+			continue
+		}
+		end := int64(s.Volumes[vi].Size)
+		if j.Size > 0 {
+			end = min(end, j.Offset+j.Size)
+		}
+		regions[i] = &region{start: j.Offset, end: end, writes: j.RW.Writes(), verify: j.Verify != ""}
+	}
+	for i, a := range regions {
+		for k, b := range regions {
+			if a == nil || b == nil || i == k || !a.verify || !b.writes || s.Workloads[i].Volume != s.Workloads[k].Volume {
+				continue
+			}
+			if a.start < b.end && b.start < a.end {
+				v.errorf(fmt.Sprintf("workloads[%d]", i), "verifies blocks of volume %q that workload %q also writes; "+
+					"give each an offset/size of its own", s.Workloads[i].Volume, s.Workloads[k].Name)
+			}
+		}
+	}
 }
 
 // JobOf builds the fio job of an inline workload: fio's defaults, then the

@@ -81,6 +81,10 @@ func (v *validator) slo(s *Scenario, f string, slo SLO) {
 	if slo.Window != "" {
 		if spec.PerFault {
 			v.errorf(f+".window", "%s is measured per fault and takes no window", slo.Metric)
+		} else if spec.Unit == reports.UnitCount {
+			// Integrity is checked by the final read-back and errors are
+			// judged over the run: a window here would be silently ignored.
+			v.errorf(f+".window", "%s is counted over the whole run and takes no window", slo.Metric)
 		} else if _, err := reports.ParseWindow(slo.Window); err != nil {
 			v.errorf(f+".window", "%v", err)
 		}
