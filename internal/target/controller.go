@@ -86,6 +86,18 @@ func (ctl *controller) checkKeepAlive() {
 	}
 }
 
+// keepAliveExpired reports whether KATO has passed since the last Keep
+// Alive, whether or not the timer has run yet. A target resumed after
+// SIGSTOP runs its goroutines in any order, so an I/O worker may wake
+// before the timer that would tear the controller down: checking the
+// deadline itself right before touching the media is what makes the
+// controller stop processing commands once KATO expires (TP4129), the
+// promise a host relies on when it retries them on another path.
+func (ctl *controller) keepAliveExpired() bool {
+	kato := ctl.kato.Load()
+	return kato > 0 && time.Now().UnixNano()-ctl.lastKA.Load() >= kato
+}
+
 // keepAlive records a Keep Alive command.
 func (ctl *controller) keepAlive() { ctl.lastKA.Store(time.Now().UnixNano()) }
 

@@ -98,6 +98,13 @@ func dsmRanges(cmd *nvme.Command) int { return int(cmd.CDW10&0xFF) + 1 }
 
 // runIO performs a checked command on its bdev and records the status.
 func (c *conn) runIO(r *request) {
+	if c.ctrl.keepAliveExpired() {
+		// The host gave up on this controller at its own timeout and may
+		// already have retried the command on another path and written
+		// newer data there; running it now would overwrite that data.
+		r.fail(nvme.StatusAbortSQDeletion)
+		return
+	}
 	if r.ns == nil { // flush of every namespace
 		for _, ns := range c.ctrl.sub.ns.Load().byID {
 			if err := ns.bdev.Flush(); err != nil {

@@ -66,6 +66,16 @@ func typeOf(h *pdu.Header) any {
 // exec sends cmd with data (a write) or expecting readLen bytes (a read)
 // and returns the completion and the data read.
 func (h *rawHost) exec(cmd nvme.Command, data []byte, readLen int) (nvme.Completion, []byte, error) {
+	cid, err := h.send(cmd, data, readLen)
+	if err != nil {
+		return nvme.Completion{}, nil, err
+	}
+	return h.await(cid, data, readLen)
+}
+
+// send sends cmd without waiting for its completion and returns its CID,
+// so a test can have several commands in flight on one queue.
+func (h *rawHost) send(cmd nvme.Command, data []byte, readLen int) (uint16, error) {
 	h.cid++
 	cmd.CID = h.cid
 	cmd.Flags = nvme.PSDTSGL
@@ -81,9 +91,12 @@ func (h *rawHost) exec(cmd nvme.Command, data []byte, readLen int) (nvme.Complet
 		cmd.SGL = nvme.SGL{Type: nvme.SGLTransport, Length: uint32(readLen)}
 		h.w.CapsuleCmd(&cmd, nil)
 	}
-	if err := h.w.Flush(); err != nil {
-		return nvme.Completion{}, nil, err
-	}
+	return cmd.CID, h.w.Flush()
+}
+
+// await reads PDUs until command cid completes, answering its R2Ts from
+// data and collecting readLen bytes of C2H data.
+func (h *rawHost) await(cid uint16, data []byte, readLen int) (nvme.Completion, []byte, error) {
 	got := make([]byte, readLen)
 	for {
 		hd, err := h.r.Next()
@@ -93,7 +106,7 @@ func (h *rawHost) exec(cmd nvme.Command, data []byte, readLen int) (nvme.Complet
 		switch hd.Type() {
 		case pdu.TypeR2T:
 			dh := hd.Data()
-			if dh.CCCID != cmd.CID || int(dh.Offset+dh.Length) > len(data) {
+			if dh.CCCID != cid || int(dh.Offset+dh.Length) > len(data) {
 				return nvme.Completion{}, nil, fmt.Errorf("bad R2T %+v", dh)
 			}
 			h.w.Data(pdu.TypeH2CData, dh, pdu.FlagLast, data[dh.Offset:dh.Offset+dh.Length])
@@ -114,8 +127,8 @@ func (h *rawHost) exec(cmd nvme.Command, data []byte, readLen int) (nvme.Complet
 		case pdu.TypeCapsuleResp:
 			var cpl nvme.Completion
 			hd.Completion(&cpl)
-			if cpl.CID != cmd.CID {
-				return cpl, nil, fmt.Errorf("completion for CID %d, want %d", cpl.CID, cmd.CID)
+			if cpl.CID != cid {
+				return cpl, nil, fmt.Errorf("completion for CID %d, want %d", cpl.CID, cid)
 			}
 			return cpl, got, nil
 		case pdu.TypeC2HTermReq:
