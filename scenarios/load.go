@@ -44,7 +44,26 @@ func Load(nameOrPath string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Scenario: s, Source: nameOrPath, Dir: filepath.Dir(nameOrPath)}, nil
+	dir := filepath.Dir(nameOrPath)
+	resolveJobFiles(s, dir)
+	return &Loaded{Scenario: s, Source: nameOrPath, Dir: dir}, nil
+}
+
+// resolveJobFiles makes relative fio job-file paths absolute against the
+// scenario's folder, the way validation read them, so a run started from
+// another working directory uses the same files.
+func resolveJobFiles(s *Scenario, dir string) {
+	for i := range s.Workloads {
+		w := &s.Workloads[i]
+		if w.Fio == "" || filepath.IsAbs(w.Fio) {
+			continue
+		}
+		p := filepath.Join(dir, w.Fio)
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		w.Fio = p
+	}
 }
 
 func fileExists(p string) bool {

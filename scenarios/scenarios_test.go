@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
 const minimal = `apiVersion: nvmf-chaos/v1
@@ -147,8 +149,13 @@ func TestLoadFileAndFioReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Dir != dir || l.Scenario.Workloads[0].Fio != "oltp.fio" {
-		t.Errorf("loaded %+v", l)
+	if l.Dir != dir || l.Scenario.Workloads[0].Fio != filepath.Join(dir, "oltp.fio") {
+		t.Errorf("loaded %+v, want the job file resolved against %s", l.Scenario.Workloads[0], dir)
+	}
+	// The run reads the same file validation read, from any directory.
+	t.Chdir(t.TempDir())
+	if _, err := workloads.ParseFioFile(l.Scenario.Workloads[0].Fio); err != nil {
+		t.Errorf("job file from another working directory: %v", err)
 	}
 	broken := strings.Replace(doc, "oltp.fio", "missing.fio", 1)
 	if _, err := ParseScenario(path, []byte(broken)); err == nil || !strings.Contains(err.Error(), "missing.fio") {
