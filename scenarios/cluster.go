@@ -150,7 +150,7 @@ func (r *Runner) connectExternal(ctx context.Context) error {
 		}
 		r.logf("node %s: external target, data %s, rpc %s", name, n.dataAddr, n.mgmt)
 	}
-	return nil
+	return r.startProxies(ctx)
 }
 
 // startProxies puts a delaying proxy between the host and each node a
