@@ -104,7 +104,7 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 			return spec, err
 		}
 		spec.Paths = append(spec.Paths, volume.Path{Node: node, RPC: n.RPC(), Addr: addr,
-			ANA: strings.ReplaceAll(v.ANA[node], "-", "_")})
+			ANA: anaName(v.ANA[node])})
 	}
 	return spec, nil
 }
@@ -170,8 +170,7 @@ func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 		return ""
 	}
 	vols := r.volumesOn(ev.Node, ev.Volume)
-	switch kind {
-	case faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError:
+	if perVolume(kind) {
 		return r.targetFault(kind, n, vols, param)
 	}
 	return local.Build(kind, r.faultNode(n), ev.Params, ev.Duration.D())

@@ -77,6 +77,17 @@ func TestValidationErrors(t *testing.T) {
 		{"missing duration", "node: tgt-a, duration: 5s}", "node: tgt-a}\n    - {at: 6s, kind: process-pause, node: tgt-a}", 14, "process-pause needs a duration"},
 		{"wrong api", "nvmf-chaos/v1", "nvmf-chaos/v2", 1, `want "nvmf-chaos/v1"`},
 		{"list expected", "nodes: [tgt-a, tgt-b]}", "nodes: tgt-a}", 4, "want a list"},
+		{"inline option the run sets", "iodepth: 8}", "iodepth: 8, runtime: 30s}", 8, "set by timeline.duration"},
+		{"multipath setting without multipath", "nodes: [tgt-a, tgt-b], ana: {tgt-a: optimized, tgt-b: non-optimized}}\nworkloads:",
+			"nodes: [tgt-a]}\n  - {name: vol1, size: 64MiB, nodes: [tgt-b]}\nhost: {policy: round-robin}\nworkloads:", 8, "host.policy: only applies to a volume on two or more nodes"},
+		{"spdk_bin without target spdk", "cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {nodes: [tgt-a, tgt-b], spdk_bin: /opt/nvmf_tgt}", 4, "cluster.spdk_bin: only used with target: spdk"},
+		{"rpc without target external", "cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {nodes: [tgt-a, tgt-b], rpc: {tgt-a: /tmp/a.sock}}", 4, "cluster.rpc: only used with target: external"},
+		{"restart of external targets", "cluster: {nodes: [tgt-a, tgt-b]}",
+			"cluster: {target: external, restart: always, nodes: [tgt-a, tgt-b], rpc: {tgt-a: /a, tgt-b: /b}, listen: {tgt-a: 127.0.0.1:4420, tgt-b: 127.0.0.1:4421}}",
+			4, "cannot restart them"},
+		{"volume on a node-level fault", "node: tgt-a, duration: 5s}", "node: tgt-a, volume: vol0, duration: 5s}", 13, "process-kill acts on the whole node"},
+		{"ana state a listener cannot take", "tgt-b: non-optimized", "tgt-b: persistent_loss", 6, "cannot be set on a listener"},
+		{"zero latency", "kind: process-kill, node: tgt-a, duration: 5s}", "kind: latency, node: tgt-a, duration: 5s, params: {delay: 0s}}", 13, "want more than 0"},
 		{"long node name", "[tgt-a, tgt-b]}\nvolumes", "[tgt-a, tgt-b-long-name]}\nvolumes", 4, "at most 8 characters"},
 	}
 	for _, tc := range tests {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 )
 
 // maxSweepCells bounds a sweep's Cartesian product: every cell is a full
@@ -282,7 +281,10 @@ func checkFaultParam(kind faults.Kind, name, value string) error {
 	case "num":
 		return intIn(1, 1<<31-1)
 	case "delay", "latency":
-		_, err := ParseDuration(value)
+		d, err := ParseDuration(value)
+		if err == nil && (d <= 0 || d > maxFaultDelay) {
+			err = fmt.Errorf("%s %q: want more than 0 and at most %s", name, value, maxFaultDelay)
+		}
 		return err
 	case "rate":
 		_, err := local.ParseRate(value)
@@ -294,8 +296,7 @@ func checkFaultParam(kind faults.Kind, name, value string) error {
 	case "restart":
 		return oneOf("true", "false")
 	case "state", "recover_state":
-		_, err := nvme.ParseANAState(value)
-		return err
+		return checkANAState(value)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -21,6 +22,9 @@ const (
 	maxNodeName = 8
 	minKATO     = 100 * time.Millisecond
 	maxDuration = 24 * time.Hour
+	// maxFaultDelay bounds latency and bdev-delay faults: far past any
+	// io_timeout, so a longer one can only measure a timeout.
+	maxFaultDelay = time.Minute
 )
 
 var (
@@ -31,6 +35,16 @@ var (
 	validBackings   = []string{"malloc", "file", "lvol"}
 	validStatistics = []string{"worst", "median", "p90"}
 )
+
+// runOwnedOptions are fio options the run sets on every job, each with
+// what sets it: an inline value would be silently replaced.
+var runOwnedOptions = map[string]string{
+	"runtime":    "timeline.duration",
+	"ramp_time":  "timeline.warmup",
+	"time_based": "the timeline (every job runs for timeline.duration)",
+	"randseed":   "the scenario's seed (seed or --seed)",
+	"filename":   "the workload's volume",
+}
 
 // validator collects semantic errors, locating each by its field path.
 type validator struct {
@@ -92,6 +106,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.volumes(s)
 	v.workloads(s)
 	v.host(&s.Host, "host")
+	v.multipathSettings(s)
 	v.timeline(s)
 	v.slos(s)
 	v.sweep(s)
@@ -138,7 +153,26 @@ func (v *validator) cluster(c *Cluster) {
 			v.errorf("cluster.listen."+n, "%q: want ip:port", a)
 		}
 	}
+	v.targetOnlyFields(c)
+}
 
+// targetOnlyFields refuses settings the chosen target kind would ignore,
+// so a scenario never silently runs on a different target than it says.
+func (v *validator) targetOnlyFields(c *Cluster) {
+	kind := cmp.Or(c.Target, targetEmbedded)
+	if c.SPDKBin != "" && kind != targetSPDK {
+		v.errorf("cluster.spdk_bin", "only used with target: spdk (target is %s); add target: spdk", kind)
+	}
+	if kind != targetExternal {
+		if len(c.RPC) > 0 {
+			v.errorf("cluster.rpc", "only used with target: external (target is %s): the harness gives the targets it starts their own RPC address", kind)
+		}
+		if len(c.Listen) > 0 {
+			v.errorf("cluster.listen", "only used with target: external (target is %s): the harness gives the targets it starts their own listener address", kind)
+		}
+	} else if c.Restart != "" && c.Restart != "never" {
+		v.errorf("cluster.restart", "%q: the harness does not run external targets, so it cannot restart them", c.Restart)
+	}
 }
 
 func (v *validator) volumes(s *Scenario) {
@@ -170,7 +204,7 @@ func (v *validator) volumes(s *Scenario) {
 			if !slices.Contains(vol.Nodes, n) {
 				v.errorf(f+".ana."+n, "node %q does not export this volume", n)
 			}
-			if _, err := nvme.ParseANAState(state); err != nil {
+			if err := checkANAState(state); err != nil {
 				v.errorf(f+".ana."+n, "%v", err)
 			}
 		}
@@ -207,6 +241,11 @@ func (v *validator) workloads(s *Scenario) {
 			}
 			v.fioFile(f+".fio", w.Fio)
 			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(w.Options)) {
+			if owner, ok := runOwnedOptions[strings.ToLower(k)]; ok {
+				v.errorf(f+"."+k, "set by %s for every workload; remove it", owner)
+			}
 		}
 		if _, err := JobOf(w); err != nil {
 			v.errorf(f, "%v", err)
@@ -295,6 +334,53 @@ func (v *validator) host(h *Host, f string) {
 	}
 	if h.CtrlLossTmo != 0 && h.ReconnectDelay.D() > h.CtrlLossTmo.D() {
 		v.errorf(f+".reconnect_delay", "%s is longer than ctrl_loss_tmo %s: the path would never reconnect", h.ReconnectDelay, h.CtrlLossTmo)
+	}
+}
+
+// checkANAState accepts the ANA states a target can be told to report:
+// SPDK's nvmf_subsystem_listener_set_ana_state takes only these three.
+func checkANAState(s string) error {
+	st, err := nvme.ParseANAState(s)
+	if err != nil {
+		return err
+	}
+	switch st {
+	case nvme.ANAOptimized, nvme.ANANonOptimized, nvme.ANAInaccessible:
+		return nil
+	}
+	return fmt.Errorf("ANA state %q cannot be set on a listener (want optimized, non_optimized or inaccessible)", s)
+}
+
+// anaName spells a validated ANA state the way SPDK's RPC does; empty
+// stays empty (the target's default, optimized).
+func anaName(s string) string {
+	st, err := nvme.ParseANAState(s)
+	if s == "" || err != nil {
+		return s
+	}
+	return st.String()
+}
+
+// multipathSettings refuses multipath host settings in a scenario whose
+// volumes all have one path: the host would ignore them, and a sweep over
+// them would measure one setting in every cell.
+func (v *validator) multipathSettings(s *Scenario) {
+	if slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return len(vol.Nodes) > 1 }) {
+		return
+	}
+	h := s.Host
+	for _, set := range []struct {
+		field string
+		isSet bool
+	}{
+		{"reconnect_delay", h.ReconnectDelay != 0},
+		{"ctrl_loss_tmo", h.CtrlLossTmo != 0},
+		{"fast_io_fail_tmo", h.FastIOFailTmo != 0},
+		{"policy", h.Policy != ""},
+	} {
+		if set.isSet {
+			v.errorf("host."+set.field, "only applies to a volume on two or more nodes (multipath); every volume here has one node")
+		}
 	}
 }
 

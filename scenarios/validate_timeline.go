@@ -35,7 +35,12 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 	} else if !slices.Contains(s.Cluster.Nodes, f.Node) {
 		v.errorf(field+".node", "node %q is not in cluster.nodes %v", f.Node, s.Cluster.Nodes)
 	}
-	if f.Volume != "" && !slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return vol.Name == f.Volume }) {
+	switch {
+	case f.Volume == "":
+	case !perVolume(kind):
+		v.errorf(field+".volume", "%s acts on the whole node, not on one volume; remove volume or use a per-volume kind (%s)",
+			kind, strings.Join(perVolumeKinds(), ", "))
+	case !slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return vol.Name == f.Volume }):
 		v.errorf(field+".volume", "volume %q is not defined in volumes", f.Volume)
 	}
 	if spec.NeedsDuration && f.Duration <= 0 {
@@ -60,6 +65,26 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 	if s.Timeline.Duration > 0 && end > s.Timeline.Duration.D() {
 		v.errorf(field+".at", "the fault ends at %s, past the end of the timeline (duration %s)", end, s.Timeline.Duration)
 	}
+}
+
+// perVolume reports whether a fault kind acts on a node's volumes one by
+// one (over the target's RPC), so that a fault's volume can narrow it.
+func perVolume(k faults.Kind) bool {
+	switch k {
+	case faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError:
+		return true
+	}
+	return false
+}
+
+func perVolumeKinds() []string {
+	var out []string
+	for _, k := range faults.Kinds() {
+		if perVolume(k) {
+			out = append(out, string(k))
+		}
+	}
+	return out
 }
 
 func (v *validator) slos(s *Scenario) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 )
 
@@ -53,14 +54,14 @@ func (l Listener) setANA(ctx context.Context, state string) error {
 	return nil
 }
 
-// spdkState turns the scenario spelling (non-optimized) into SPDK's
-// (non_optimized).
+// spdkState turns any spelling nvme.ParseANAState accepts (Non-Optimized,
+// nonoptimized...) into SPDK's (non_optimized).
 func spdkState(s string) string {
-	switch s {
-	case "non-optimized":
-		return "non_optimized"
-	case "":
+	if s == "" {
 		return "optimized"
+	}
+	if st, err := nvme.ParseANAState(s); err == nil {
+		return st.String()
 	}
 	return s
 }
