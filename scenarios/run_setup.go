@@ -272,8 +272,8 @@ func (g groupFault) Describe() string {
 // warmup is fio's ramp_time, the measured duration its runtime.
 func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 	var engines []*workloads.Engine
-	for _, w := range r.s.Workloads {
-		jobs, err := r.jobsOf(w)
+	for wi, w := range r.s.Workloads {
+		jobs, err := r.jobsOf(wi, w)
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
@@ -296,7 +296,9 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 	return engines, nil
 }
 
-func (r *Runner) jobsOf(w Workload) ([]workloads.Job, error) {
+// jobsOf builds workload wi's jobs and puts them on the run's timeline
+// and seed.
+func (r *Runner) jobsOf(wi int, w Workload) ([]workloads.Job, error) {
 	var jobs []workloads.Job
 	if w.Fio != "" {
 		var err error
@@ -315,10 +317,19 @@ func (r *Runner) jobsOf(w Workload) ([]workloads.Job, error) {
 		j.RampTime = r.s.Timeline.Warmup.D()
 		j.Runtime = r.s.Timeline.Duration.D()
 		j.TimeBased = true
-		j.RandSeed = uint64(r.seed) + uint64(i)
+		j.RandSeed = jobSeed(r.seed, wi, i)
 		j.Target = ""
 	}
 	return jobs, nil
+}
+
+// jobSeed is the random seed of job i of workload wi: reproducible from
+// the scenario's seed, and different for every job of every workload so
+// two workloads do not replay the same offset sequence. Workload 0 keeps
+// seed+i, the seeds runs recorded before workloads were told apart.
+func jobSeed(seed int64, wi, i int) uint64 {
+	const golden = 0x9E3779B97F4A7C15 // spreads workload indexes over the seed space
+	return uint64(seed) + uint64(wi)*golden + uint64(i)
 }
 
 // targetURL is the nvme+tcp URL of a volume with the scenario's host

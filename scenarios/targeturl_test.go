@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -73,5 +74,21 @@ func TestEffectiveHost(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestJobSeedsDifferAcrossWorkloads(t *testing.T) {
+	seen := map[uint64]string{}
+	for wi := range 4 {
+		for i := range 4 {
+			s := jobSeed(42, wi, i)
+			if prev, ok := seen[s]; ok {
+				t.Fatalf("workload %d job %d has the seed of %s", wi, i, prev)
+			}
+			seen[s] = fmt.Sprintf("workload %d job %d", wi, i)
+		}
+	}
+	if jobSeed(42, 0, 3) != 45 {
+		t.Error("workload 0 no longer gets seed+i, the seeds earlier runs recorded")
 	}
 }
