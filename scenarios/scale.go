@@ -65,6 +65,7 @@ func Scale(s *Scenario, d time.Duration, source string) error {
 		return ferr
 	}
 	s.Timeline = t
+	s.Sweep = scaledSweep(s, timeScale(float64(d)/float64(old)))
 	if err := Validate(s, source); err != nil {
 		return fmt.Errorf("scaled to %s: %w", d, err)
 	}
@@ -75,9 +76,8 @@ func Scale(s *Scenario, d time.Duration, source string) error {
 // that no longer fits with its floors.
 func scaledTimeline(s *Scenario, d time.Duration) (Timeline, *FieldError) {
 	old := s.Timeline.Duration.D()
-	f := float64(d) / float64(old)
-	mul := func(x time.Duration) time.Duration { return time.Duration(float64(x) * f).Round(time.Millisecond) }
-	floor := func(x, lo time.Duration) time.Duration { return max(mul(x), min(x, lo)) }
+	sc := timeScale(float64(d) / float64(old))
+	floor := sc.floor
 
 	t := Timeline{Warmup: Duration(floor(s.Timeline.Warmup.D(), minScaledWarmup)), Duration: Duration(d)}
 	t.Faults = slices.Clone(s.Timeline.Faults)
@@ -88,8 +88,8 @@ func scaledTimeline(s *Scenario, d time.Duration) (Timeline, *FieldError) {
 	for i := range t.Faults {
 		ev := &t.Faults[i]
 		origEnd := faultEnd(*ev)
-		ev.At = Duration(floor(ev.At.D(), minScaledBaseline))
-		ev.Duration = Duration(max(mul(ev.Duration.D()), faultFloor(s.Host, ev.Duration.D())))
+		ev.At = Duration(sc.at(ev.At.D()))
+		ev.Duration = Duration(sc.duration(s.Host, ev.Duration.D()))
 		if r := ev.Repeat; r != nil {
 			gap := r.Every.D() - s.Timeline.Faults[i].Duration.D()
 			ev.Repeat = &FaultRepeat{Count: r.Count, Every: ev.Duration + Duration(floor(gap, minScaledGap))}
@@ -102,6 +102,53 @@ func scaledTimeline(s *Scenario, d time.Duration) (Timeline, *FieldError) {
 		}
 	}
 	return t, nil
+}
+
+// timeScale multiplies timeline durations by a factor, keeping floors.
+type timeScale float64
+
+func (f timeScale) mul(x time.Duration) time.Duration {
+	return time.Duration(float64(x) * float64(f)).Round(time.Millisecond)
+}
+
+// floor scales x but keeps at least lo, or x itself when x was shorter.
+func (f timeScale) floor(x, lo time.Duration) time.Duration { return max(f.mul(x), min(x, lo)) }
+
+// at scales a fault's start, keeping a baseline before it.
+func (f timeScale) at(x time.Duration) time.Duration { return f.floor(x, minScaledBaseline) }
+
+// duration scales a fault's duration, keeping faultFloor.
+func (f timeScale) duration(h Host, x time.Duration) time.Duration {
+	return max(f.mul(x), faultFloor(h, x))
+}
+
+// scaledSweep scales the values of swept fault times (faults[i].at,
+// faults[i].duration) as the timeline's own, so a sweep over outage
+// lengths still fits a run shortened with --duration. Values that do not
+// parse are kept for validation to report.
+func scaledSweep(s *Scenario, sc timeScale) []SweepAxis {
+	out := slices.Clone(s.Sweep)
+	for i, ax := range out {
+		_, field, ok := parseFaultParam(ax.Param)
+		if !ok || (field != "at" && field != "duration") {
+			continue
+		}
+		vals := slices.Clone(ax.Values)
+		for k, v := range vals {
+			d, err := ParseDuration(v)
+			if err != nil {
+				continue
+			}
+			if field == "at" {
+				d = sc.at(d)
+			} else {
+				d = sc.duration(s.Host, d)
+			}
+			vals[k] = Duration(d).String()
+		}
+		out[i].Values = vals
+	}
+	return out
 }
 
 // faultFloor is the shortest a fault of duration dur may be scaled to.

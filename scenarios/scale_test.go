@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,32 @@ func TestScaleEveryBuiltin(t *testing.T) {
 	}
 	if err := Scale(mustBuiltin(t, "baseline"), 0, "x"); err == nil {
 		t.Error("Scale to 0 accepted")
+	}
+}
+
+// TestScaleSweptFaultTimes: swept fault times shrink with the timeline,
+// with the same floors, so every cell of a shortened sweep still fits.
+func TestScaleSweptFaultTimes(t *testing.T) {
+	sc := mustBuiltin(t, "target-hang") // 40 s, kato 1s, pause at 15s for 8s
+	sc.Sweep = []SweepAxis{
+		{Param: "faults[0].duration", Values: []string{"4s", "8s", "12s"}},
+		{Param: "faults[0].at", Values: []string{"10s", "15s"}},
+		{Param: "host.kato", Values: []string{"1s", "2s"}},
+	}
+	if err := Scale(sc, 20*time.Second, "builtin:target-hang"); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"2s", "4s", "6s"}, {"5s", "7.5s"}, {"1s", "2s"}}
+	for i, ax := range sc.Sweep {
+		if !slices.Equal(ax.Values, want[i]) {
+			t.Errorf("%s values %v, want %v", ax.Param, ax.Values, want[i])
+		}
+	}
+	cells, err := Expand(sc, "builtin:target-hang")
+	if err != nil {
+		t.Fatalf("scaled sweep: %v", err)
+	}
+	if len(cells) != 12 {
+		t.Errorf("%d cells, want 12", len(cells))
 	}
 }
