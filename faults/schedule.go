@@ -31,11 +31,17 @@ type Timed struct {
 	Duration time.Duration
 	// Repeat, when Count > 1, repeats the cycle.
 	Repeat Repeat
+	// Delays, when set, starts cycle i Delays[i] later than planned
+	// (randomised fault timing, drawn by the caller from its seed).
+	Delays []time.Duration
 }
 
 // planned is when the timeline puts phase ph of cycle.
 func (t Timed) planned(cycle int, ph Phase) time.Duration {
 	at := t.At + time.Duration(cycle)*t.Repeat.Every
+	if cycle < len(t.Delays) {
+		at += t.Delays[cycle]
+	}
 	if ph == PhaseRecover {
 		at += t.Duration
 	}
@@ -120,6 +126,14 @@ func checkTimed(it Timed) error {
 	case it.Repeat.Count > 1 && it.Repeat.Every <= it.Duration:
 		return fmt.Errorf("repeat every %s must be longer than the duration %s", it.Repeat.Every, it.Duration)
 	}
+	for i, d := range it.Delays {
+		switch {
+		case d < 0:
+			return fmt.Errorf("delay of cycle %d %s: want >= 0", i, d)
+		case it.Repeat.Count > 1 && it.Repeat.Every <= it.Duration+d:
+			return fmt.Errorf("delay of cycle %d %s: the cycle would overlap the next (every %s, duration %s)", i, d, it.Repeat.Every, it.Duration)
+		}
+	}
 	return nil
 }
 
@@ -192,7 +206,7 @@ func (s *Schedule) runTimed(ctx context.Context, it Timed) (err error) {
 		if err := s.apply(ctx, lc, it, cycle, PhaseInject); err != nil {
 			return err
 		}
-		if !s.sleepUntil(ctx, at+it.Duration) {
+		if !s.sleepUntil(ctx, it.planned(cycle, PhaseRecover)) {
 			return nil
 		}
 		if err := s.apply(ctx, lc, it, cycle, PhaseRecover); err != nil {

@@ -132,6 +132,29 @@ func TestScheduleTimelineOrder(t *testing.T) {
 	assertRecovered(t, a, b)
 }
 
+// TestScheduleDelays: each cycle starts its own delay late, keeps its
+// duration, and the delayed times are what the events call planned.
+func TestScheduleDelays(t *testing.T) {
+	ms := time.Millisecond
+	f := &fakeFault{name: "f"}
+	evs, err := runSchedule(t, context.Background(), []Timed{{Fault: f, At: 2 * ms, Duration: 3 * ms,
+		Repeat: Repeat{Count: 3, Every: 10 * ms}, Delays: []time.Duration{4 * ms, 0, 6 * ms}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned []time.Duration
+	for _, e := range evs {
+		planned = append(planned, e.Planned)
+		if e.At < e.Planned {
+			t.Errorf("%s%d at %s, before its planned %s", e.Phase, e.Cycle, e.At, e.Planned)
+		}
+	}
+	if want := []time.Duration{6 * ms, 9 * ms, 12 * ms, 15 * ms, 28 * ms, 31 * ms}; !slices.Equal(planned, want) {
+		t.Errorf("planned %v, want %v", planned, want)
+	}
+	assertRecovered(t, f)
+}
+
 func assertRecovered(t *testing.T, fs ...*fakeFault) {
 	t.Helper()
 	for _, f := range fs {
@@ -243,6 +266,9 @@ func TestNewScheduleRejects(t *testing.T) {
 		{"negative duration", Timed{Fault: f, Duration: -1}, "duration -1ns"},
 		{"huge repeat", Timed{Fault: f, Repeat: Repeat{Count: MaxRepeat + 1, Every: time.Second}}, "repeat count"},
 		{"overlapping repeat", Timed{Fault: f, Duration: time.Second, Repeat: Repeat{Count: 2, Every: time.Second}}, "must be longer"},
+		{"negative delay", Timed{Fault: f, Delays: []time.Duration{-1}}, "delay of cycle 0 -1ns"},
+		{"delay overlapping the next cycle", Timed{Fault: f, Duration: time.Second,
+			Repeat: Repeat{Count: 2, Every: 2 * time.Second}, Delays: []time.Duration{0, time.Second}}, "would overlap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewSchedule(time.Now(), []Timed{tc.it})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"slices"
 	"strconv"
@@ -146,9 +147,30 @@ func (r *Runner) buildFaults() ([]faults.Timed, error) {
 		if ev.Repeat != nil {
 			t.Repeat = faults.Repeat{Count: ev.Repeat.Count, Every: ev.Repeat.Every.D()}
 		}
+		t.Delays = jitterDelays(r.seed, i, ev)
 		items = append(items, t)
 	}
 	return items, nil
+}
+
+// jitterDelays draws each firing's delay in [0, jitter] at millisecond
+// resolution from the seed and the fault's index, so a seed replays the
+// same fault times and adding a fault does not move the others.
+func jitterDelays(seed int64, index int, ev FaultEvent) []time.Duration {
+	j := ev.Jitter.D().Milliseconds()
+	if j <= 0 {
+		return nil
+	}
+	count := 1
+	if ev.Repeat != nil {
+		count = max(ev.Repeat.Count, 1)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(index)))
+	out := make([]time.Duration, count)
+	for c := range out {
+		out[c] = time.Duration(rng.Int64N(j+1)) * time.Millisecond
+	}
+	return out
 }
 
 func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {

@@ -90,6 +90,7 @@ func scaledTimeline(s *Scenario, d time.Duration) (Timeline, *FieldError) {
 		origEnd := faultEnd(*ev)
 		ev.At = Duration(sc.at(ev.At.D()))
 		ev.Duration = Duration(sc.duration(s.Host, ev.Duration.D()))
+		ev.Jitter = Duration(sc.mul(ev.Jitter.D()))
 		if r := ev.Repeat; r != nil {
 			gap := r.Every.D() - s.Timeline.Faults[i].Duration.D()
 			ev.Repeat = &FaultRepeat{Count: r.Count, Every: ev.Duration + Duration(floor(gap, minScaledGap))}
@@ -164,9 +165,10 @@ func faultFloor(h Host, dur time.Duration) time.Duration {
 	return lo
 }
 
-// faultEnd is when the last firing of a fault recovers, from warmup end.
+// faultEnd is the latest the last firing of a fault recovers, from warmup
+// end (with the most jitter).
 func faultEnd(ev FaultEvent) time.Duration {
-	end := ev.At.D() + ev.Duration.D()
+	end := ev.At.D() + ev.Duration.D() + max(ev.Jitter.D(), 0)
 	if ev.Repeat != nil && ev.Repeat.Count > 1 {
 		end += time.Duration(ev.Repeat.Count-1) * ev.Repeat.Every.D()
 	}

@@ -88,6 +88,9 @@ func TestValidationErrors(t *testing.T) {
 		{"volume on a node-level fault", "node: tgt-a, duration: 5s}", "node: tgt-a, volume: vol0, duration: 5s}", 13, "process-kill acts on the whole node"},
 		{"ana state a listener cannot take", "tgt-b: non-optimized", "tgt-b: persistent_loss", 6, "cannot be set on a listener"},
 		{"zero latency", "kind: process-kill, node: tgt-a, duration: 5s}", "kind: latency, node: tgt-a, duration: 5s, params: {delay: 0s}}", 13, "want more than 0"},
+		{"jitter past the end", "node: tgt-a, duration: 5s}", "node: tgt-a, duration: 5s, jitter: 11s}", 13, "the fault can end at 21s"},
+		{"jitter overlapping the next firing", "node: tgt-a, duration: 5s}", "node: tgt-a, duration: 1s, jitter: 2s, repeat: {count: 2, every: 3s}}", 13,
+			"must be longer than the fault's duration 1s plus its jitter 2s"},
 		{"long node name", "[tgt-a, tgt-b]}\nvolumes", "[tgt-a, tgt-b-long-name]}\nvolumes", 4, "at most 8 characters"},
 	}
 	for _, tc := range tests {

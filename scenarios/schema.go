@@ -16,7 +16,7 @@ type Scenario struct {
 	APIVersion string      `yaml:"apiVersion" json:"apiVersion"`
 	Kind       string      `yaml:"kind" json:"kind"`
 	Metadata   Metadata    `yaml:"metadata" json:"metadata"`
-	Seed       int64       `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema:"description=makes offsets and randomised fault timing reproducible; 0 picks one and prints it"`
+	Seed       int64       `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema:"description=makes offsets and randomised fault timing (faults' jitter) reproducible; 0 picks one and prints it"`
 	Repeat     int         `yaml:"repeat,omitempty" json:"repeat,omitempty" jsonschema:"description=run the fault cycle N times and report each metric's distribution"`
 	Cluster    Cluster     `yaml:"cluster" json:"cluster"`
 	Volumes    []Volume    `yaml:"volumes" json:"volumes"`
@@ -121,6 +121,10 @@ type FaultEvent struct {
 	Params   map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
 	// Repeat fires the fault Count times, Every apart (link flapping).
 	Repeat *FaultRepeat `yaml:"repeat,omitempty" json:"repeat,omitempty"`
+	// Jitter starts each firing up to this much later than planned, by an
+	// amount drawn from the scenario's seed: the same seed gives the same
+	// times, another seed other times.
+	Jitter Duration `yaml:"jitter,omitempty" json:"jitter,omitempty" jsonschema:"description=start each firing up to this much later, drawn from the seed"`
 }
 
 // FaultRepeat makes a fault periodic.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -90,5 +91,35 @@ func TestJobSeedsDifferAcrossWorkloads(t *testing.T) {
 	}
 	if jobSeed(42, 0, 3) != 45 {
 		t.Error("workload 0 no longer gets seed+i, the seeds earlier runs recorded")
+	}
+}
+
+func TestJitterDelays(t *testing.T) {
+	ev := FaultEvent{Jitter: Duration(500 * time.Millisecond), Repeat: &FaultRepeat{Count: 50, Every: Duration(2 * time.Second)}}
+	a := jitterDelays(7, 0, ev)
+	if len(a) != 50 {
+		t.Fatalf("%d delays for 50 firings", len(a))
+	}
+	distinct := map[time.Duration]bool{}
+	for _, d := range a {
+		if d < 0 || d > 500*time.Millisecond || d%time.Millisecond != 0 {
+			t.Errorf("delay %s: want whole milliseconds in [0, 500ms]", d)
+		}
+		distinct[d] = true
+	}
+	if len(distinct) < 25 {
+		t.Errorf("%d distinct delays in 50 firings: not random", len(distinct))
+	}
+	if b := jitterDelays(7, 0, ev); !slices.Equal(a, b) {
+		t.Error("the same seed gave other delays")
+	}
+	if b := jitterDelays(8, 0, ev); slices.Equal(a, b) {
+		t.Error("another seed gave the same delays")
+	}
+	if b := jitterDelays(7, 1, ev); slices.Equal(a, b) {
+		t.Error("another fault of the same seed got the same delays")
+	}
+	if d := jitterDelays(7, 0, FaultEvent{}); d != nil {
+		t.Errorf("no jitter gave delays %v", d)
 	}
 }

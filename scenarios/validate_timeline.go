@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
@@ -51,19 +50,19 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 			v.errorf(field+".params."+k, "%v", err)
 		}
 	}
-	count, every := 1, f.Duration
-	if f.Repeat != nil {
-		count, every = f.Repeat.Count, f.Repeat.Every
-		if count < 1 || count > 10000 {
-			v.errorf(field+".repeat.count", "%d: want 1..10000", count)
+	if f.Jitter < 0 {
+		v.errorf(field+".jitter", "%s: want 0 or more", f.Jitter)
+	}
+	if r := f.Repeat; r != nil {
+		if r.Count < 1 || r.Count > 10000 {
+			v.errorf(field+".repeat.count", "%d: want 1..10000", r.Count)
 		}
-		if every <= f.Duration {
-			v.errorf(field+".repeat.every", "%s must be longer than the fault's duration %s", every, f.Duration)
+		if r.Every <= f.Duration+max(f.Jitter, 0) {
+			v.errorf(field+".repeat.every", "%s must be longer than the fault's duration %s plus its jitter %s", r.Every, f.Duration, f.Jitter)
 		}
 	}
-	end := f.At.D() + every.D()*time.Duration(max(count-1, 0)) + f.Duration.D()
-	if s.Timeline.Duration > 0 && end > s.Timeline.Duration.D() {
-		v.errorf(field+".at", "the fault ends at %s, past the end of the timeline (duration %s)", end, s.Timeline.Duration)
+	if end := faultEnd(f); s.Timeline.Duration > 0 && end > s.Timeline.Duration.D() {
+		v.errorf(field+".at", "the fault can end at %s, past the end of the timeline (duration %s)", end, s.Timeline.Duration)
 	}
 }
 
