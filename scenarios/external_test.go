@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
@@ -37,16 +37,6 @@ func startExternalTarget(t *testing.T) string {
 	return sock
 }
 
-func freeLoopbackPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestRunLatencyOnExternalTarget runs a latency fault against a target the
 // harness did not start: the proxy goes in the host's path all the same,
 // and the run removes everything it provisioned from the target.
@@ -65,7 +55,7 @@ timeline:
   faults: [{at: 1s, kind: latency, node: ext, duration: 1s, params: {delay: 20ms}}]
 slos:
   - {metric: io_errors, max: "0"}
-`, sock, freeLoopbackPort(t))
+`, sock, targettest.FreeAddr(t))
 	res, pass, err := runScenarioYAML(t, doc)
 	if err != nil {
 		t.Fatal(err)

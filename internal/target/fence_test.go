@@ -55,19 +55,7 @@ func TestExpiredControllerRunsNoQueuedWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			gate := &gatedBdev{Malloc: m, entered: make(chan struct{}), release: make(chan struct{})}
-			tgt := New(Options{IOWorkers: 1})
-			t.Cleanup(func() { _ = tgt.Close() })
-			s, err := tgt.AddSubsystem(SubsystemConfig{NQN: testNQN, AllowAnyHost: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.AddNamespace(NamespaceConfig{Bdev: gate}); err != nil {
-				t.Fatal(err)
-			}
-			addr, err := tgt.AddListener(testNQN, "127.0.0.1:0", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, s, addr := serveBdev(t, gate, false, Options{IOWorkers: 1})
 			admin := dialRaw(t, addr, false)
 			admin.connectAdmin(testNQN, kato)
 			if tt.stopTimer {

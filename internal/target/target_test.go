@@ -18,24 +18,32 @@ const testNQN = "nqn.2016-06.io.nvmf-chaos:test"
 // on a loopback port and returns the target and the bound address.
 func newTestTarget(t testing.TB, size int64, ana bool, opts Options) (*Target, string) {
 	t.Helper()
-	tgt := New(opts)
-	t.Cleanup(func() { _ = tgt.Close() })
 	m, err := bdev.NewMalloc("malloc0", size, 512, [16]byte{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	tgt, _, addr := serveBdev(t, m, ana, opts)
+	return tgt, addr
+}
+
+// serveBdev serves one subsystem with b as namespace 1 on a loopback port
+// and returns the target, the subsystem and the bound address.
+func serveBdev(t testing.TB, b bdev.Bdev, ana bool, opts Options) (*Target, *Subsystem, string) {
+	t.Helper()
+	tgt := New(opts)
+	t.Cleanup(func() { _ = tgt.Close() })
 	s, err := tgt.AddSubsystem(SubsystemConfig{NQN: testNQN, AllowAnyHost: true, ANAReporting: ana})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddNamespace(NamespaceConfig{Bdev: m}); err != nil {
+	if _, err := s.AddNamespace(NamespaceConfig{Bdev: b}); err != nil {
 		t.Fatal(err)
 	}
 	addr, err := tgt.AddListener(testNQN, "127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tgt, addr
+	return tgt, s, addr
 }
 
 // connected returns an admin and an I/O queue of one enabled controller.
@@ -307,27 +315,14 @@ func TestDiscovery(t *testing.T) {
 func TestSharedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.img")
 	var addrs []string
-	for i := range 2 {
+	for range 2 {
 		f, err := bdev.OpenFile(path, bdev.FileOptions{Size: 1 << 20, BlockSize: 512})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = f.Close() })
-		tgt := New(Options{})
-		t.Cleanup(func() { _ = tgt.Close() })
-		s, err := tgt.AddSubsystem(SubsystemConfig{NQN: testNQN, AllowAnyHost: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.AddNamespace(NamespaceConfig{Bdev: f}); err != nil {
-			t.Fatal(err)
-		}
-		addr, err := tgt.AddListener(testNQN, "127.0.0.1:0", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, _, addr := serveBdev(t, f, false, Options{})
 		addrs = append(addrs, addr)
-		_ = i
 	}
 	_, qa := connected(t, addrs[0], false)
 	_, qb := connected(t, addrs[1], false)
