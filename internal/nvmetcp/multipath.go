@@ -62,7 +62,13 @@ type PathEvent struct {
 // Multipath submits I/O to the best usable path and moves it to another
 // path when its path fails or answers with a path status (ANA
 // inaccessible, transition...). Requests are requeued, writes included, as
-// Linux does.
+// Linux does: at once, without the hold TP4129 lets a host keep before
+// retrying on another path (KATO plus the controller's Command Quiesce
+// Time). A write retried that way is only safe if the failed controller
+// stops processing commands once its keep-alive deadline passes, as the
+// embedded target does; a controller that does not may still apply it
+// after the retry, over newer data, and the workload's verification then
+// reports a lost write.
 type Multipath struct {
 	cfg   MultipathConfig
 	paths []*mpath
