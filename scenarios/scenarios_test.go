@@ -235,3 +235,26 @@ func TestDisjointVerifyingWorkloadsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlapWithJobFile: a job file's verifying job and an inline
+// workload writing the same blocks are refused like two inline ones; at
+// separate offsets they are accepted.
+func TestOverlapWithJobFile(t *testing.T) {
+	dir := t.TempDir()
+	fio := "[verified]\nrw=randwrite\nbs=4k\nverify=crc32c\nsize=32MiB\n"
+	if err := os.WriteFile(filepath.Join(dir, "v.fio"), []byte(fio), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		offset string
+		want   bool // refused
+	}{{"16MiB", true}, {"32MiB", false}} {
+		doc := strings.Replace(minimal, "{name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}",
+			"{name: w, volume: vol0, fio: v.fio}\n  - {name: w2, volume: vol0, rw: randwrite, bs: 4k, offset: "+tc.offset+"}", 1)
+		_, err := ParseScenario(filepath.Join(dir, "s.yaml"), []byte(doc))
+		refused := err != nil && strings.Contains(err.Error(), `workload "w2" also writes`)
+		if refused != tc.want {
+			t.Errorf("w2 at %s: err %v, want refused %v", tc.offset, err, tc.want)
+		}
+	}
+}

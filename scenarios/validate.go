@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -239,7 +240,9 @@ func (v *validator) workloads(s *Scenario) {
 			if len(w.Options) > 0 {
 				v.errorf(f+".fio", "give either a fio job file or inline fio options, not both")
 			}
-			v.fioFile(f+".fio", w.Fio)
+			if _, err := v.jobsOf(w); err != nil {
+				v.errorf(f+".fio", "%v", err)
+			}
 			continue
 		}
 		for _, k := range slices.Sorted(maps.Keys(w.Options)) {
@@ -257,38 +260,63 @@ func (v *validator) workloads(s *Scenario) {
 // sharedVolumes refuses a verifying workload whose blocks another workload
 // on the same volume writes: each workload verifies against its own record
 // of what it wrote, so the other's writes would read back as lost writes.
-// (Jobs within one workload are checked by the engine.) Only inline
-// workloads are checked here; fio job files are checked when the run
-// starts.
+// Each job of a fio job file counts as a region of its workload; jobs
+// within one workload are checked by the engine.
 func (v *validator) sharedVolumes(s *Scenario) {
 	type region struct {
 		start, end     int64
 		writes, verify bool
 	}
-	regions := make([]*region, len(s.Workloads))
+	regions := make([][]region, len(s.Workloads))
 	for i, w := range s.Workloads {
 		vi := slices.IndexFunc(s.Volumes, func(vol Volume) bool { return vol.Name == w.Volume })
-		j, err := JobOf(w)
-		if w.Fio != "" || vi < 0 || err != nil {
-			continue
+		jobs, err := v.jobsOf(w)
+		if vi < 0 || err != nil {
+			continue // reported by workloads
 		}
-		end := int64(s.Volumes[vi].Size)
-		if j.Size > 0 {
-			end = min(end, j.Offset+j.Size)
-		}
-		regions[i] = &region{start: j.Offset, end: end, writes: j.RW.Writes(), verify: j.Verify != ""}
-	}
-	for i, a := range regions {
-		for k, b := range regions {
-			if a == nil || b == nil || i == k || !a.verify || !b.writes || s.Workloads[i].Volume != s.Workloads[k].Volume {
-				continue
+		for _, j := range jobs {
+			end := int64(s.Volumes[vi].Size)
+			if j.Size > 0 {
+				end = min(end, j.Offset+j.Size)
 			}
-			if a.start < b.end && b.start < a.end {
+			regions[i] = append(regions[i], region{start: j.Offset, end: end, writes: j.RW.Writes(), verify: j.Verify != ""})
+		}
+	}
+	overlap := func(as, bs []region) bool {
+		for _, a := range as {
+			for _, b := range bs {
+				if a.verify && b.writes && a.start < b.end && b.start < a.end {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := range regions {
+		for k := range regions {
+			if i != k && s.Workloads[i].Volume == s.Workloads[k].Volume && overlap(regions[i], regions[k]) {
 				v.errorf(fmt.Sprintf("workloads[%d]", i), "verifies blocks of volume %q that workload %q also writes; "+
 					"give each an offset/size of its own", s.Workloads[i].Volume, s.Workloads[k].Name)
 			}
 		}
 	}
+}
+
+// jobsOf returns a workload's jobs as validation sees them: its inline
+// job, or its fio job file read relative to the scenario file.
+func (v *validator) jobsOf(w Workload) ([]workloads.Job, error) {
+	if w.Fio == "" {
+		j, err := JobOf(w)
+		return []workloads.Job{j}, err
+	}
+	if strings.HasPrefix(v.file, "builtin:") {
+		return nil, errors.New("built-in scenarios cannot reference job files")
+	}
+	path := w.Fio
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(v.file), path)
+	}
+	return workloads.ParseFioFile(path)
 }
 
 // JobOf builds the fio job of an inline workload: fio's defaults, then the
@@ -306,19 +334,6 @@ func JobOf(w Workload) (workloads.Job, error) {
 		}
 	}
 	return j, nil
-}
-
-func (v *validator) fioFile(field, path string) {
-	if strings.HasPrefix(v.file, "builtin:") {
-		v.errorf(field, "built-in scenarios cannot reference job files")
-		return
-	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(v.file), path)
-	}
-	if _, err := workloads.ParseFioFile(path); err != nil {
-		v.errorf(field, "%v", err)
-	}
 }
 
 func (v *validator) host(h *Host, f string) {
