@@ -30,7 +30,7 @@ type controller struct {
 	hostID  [16]byte
 
 	kato    atomic.Int64 // nanoseconds; 0 disables the timer
-	lastKA  atomic.Int64 // unix nanoseconds of the last Keep Alive
+	lastKA  atomic.Int64 // monoNow of the last Keep Alive
 	kaTimer *time.Timer
 	once    sync.Once   // teardown
 	enabled atomic.Bool // CSTS.RDY, read on every I/O without the lock
@@ -57,7 +57,7 @@ func newController(s *Subsystem, p *port, d *nvme.ConnectData, kato time.Duratio
 // the last Keep Alive command and tears the controller down after KATO
 // without one, as SPDK and the Linux target do.
 func (ctl *controller) startKeepAlive() {
-	ctl.lastKA.Store(time.Now().UnixNano())
+	ctl.lastKA.Store(monoNow())
 	ctl.mu.Lock()
 	defer ctl.mu.Unlock()
 	ctl.kaTimer = time.AfterFunc(ctl.katoOr(time.Hour), ctl.checkKeepAlive)
@@ -72,7 +72,7 @@ func (ctl *controller) katoOr(def time.Duration) time.Duration {
 
 func (ctl *controller) checkKeepAlive() {
 	kato := time.Duration(ctl.kato.Load())
-	idle := time.Since(time.Unix(0, ctl.lastKA.Load()))
+	idle := time.Duration(monoNow() - ctl.lastKA.Load())
 	if kato > 0 && idle >= kato {
 		ctl.sub.t.log.Warn("keep-alive timeout; controller torn down", "subsystem", ctl.sub.cfg.NQN,
 			"cntlid", ctl.id, "host", ctl.hostNQN, "kato", kato, "idle", idle)
@@ -95,11 +95,18 @@ func (ctl *controller) checkKeepAlive() {
 // promise a host relies on when it retries them on another path.
 func (ctl *controller) keepAliveExpired() bool {
 	kato := ctl.kato.Load()
-	return kato > 0 && time.Now().UnixNano()-ctl.lastKA.Load() >= kato
+	return kato > 0 && monoNow()-ctl.lastKA.Load() >= kato
 }
 
 // keepAlive records a Keep Alive command.
-func (ctl *controller) keepAlive() { ctl.lastKA.Store(time.Now().UnixNano()) }
+func (ctl *controller) keepAlive() { ctl.lastKA.Store(monoNow()) }
+
+// epoch anchors monoNow.
+var epoch = time.Now()
+
+// monoNow is nanoseconds on the monotonic clock: a wall-clock step (NTP)
+// must neither expire a live controller nor keep a dead one.
+func monoNow() int64 { return int64(time.Since(epoch)) }
 
 // setKATO changes the keep-alive timeout (Set Features Keep Alive Timer).
 func (ctl *controller) setKATO(d time.Duration) {
