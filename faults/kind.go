@@ -65,16 +65,21 @@ type Spec struct {
 	NeedsRoot bool
 	// Params are the accepted params keys; any other key is an error.
 	Params []Param
+	// Immediate means the fault acts on I/O the moment it is injected (a
+	// dead, stopped or unreachable path): a stall it causes starts then,
+	// however long it lasts. The others degrade I/O while they last and may
+	// cause a stall at any point.
+	Immediate bool
 }
 
 var specs = map[Kind]Spec{
-	ProcessKill: {Kind: ProcessKill, Summary: "SIGKILL the node's target, restart it after the duration",
+	ProcessKill: {Kind: ProcessKill, Immediate: true, Summary: "SIGKILL the node's target, restart it after the duration",
 		Params: []Param{{Name: "restart", Help: "restart the target on recovery (true|false)", Default: "true"}}},
-	ProcessPause:   {Kind: ProcessPause, Summary: "SIGSTOP the node's target, SIGCONT after the duration", NeedsDuration: true},
-	ProcessRestart: {Kind: ProcessRestart, Summary: "SIGTERM the node's target, wait for exit, start it again"},
-	NodeDown: {Kind: NodeDown, Summary: "drop all the node's traffic, kill its processes; restore and restart after the duration",
+	ProcessPause:   {Kind: ProcessPause, Immediate: true, Summary: "SIGSTOP the node's target, SIGCONT after the duration", NeedsDuration: true},
+	ProcessRestart: {Kind: ProcessRestart, Immediate: true, Summary: "SIGTERM the node's target, wait for exit, start it again"},
+	NodeDown: {Kind: NodeDown, Immediate: true, Summary: "drop all the node's traffic, kill its processes; restore and restart after the duration",
 		NeedsDuration: true, NeedsRoot: true},
-	NetworkPartition: {Kind: NetworkPartition, Summary: "drop traffic between host and node (data path or RPC only)",
+	NetworkPartition: {Kind: NetworkPartition, Immediate: true, Summary: "drop traffic between host and node (data path or RPC only)",
 		NeedsDuration: true, NeedsRoot: true,
 		Params: []Param{{Name: "port", Help: "data|rpc|all", Default: "data"}}},
 	PacketLoss: {Kind: PacketLoss, Summary: "randomly drop a share of the node's packets", NeedsDuration: true, NeedsRoot: true,
@@ -83,11 +88,11 @@ var specs = map[Kind]Spec{
 		Params: []Param{{Name: "rate", Help: "rate in tc syntax, e.g. 10mbit", Default: "10mbit"}}},
 	Latency: {Kind: Latency, Summary: "delay the node's traffic through a userspace proxy", NeedsDuration: true,
 		Params: []Param{{Name: "delay", Help: "one-way delay, Go duration", Default: "5ms"}}},
-	ANAChange: {Kind: ANAChange, Summary: "set the node listener's ANA state (planned failover)",
+	ANAChange: {Kind: ANAChange, Immediate: true, Summary: "set the node listener's ANA state (planned failover)",
 		Params: []Param{
 			{Name: "state", Help: "optimized|non-optimized|inaccessible", Default: "inaccessible"},
 			{Name: "recover_state", Help: "state restored on recovery (default: the volume's configured state)"}}},
-	ListenerRemove: {Kind: ListenerRemove, Summary: "remove the node's listener, add it back after the duration", NeedsDuration: true},
+	ListenerRemove: {Kind: ListenerRemove, Immediate: true, Summary: "remove the node's listener, add it back after the duration", NeedsDuration: true},
 	BdevDelay: {Kind: BdevDelay, Summary: "add latency to the backing device (bdev_delay)", NeedsDuration: true,
 		Params: []Param{{Name: "latency", Help: "added average latency, Go duration", Default: "50ms"}}},
 	BdevError: {Kind: BdevError, Summary: "make the backing device fail I/O (bdev_error)", NeedsDuration: true,

@@ -26,7 +26,10 @@
 // computed per workload from its completion gaps (exact to the completion
 // timestamp) and its series. Each fault's horizon (the latest a gap may
 // start and count) is its duration, at least Options.MinHorizon (1 s), and
-// never past the next inject. recovery_time is exact to one interval and
+// never past the next inject. For an immediate fault (a kill, a pause, a
+// partition: FaultEvent.Immediate) it is MinHorizon alone: its stall
+// starts at inject however long it lasts, and a failover that left no
+// stall must not take a machine hiccup seconds later for one. recovery_time is exact to one interval and
 // never shorter than failover_time. A workload that never resumed or never
 // recovered has an unbounded value (+Inf), which fails any max bound.
 //

@@ -16,6 +16,7 @@ type fixtureFault struct {
 	inject, recover int64
 	open            bool  // no recover event: the run ended first
 	planned         int64 // the timeline's inject time, recorded when set
+	immediate       bool  // FaultEvent.Immediate
 }
 
 // ramp makes IOPS climb back after a stall: the k-th interval from fromNs
@@ -82,7 +83,7 @@ func synth(tb testing.TB, f fixture) *Result {
 		Phases:      []PhaseMark{{PhaseWarmupEnd, f.warmup}, {PhaseMeasureEnd, end}},
 	}
 	for i, ff := range f.faults {
-		ev := FaultEvent{Fault: i + 1, Kind: "process-pause", Node: "tgt-a", Phase: FaultInject, AtNs: ff.inject}
+		ev := FaultEvent{Fault: i + 1, Kind: "process-pause", Node: "tgt-a", Phase: FaultInject, AtNs: ff.inject, Immediate: ff.immediate}
 		if ff.planned != 0 {
 			ev.PlannedNs = &ff.planned
 		}

@@ -48,6 +48,17 @@ var fixtures = map[string]fixture{
 	"staggered": {name: "staggered",
 		faults: []fixtureFault{{inject: inj, recover: inj + 2e9, planned: inj}, {inject: inj + 50e3, recover: inj + 2e9, planned: inj + 50e3}},
 		gaps:   []Gap{{StartNs: inj + 1e6, EndNs: inj + 2001e6}}},
+	// A kill the host failed over from within 4 ms, then a 44 ms machine
+	// hiccup 4.3 s later while the target stays down: an immediate fault's
+	// stall starts at inject, so the hiccup is not its failover.
+	"late-hiccup": {name: "late-hiccup",
+		faults: []fixtureFault{{inject: inj, recover: inj + 10e9, immediate: true}},
+		gaps:   []Gap{{StartNs: inj + 1e6, EndNs: inj + 5e6}, {StartNs: inj + 4300e6, EndNs: inj + 4344e6}}},
+	// The same gaps under a degrading fault (packet loss, CPU stress): it
+	// may stall I/O at any point while it lasts, so the late stall counts.
+	"late-stall": {name: "late-stall",
+		faults: []fixtureFault{{inject: inj, recover: inj + 10e9}},
+		gaps:   []Gap{{StartNs: inj + 1e6, EndNs: inj + 5e6}, {StartNs: inj + 4300e6, EndNs: inj + 4344e6}}},
 	// One fault repeated three times: failovers 0.501 s, 1.001 s, 2.001 s.
 	"repeated": {name: "repeated",
 		faults: []fixtureFault{{inject: 15e9, recover: 16e9}, {inject: 25e9, recover: 26e9}, {inject: 35e9, recover: 37e9}},

@@ -24,6 +24,8 @@ func TestFaultMetrics(t *testing.T) {
 		{"two-workloads", []want{{1500e6, 1499e6, 1500e6, true, true}}},
 		{"simultaneous", []want{{2001e6, 2000e6, 2001e6, true, true}, {2000950e3, 2000e6, 2000950e3, true, true}}},
 		{"staggered", []want{{0, 0, 2000e6, true, true}, {2000950e3, 2000e6, 2000950e3, true, true}}},
+		{"late-hiccup", []want{{0, 4e6, 0, true, true}}},
+		{"late-stall", []want{{4344e6, 44e6, 4344e6, true, true}}},
 		{"repeated", []want{{501e6, 500e6, 501e6, true, true}, {1001e6, 1000e6, 1001e6, true, true}, {2001e6, 2000e6, 2001e6, true, true}}},
 	}
 	for _, tt := range tests {

@@ -204,6 +204,11 @@ type FaultEvent struct {
 	// it happened). Faults planned for the same instant are one event: a
 	// gap they cause counts for each. Absent in older results.
 	PlannedNs *int64 `json:"plannedNs,omitempty"`
+	// Immediate marks a fault that acts on I/O the moment it is injected
+	// (a kill, a pause, a partition): a stall it causes starts at inject,
+	// so only a gap starting within Options.MinHorizon of it counts, not
+	// noise later in a long fault. Absent (false) in older results.
+	Immediate bool `json:"immediate,omitempty"`
 	// Err says the injector failed; the event still marks when it tried.
 	Err string `json:"error,omitempty"`
 }

@@ -19,8 +19,9 @@ type faultSpan struct {
 	planned int64
 	// horizon ends the stretch in which a gap may start and still count as
 	// caused by this fault.
-	horizon int64
-	err     string
+	horizon   int64
+	immediate bool
+	err       string
 }
 
 // timeline is the run's windows as the phase marks and fault events define
@@ -75,7 +76,8 @@ func buildTimeline(r *Result, minHorizon time.Duration) timeline {
 // pairFaults joins inject and recover events by fault number, in inject
 // order. A fault never recovered (the run ended first) lasts to the end of
 // measurement. Each fault's horizon is its duration but at least
-// minHorizon, and never past the inject of the next fault planned later,
+// minHorizon (just minHorizon for an immediate fault, whose stall starts
+// at inject), and never past the inject of the next fault planned later,
 // so one gap is not blamed on two faults the timeline separated. Faults
 // planned for the same instant share their gap: they are started one
 // after the other, microseconds apart, but the outage is theirs together.
@@ -86,7 +88,8 @@ func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
 		if e.Phase != FaultInject {
 			continue
 		}
-		f := &faultSpan{id: e.Fault, kind: e.Kind, node: e.Node, inject: e.AtNs, recover: max(measureEnd, e.AtNs), planned: e.AtNs, err: e.Err}
+		f := &faultSpan{id: e.Fault, kind: e.Kind, node: e.Node, inject: e.AtNs, recover: max(measureEnd, e.AtNs), planned: e.AtNs,
+			immediate: e.Immediate, err: e.Err}
 		if e.PlannedNs != nil {
 			f.planned = *e.PlannedNs
 		}
@@ -105,6 +108,9 @@ func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
 	spans := make([]faultSpan, len(out))
 	for i, f := range out {
 		f.horizon = f.inject + max(f.recover-f.inject, minHorizon)
+		if f.immediate {
+			f.horizon = f.inject + minHorizon
+		}
 		if j := slices.IndexFunc(out[i+1:], func(g *faultSpan) bool { return g.planned > f.planned }); j >= 0 {
 			f.horizon = min(f.horizon, max(out[i+1+j].inject, f.inject))
 		}

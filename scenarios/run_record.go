@@ -81,8 +81,9 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 			phase = reports.FaultRecover
 		}
 		planned := int64(e.Planned)
+		spec, _ := faults.Lookup(e.Kind)
 		out = append(out, reports.FaultEvent{Fault: ids[k], Kind: string(e.Kind), Node: e.Node, Phase: phase,
-			AtNs: int64(e.At), PlannedNs: &planned, Err: e.Err})
+			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err})
 	}
 	return out
 }
