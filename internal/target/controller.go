@@ -32,8 +32,9 @@ type controller struct {
 	kato    atomic.Int64 // nanoseconds; 0 disables the timer
 	lastKA  atomic.Int64 // monoNow of the last Keep Alive
 	kaTimer *time.Timer
-	once    sync.Once   // teardown
-	enabled atomic.Bool // CSTS.RDY, read on every I/O without the lock
+	fenced  atomic.Int64 // commands refused after the keep-alive deadline
+	once    sync.Once    // teardown
+	enabled atomic.Bool  // CSTS.RDY, read on every I/O without the lock
 
 	mu       sync.Mutex
 	cc, csts uint32

@@ -102,6 +102,10 @@ func (c *conn) runIO(r *request) {
 		// The host gave up on this controller at its own timeout and may
 		// already have retried the command on another path and written
 		// newer data there; running it now would overwrite that data.
+		if c.ctrl.fenced.Add(1) == 1 {
+			c.log.Warn("keep-alive deadline passed; refusing the controller's queued commands",
+				"cntlid", c.ctrl.id, "opcode", r.cmd.Opcode, "slba", r.cmd.SLBA())
+		}
 		r.fail(nvme.StatusAbortSQDeletion)
 		return
 	}
