@@ -104,7 +104,7 @@ func (c *conn) runIO(r *request) {
 		// newer data there; running it now would overwrite that data.
 		if c.ctrl.fenced.Add(1) == 1 {
 			c.log.Warn("keep-alive deadline passed; refusing the controller's queued commands",
-				"cntlid", c.ctrl.id, "opcode", r.cmd.Opcode, "slba", r.cmd.SLBA())
+				"opcode", r.cmd.Opcode, "slba", r.cmd.SLBA())
 		}
 		r.fail(nvme.StatusAbortSQDeletion)
 		return
