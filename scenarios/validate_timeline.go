@@ -58,7 +58,11 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 			v.errorf(field+".repeat.count", "%d: want 1..10000", r.Count)
 		}
 		if r.Every <= f.Duration+max(f.Jitter, 0) {
-			v.errorf(field+".repeat.every", "%s must be longer than the fault's duration %s plus its jitter %s", r.Every, f.Duration, f.Jitter)
+			plus := ""
+			if f.Jitter > 0 {
+				plus = " plus its jitter " + f.Jitter.String()
+			}
+			v.errorf(field+".repeat.every", "%s must be longer than the fault's duration %s%s", r.Every, f.Duration, plus)
 		}
 	}
 	if end := faultEnd(f); s.Timeline.Duration > 0 && end > s.Timeline.Duration.D() {
