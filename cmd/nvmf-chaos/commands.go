@@ -16,5 +16,6 @@ func subcommands() []func() *cobra.Command {
 		newCompareCmd,
 		newSuiteCmd,
 		newSchemaCmd,
+		newImageCmd,
 	}
 }

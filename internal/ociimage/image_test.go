@@ -1,0 +1,148 @@
+package ociimage
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+)
+
+// buildPause compiles the project's pause program as a static binary.
+func buildPause(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pause")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/nvmf-chaos/nvmf-chaos/cmd/pause")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestImageRoundTripsThroughTarball(t *testing.T) {
+	bin := buildPause(t)
+	want, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := Build(Spec{Binary: bin, Args: []string{"-x"}, Labels: map[string]string{"org.opencontainers.image.revision": "abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pause.tar")
+	if err := WriteTarball(file, "nvmf-chaos/pause:test", img); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadTarball(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := back.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cf.Config.Entrypoint; len(got) != 1 || got[0] != "/pause" {
+		t.Errorf("entrypoint = %q, want [/pause]", got)
+	}
+	if got := cf.Config.Cmd; len(got) != 1 || got[0] != "-x" {
+		t.Errorf("cmd = %q, want [-x]", got)
+	}
+	if cf.Config.Labels["org.opencontainers.image.revision"] != "abc" || cf.OS != "linux" {
+		t.Errorf("config = %+v", cf)
+	}
+	files := layerFiles(t, back)
+	if !bytes.Equal(files["pause"], want) {
+		t.Errorf("binary in the image differs from the one built (%d vs %d bytes)", len(files["pause"]), len(want))
+	}
+	if _, ok := files["tmp"]; !ok {
+		t.Errorf("image has no /tmp: %v", keys(files))
+	}
+}
+
+func TestBuildIsReproducible(t *testing.T) {
+	bin := buildPause(t)
+	var digests []string
+	for range 2 {
+		img, err := Build(Spec{Binary: bin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d.String())
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two builds of one binary differ: %v", digests)
+	}
+}
+
+func TestBuildRefusesWhatCannotRun(t *testing.T) {
+	notELF := filepath.Join(t.TempDir(), "script.sh")
+	if err := os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dynamic, err := exec.LookPath("ls")
+	if err != nil {
+		t.Skip("no ls to stand for a dynamically linked binary")
+	}
+	tests := []struct {
+		name, binary string
+		wantStatic   bool
+	}{
+		{"not an ELF file", notELF, false},
+		{"dynamically linked", dynamic, true},
+		{"missing", filepath.Join(t.TempDir(), "absent"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Build(Spec{Binary: tt.binary})
+			if err == nil {
+				t.Fatal("Build accepted it")
+			}
+			if got := errors.Is(err, ErrNotStatic); got != tt.wantStatic {
+				t.Errorf("errors.Is(ErrNotStatic) = %v: %v", got, err)
+			}
+		})
+	}
+}
+
+// layerFiles maps each path in the image's flattened filesystem to its
+// content.
+func layerFiles(t *testing.T, img v1.Image) map[string][]byte {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	files := map[string][]byte{}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[hdr.Name] = body
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
