@@ -233,11 +233,13 @@ func NewRunID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// subnetFor picks one of the 512 /24s of 198.18.0.0/15 from the run ID.
+// subnetFor picks one of the 384 /24s of 198.18.0.0/15 below
+// 198.19.128.0/17 from the run ID; that upper block is the Kubernetes test
+// cluster's (internal/testcluster), whose routes would clash.
 func subnetFor(runID string) netip.Prefix {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(runID))
-	i := h.Sum32() % 512
+	i := h.Sum32() % 384
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18 + byte(i/256), byte(i % 256), 0}), 24)
 }
 

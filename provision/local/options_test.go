@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,6 +78,12 @@ func TestLayout(t *testing.T) {
 
 func TestSubnetFor(t *testing.T) {
 	seen := map[netip.Prefix]bool{}
+	testCluster := netip.MustParsePrefix("198.19.128.0/17")
+	for i := range 2000 {
+		if p := subnetFor(strconv.Itoa(i)); testCluster.Overlaps(p) {
+			t.Fatalf("subnetFor(%d) = %v, inside the test cluster's %v", i, p, testCluster)
+		}
+	}
 	for _, id := range []string{"a", "b", "abc123", "zzzzzz", "000000"} {
 		p := subnetFor(id)
 		if p.Bits() != 24 || !benchNet.Contains(p.Addr()) || p != p.Masked() {
