@@ -8,7 +8,8 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-fio lint fmt demo fixtures clean
+.PHONY: help build test test-race bench bench-fio lint fmt demo fixtures clean \
+	image k8s-build k8s-up k8s-down k8s-status k8s-logs e2e-k8s
 
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,7 +38,9 @@ bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one f
 lint: ## gofmt, go vet and staticcheck.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags e2e ./internal/e2e/...
 	$(STATICCHECK) $(PKGS)
+	$(STATICCHECK) -tags e2e ./internal/e2e/...
 
 fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
@@ -51,6 +54,42 @@ demo: build ## The main job on the embedded default: run the built-in baseline s
 
 fixtures: ## Re-record the HTML report test fixtures from real short runs (commit the result).
 	BIN=$(BIN) ./scripts/htmlreport-fixtures.sh
+
+# --- Kubernetes test cluster (root; see README "Kubernetes test cluster") ---
+K8S_CACHE ?= $(or $(NVMF_CHAOS_K8S_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nvmf-chaos/k8s)
+NODES     ?= 1
+IMAGE_TAG ?= nvmf-chaos:dev
+IMAGE_TAR := bin/nvmf-chaos-image.tar
+PAUSE_TAR := bin/pause-image.tar
+TESTCLUSTER := bin/testcluster --cache $(K8S_CACHE)
+E2E_TIMEOUT ?= 30m
+
+image: ## Build the nvmf-chaos and pause images as tarballs in bin/ (no Docker).
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/image/nvmf-chaos ./cmd/nvmf-chaos
+	CGO_ENABLED=0 $(GO) build -o bin/image/pause ./cmd/pause
+	bin/image/nvmf-chaos image build --binary bin/image/nvmf-chaos --tag $(IMAGE_TAG) -o $(IMAGE_TAR)
+	bin/image/nvmf-chaos image build --binary bin/image/pause --tag nvmf-chaos/pause:3.10 -o $(PAUSE_TAR)
+
+k8s-build: ## Build Kubernetes, etcd, containerd and runc into K8S_CACHE (once; seconds when cached).
+	NVMF_CHAOS_K8S_CACHE=$(K8S_CACHE) ./scripts/k8s/build.sh
+
+bin/testcluster: $(shell git ls-files 'internal/testcluster/*.go' 'cmd/testcluster/*.go' 2>/dev/null)
+	$(GO) build -o bin/testcluster ./cmd/testcluster
+
+k8s-up: k8s-build image bin/testcluster ## Start the test cluster (NODES=1..8) and print its kubeconfig; a no-op if up.
+	$(TESTCLUSTER) up --nodes $(NODES) --image $(PAUSE_TAR) --image $(IMAGE_TAR) --probe-image $(IMAGE_TAG)
+
+k8s-down: bin/testcluster ## Stop the test cluster; fails if the machine is not as k8s-up found it.
+	$(TESTCLUSTER) down
+
+k8s-status: bin/testcluster ## Show the test cluster's components and nodes; fails if one died.
+	$(TESTCLUSTER) status
+
+k8s-logs: bin/testcluster ## Follow the test cluster's component logs.
+	$(TESTCLUSTER) logs
+
+e2e-k8s: ## Run the end-to-end suite against the test cluster (make k8s-up first).
+	KUBECONFIG=$$($(TESTCLUSTER) kubeconfig) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
 
 clean: ## Remove build output.
 	rm -rf bin

@@ -158,10 +158,7 @@ func netnsPIDs() []int {
 // kubelet's and containerd's fixed paths if the cluster created them, and
 // pod network namespaces created after Up's snapshot.
 func mountDirs(l Layout, st *State) []string {
-	dirs := []string{l.Dir}
-	for _, p := range st.CreatedPaths {
-		dirs = append(dirs, p)
-	}
+	dirs := append([]string{l.Dir}, st.CreatedPaths...)
 	return append(dirs, newCNINetns(st)...)
 }
 

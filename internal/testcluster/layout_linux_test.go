@@ -96,3 +96,20 @@ func TestUnescapeMount(t *testing.T) {
 		}
 	}
 }
+
+// Down ignores only what carries the local backend's prefix, never the
+// cluster's own leftovers.
+func TestSplitOthers(t *testing.T) {
+	ours, others := splitOthers([]string{
+		"+ netns nvmfc-9f9010-tgt-a",
+		"+ netns nck8s-node-0",
+		"+ mount /run/netns/cni-1234",
+		"+ route 198.19.230.0/24 dev nvmfc-9f9010-br proto kernel",
+	})
+	if len(ours) != 2 || ours[0] != "+ netns nck8s-node-0" || ours[1] != "+ mount /run/netns/cni-1234" {
+		t.Errorf("ours = %q", ours)
+	}
+	if len(others) != 2 {
+		t.Errorf("others = %q", others)
+	}
+}
