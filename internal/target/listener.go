@@ -90,13 +90,25 @@ func (t *Target) listenLocked(addr string) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target: listen: %w", err)
 	}
-	l := &listener{t: t, addr: ln.Addr().String(), id: t.nextPortID, ln: ln, refs: 1}
+	l := &listener{t: t, addr: listenKey(addr, ln.Addr()), id: t.nextPortID, ln: ln, refs: 1}
 	t.nextPortID++
 	t.listeners[l.addr] = l
 	t.wg.Add(1)
 	go l.accept()
 	t.log.Info("listening", "addr", l.addr)
 	return l, nil
+}
+
+// listenKey names a listener as resolve names the address it was asked
+// for, with the port it got: Go reports a wildcard listener as "[::]:P"
+// whatever it was asked, and "0.0.0.0:P" must find it again.
+func listenKey(asked string, got net.Addr) string {
+	ta, err := net.ResolveTCPAddr("tcp", asked)
+	gt, ok := got.(*net.TCPAddr)
+	if err != nil || !ok {
+		return got.String()
+	}
+	return (&net.TCPAddr{IP: ta.IP, Port: gt.Port, Zone: ta.Zone}).String()
 }
 
 // releaseListenerLocked drops a reference and closes the TCP listener (and

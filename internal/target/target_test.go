@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -412,5 +413,29 @@ func TestCloseHasNoGhostWrites(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("queue 1 closed while queue 2's write never completed")
+	}
+}
+
+// A listener asked for on every address is found again under the address
+// it was asked for (Go names it "[::]:P"), as the harness does in a pod.
+func TestWildcardListenerIsFoundByItsAddress(t *testing.T) {
+	tgt, _ := newTestTarget(t, 1<<20, true, Options{})
+	for _, asked := range []string{"0.0.0.0:0", "127.0.0.1:0"} {
+		t.Run(asked, func(t *testing.T) {
+			got, err := tgt.AddListener(testNQN, asked, nvme.ANANonOptimized)
+			if err != nil {
+				t.Fatal(err)
+			}
+			host, _, _ := strings.Cut(asked, ":")
+			if !strings.HasPrefix(got, host+":") {
+				t.Fatalf("AddListener(%s) = %s: want it named by the asked host", asked, got)
+			}
+			if err := tgt.SetANAState(testNQN, got, 0, nvme.ANAOptimized); err != nil {
+				t.Errorf("SetANAState(%s): %v", got, err)
+			}
+			if err := tgt.RemoveListener(testNQN, got); err != nil {
+				t.Errorf("RemoveListener(%s): %v", got, err)
+			}
+		})
 	}
 }
