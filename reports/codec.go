@@ -153,8 +153,9 @@ func (w *WorkloadRecord) validate() error {
 }
 
 // validateFaults checks that each fault instance is injected once and
-// recovered at most once, not before its inject, and that instances and
+// recovered once at most, not before its inject, and that instances and
 // fault numbers (what windows and reports name faults by) match one to one.
+// A failed recovery may be followed by another: the schedule retries it.
 func validateFaults(evs []FaultEvent) error {
 	for i, e := range evs {
 		// Mixed, an inject could pair on one thing and its recover on
@@ -197,7 +198,7 @@ func validateFaults(evs []FaultEvent) error {
 			case e.AtNs < in.AtNs:
 				return fmt.Errorf("faults[%d]: %s recovered at %d before its inject at %d", i, k, e.AtNs, in.AtNs)
 			}
-			recovered[k] = true
+			recovered[k] = e.Err == ""
 		default:
 			return fmt.Errorf("faults[%d]: unknown phase %q (want inject or recover)", i, e.Phase)
 		}
