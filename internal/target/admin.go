@@ -190,6 +190,13 @@ func (ctl *controller) setFeatures(r *request) {
 	defer ctl.mu.Unlock()
 	switch fid {
 	case nvme.FeatureNumberOfQueues:
+		if ctl.hasIOQueues() {
+			// The count bounds the QIDs Connect accepts: lowering it under
+			// connected queues would leave queues the controller never
+			// granted. The spec and SPDK refuse it once I/O queues exist.
+			r.fail(nvme.StatusCommandSequence)
+			return
+		}
 		nsqr, ncqr := v&0xFFFF, v>>16
 		if nsqr == 0xFFFF || ncqr == 0xFFFF {
 			r.fail(nvme.StatusInvalidField.WithDNR())
