@@ -178,10 +178,21 @@ func (ctl *controller) anaLog() *nvme.ANALog {
 	return log
 }
 
+// featureSave is the Save bit (SV) of Set Features CDW10.
+const featureSave = 1 << 31
+
 // setFeatures handles the features hosts set at connect time.
 func (ctl *controller) setFeatures(r *request) {
 	fid := uint8(r.cmd.CDW10)
 	v := r.cmd.CDW11
+	if r.cmd.CDW10&featureSave != 0 {
+		// Nothing here outlives the controller (Identify ONCS does not
+		// offer Save), so no feature is saveable: refuse before changing
+		// anything, whatever the feature, as SPDK does. Resubmitting
+		// cannot succeed, hence DNR.
+		r.fail(nvme.StatusFeatureNotSaveable.WithDNR())
+		return
+	}
 	if fid == nvme.FeatureKeepAliveTimer {
 		ctl.setKATO(time.Duration(v) * time.Millisecond)
 		return

@@ -18,7 +18,9 @@ func setFeatures(fid uint8, value uint32, save bool) nvme.Command {
 
 // TestSetFeaturesConformance is issue 18's third bug, Set Features half: the
 // number of I/O queues is fixed once one exists (SPDK and the spec answer
-// Command Sequence Error), and a refused Set changes nothing.
+// Command Sequence Error), and no feature here can be saved, so a Set with
+// the Save bit fails with Feature Identifier Not Saveable and changes
+// nothing.
 func TestSetFeaturesConformance(t *testing.T) {
 	const fourQueues = 3 | 3<<16 // 0's based
 	tests := []struct {
@@ -34,6 +36,14 @@ func TestSetFeaturesConformance(t *testing.T) {
 			want: nvme.StatusSuccess, queues: fourQueues},
 		{name: "queues once an I/O queue exists", ioQueue: true, cmd: setFeatures(nvme.FeatureNumberOfQueues, fourQueues, false),
 			want: nvme.StatusCommandSequence, queues: (MaxIOQueues - 1) * 0x10001},
+		{name: "saved number of queues", cmd: setFeatures(nvme.FeatureNumberOfQueues, fourQueues, true),
+			want: nvme.StatusFeatureNotSaveable, queues: (MaxIOQueues - 1) * 0x10001},
+		{name: "saved keep-alive timer", cmd: setFeatures(nvme.FeatureKeepAliveTimer, 5000, true),
+			want: nvme.StatusFeatureNotSaveable, queues: (MaxIOQueues - 1) * 0x10001},
+		{name: "saved async event configuration", cmd: setFeatures(nvme.FeatureAsyncEventConfig, 1<<11, true),
+			want: nvme.StatusFeatureNotSaveable, queues: (MaxIOQueues - 1) * 0x10001},
+		{name: "saved volatile write cache", cmd: setFeatures(nvme.FeatureVolatileWriteCache, 1, true),
+			want: nvme.StatusFeatureNotSaveable, queues: (MaxIOQueues - 1) * 0x10001},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,5 +65,22 @@ func TestSetFeaturesConformance(t *testing.T) {
 				t.Errorf("number of queues afterwards %#x, want %#x", cpl.DW0, tc.queues)
 			}
 		})
+	}
+}
+
+// TestSetFeaturesSaveChangesNothing: a refused save leaves the current
+// value as it was (the keep-alive timer here).
+func TestSetFeaturesSaveChangesNothing(t *testing.T) {
+	_, addr := newTestTarget(t, 1<<20, false, Options{})
+	admin := dialRaw(t, addr, false)
+	admin.connectAdmin(testNQN, 0)
+	admin.must(setFeatures(nvme.FeatureKeepAliveTimer, 7000, false), nil, 0)
+	cpl, _, err := admin.exec(setFeatures(nvme.FeatureKeepAliveTimer, 3000, true), nil, 0)
+	if err != nil || cpl.Status.Code() != nvme.StatusFeatureNotSaveable {
+		t.Fatalf("saved keep-alive timer: %v %v, want %v", cpl.Status, err, nvme.StatusFeatureNotSaveable)
+	}
+	cpl, _ = admin.must(nvme.Command{Opcode: nvme.AdminGetFeatures, CDW10: nvme.FeatureKeepAliveTimer}, nil, 0)
+	if cpl.DW0 != 7000 {
+		t.Errorf("keep-alive timer %d ms after a refused save, want 7000", cpl.DW0)
 	}
 }
