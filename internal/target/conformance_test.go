@@ -1,6 +1,8 @@
 package target
 
 import (
+	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
@@ -82,5 +84,61 @@ func TestSetFeaturesSaveChangesNothing(t *testing.T) {
 	cpl, _ = admin.must(nvme.Command{Opcode: nvme.AdminGetFeatures, CDW10: nvme.FeatureKeepAliveTimer}, nil, 0)
 	if cpl.DW0 != 7000 {
 		t.Errorf("keep-alive timer %d ms after a refused save, want 7000", cpl.DW0)
+	}
+}
+
+// dsmCmd is a Dataset Management command of ranges (0's based count in
+// CDW10) with attributes attr in CDW11.
+func dsmCmd(nsid uint32, ranges int, attr uint32) nvme.Command {
+	return nvme.Command{Opcode: nvme.IODatasetMgmt, NSID: nsid, CDW10: uint32(ranges - 1), CDW11: attr}
+}
+
+// dsmRange encodes one range descriptor.
+func dsmRange(slba uint64, nlb uint32) []byte {
+	b := make([]byte, dsmRangeSize)
+	binary.LittleEndian.PutUint32(b[4:], nlb)
+	binary.LittleEndian.PutUint64(b[8:], slba)
+	return b
+}
+
+// TestDatasetManagement is issue 18's third bug, I/O half: without the
+// deallocate attribute a Dataset Management command only carries hints,
+// and SPDK completes it whatever data came with it, none included. With
+// deallocate it needs its ranges, and they are applied.
+func TestDatasetManagement(t *testing.T) {
+	block := bytes.Repeat([]byte{0x5A}, 512)
+	tests := []struct {
+		name string
+		cmd  nvme.Command
+		data []byte
+		want nvme.Status
+		// zeroed: block 0 reads back as zeros afterwards (deallocated).
+		zeroed bool
+	}{
+		{name: "hints without data", cmd: dsmCmd(1, 1, 1 /* IDR */), want: nvme.StatusSuccess},
+		{name: "no attributes, no data", cmd: dsmCmd(1, 4, 0), want: nvme.StatusSuccess},
+		{name: "hints with ranges", cmd: dsmCmd(1, 1, 2 /* IDW */), data: dsmRange(0, 1), want: nvme.StatusSuccess},
+		{name: "deallocate without data", cmd: dsmCmd(1, 1, dsmDeallocate), want: nvme.StatusSGLLengthInvalid},
+		{name: "deallocate with short data", cmd: dsmCmd(1, 2, dsmDeallocate), data: dsmRange(0, 1), want: nvme.StatusSGLLengthInvalid},
+		{name: "deallocate", cmd: dsmCmd(1, 1, dsmDeallocate), data: dsmRange(0, 1), want: nvme.StatusSuccess, zeroed: true},
+		{name: "hints on an unknown namespace", cmd: dsmCmd(9, 1, 0), want: nvme.StatusInvalidNamespace},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr := newTestTarget(t, 1<<20, false, Options{})
+			_, q := connected(t, addr, false)
+			q.must(rwCmd(nvme.IOWrite, 1, 0, 1), block, 0)
+			cpl, _, err := q.exec(tc.cmd, tc.data, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cpl.Status.Code() != tc.want {
+				t.Fatalf("status %v, want %v", cpl.Status, tc.want)
+			}
+			_, got := q.must(rwCmd(nvme.IORead, 1, 0, 1), nil, 512)
+			if want := map[bool][]byte{false: block, true: make([]byte, 512)}[tc.zeroed]; !bytes.Equal(got, want) {
+				t.Errorf("block 0 afterwards starts %x, want %x", got[:4], want[:4])
+			}
+		})
 	}
 }
