@@ -21,7 +21,11 @@ type Event struct {
 	Kind  Kind   `json:"kind,omitempty"`
 	Node  string `json:"node,omitempty"`
 	Phase Phase  `json:"phase"`
-	// Cycle counts the repetitions of a repeated fault, from 0.
+	// Index is the fault's position in the schedule's timeline and Cycle
+	// counts its repetitions, from 0: together they name one firing, and
+	// pair its inject with its recover. Fault cannot: two faults of one
+	// kind on one node describe themselves alike.
+	Index int `json:"index"`
 	Cycle int `json:"cycle"`
 	// At is when the call started, in nanoseconds since the run's start.
 	At time.Duration `json:"at_ns"`

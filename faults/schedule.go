@@ -167,7 +167,7 @@ func (s *Schedule) Run(ctx context.Context) ([]Event, error) {
 	var wg sync.WaitGroup
 	for i, it := range s.items {
 		wg.Go(func() {
-			errs[i] = s.runTimed(runCtx, it)
+			errs[i] = s.runTimed(runCtx, indexed{it, i})
 			if errs[i] != nil {
 				abort()
 			}
@@ -189,8 +189,15 @@ func (s *Schedule) Events() []Event {
 	return out
 }
 
+// indexed is a timeline fault with its position in the timeline, which
+// its events carry to tell it from another fault of the same description.
+type indexed struct {
+	Timed
+	index int
+}
+
 // runTimed runs one fault's cycles, and on any exit recovers it if needed.
-func (s *Schedule) runTimed(ctx context.Context, it Timed) (err error) {
+func (s *Schedule) runTimed(ctx context.Context, it indexed) (err error) {
 	lc := NewLifecycle(it.Fault)
 	cycle := 0
 	defer func() {
@@ -218,7 +225,7 @@ func (s *Schedule) runTimed(ctx context.Context, it Timed) (err error) {
 
 // recoverOnExit recovers a fault left injected (or broken) with a fresh
 // context, since the run's own may be cancelled, retrying a few times.
-func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it Timed, cycle int) error {
+func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it indexed, cycle int) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.recoverTimeout)
 	defer cancel()
 	var err error
@@ -234,7 +241,7 @@ func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it Timed, c
 }
 
 // apply runs one phase and logs it.
-func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it Timed, cycle int, ph Phase) error {
+func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle int, ph Phase) error {
 	at := time.Since(s.start)
 	var err error
 	if ph == PhaseInject {
@@ -242,8 +249,8 @@ func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it Timed, cycle int
 	} else {
 		err = lc.Recover(ctx)
 	}
-	ev := Event{Fault: it.Fault.Describe(), Kind: it.Kind, Node: it.Node, Phase: ph, Cycle: cycle,
-		At: at, Planned: it.planned(cycle, ph), Took: time.Since(s.start) - at}
+	ev := Event{Fault: it.Fault.Describe(), Kind: it.Kind, Node: it.Node, Phase: ph, Index: it.index,
+		Cycle: cycle, At: at, Planned: it.planned(cycle, ph), Took: time.Since(s.start) - at}
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w", ph, ev.Fault, err)
 		ev.Err = err.Error()

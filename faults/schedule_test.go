@@ -132,6 +132,30 @@ func TestScheduleTimelineOrder(t *testing.T) {
 	assertRecovered(t, a, b)
 }
 
+// TestScheduleEventsNameTheirFiring is issue 18's first bug at its source:
+// two faults alike (one kind, one node, the same description) must still
+// be told apart in the log, by their index in the timeline and cycle.
+func TestScheduleEventsNameTheirFiring(t *testing.T) {
+	ms := time.Millisecond
+	first, second := &fakeFault{name: "pause"}, &fakeFault{name: "pause"}
+	evs, err := runSchedule(t, context.Background(), []Timed{
+		{Fault: first, Kind: ProcessPause, Node: "n1", Duration: 2 * ms, Repeat: Repeat{Count: 2, Every: 5 * ms}},
+		{Fault: second, Kind: ProcessPause, Node: "n1", At: 20 * ms, Duration: 2 * ms},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, fmt.Sprintf("%d.%d %s", e.Index, e.Cycle, e.Phase))
+	}
+	want := []string{"0.0 inject", "0.0 recover", "0.1 inject", "0.1 recover", "1.0 inject", "1.0 recover"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	assertRecovered(t, first, second)
+}
+
 // TestScheduleDelays: each cycle starts its own delay late, keeps its
 // duration, and the delayed times are what the events call planned.
 func TestScheduleDelays(t *testing.T) {

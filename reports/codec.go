@@ -153,34 +153,52 @@ func (w *WorkloadRecord) validate() error {
 }
 
 // validateFaults checks that each fault instance is injected once and
-// recovered at most once, not before its inject.
+// recovered once at most, not before its inject, and that instances and
+// fault numbers (what windows and reports name faults by) match one to one.
+// A failed recovery may be followed by another: the schedule retries it.
 func validateFaults(evs []FaultEvent) error {
-	inject := map[int]int64{}
+	for i, e := range evs {
+		// Mixed, an inject could pair on one thing and its recover on
+		// the other: no writer makes such a record.
+		if (e.Firing == nil) != (evs[0].Firing == nil) {
+			has := map[bool]string{true: "has a firing", false: "has none"}
+			return fmt.Errorf("faults[%d] %s, faults[0] %s: a record names firings on every fault event or on none",
+				i, has[e.Firing != nil], has[evs[0].Firing != nil])
+		}
+	}
+	inject := map[firingKey]FaultEvent{}
+	number := map[int]firingKey{}
 	for i, e := range evs {
 		if e.Phase != FaultInject {
 			continue
 		}
-		if _, dup := inject[e.Fault]; dup {
-			return fmt.Errorf("faults[%d]: fault %d injected twice", i, e.Fault)
+		k := e.key()
+		if _, dup := inject[k]; dup {
+			return fmt.Errorf("faults[%d]: %s injected twice", i, k)
 		}
-		inject[e.Fault] = e.AtNs
+		if other, dup := number[e.Fault]; dup {
+			return fmt.Errorf("faults[%d]: %s has fault number %d, already %s's", i, k, e.Fault, other)
+		}
+		inject[k], number[e.Fault] = e, k
 	}
-	recovered := map[int]bool{}
+	recovered := map[firingKey]bool{}
 	for i, e := range evs {
+		k := e.key()
 		switch e.Phase {
 		case FaultInject:
 		case FaultRecover:
-			at, ok := inject[e.Fault]
-			if !ok {
-				return fmt.Errorf("faults[%d]: fault %d recovered but never injected", i, e.Fault)
+			in, ok := inject[k]
+			switch {
+			case !ok:
+				return fmt.Errorf("faults[%d]: %s recovered but never injected", i, k)
+			case in.Fault != e.Fault:
+				return fmt.Errorf("faults[%d]: %s recovered as fault %d, injected as fault %d", i, k, e.Fault, in.Fault)
+			case recovered[k]:
+				return fmt.Errorf("faults[%d]: %s recovered twice", i, k)
+			case e.AtNs < in.AtNs:
+				return fmt.Errorf("faults[%d]: %s recovered at %d before its inject at %d", i, k, e.AtNs, in.AtNs)
 			}
-			if recovered[e.Fault] {
-				return fmt.Errorf("faults[%d]: fault %d recovered twice", i, e.Fault)
-			}
-			if e.AtNs < at {
-				return fmt.Errorf("faults[%d]: fault %d recovered at %d before its inject at %d", i, e.Fault, e.AtNs, at)
-			}
-			recovered[e.Fault] = true
+			recovered[k] = e.Err == ""
 		default:
 			return fmt.Errorf("faults[%d]: unknown phase %q (want inject or recover)", i, e.Phase)
 		}

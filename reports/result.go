@@ -190,11 +190,14 @@ const (
 )
 
 // FaultEvent is a fault's inject or recover on the run clock. Fault numbers
-// the fired instance from 1 (a repeated fault fires several), pairing an
-// inject with its recover. An instantaneous fault (ana-change) may have no
-// recover event.
+// the fired instance from 1 (a repeated fault fires several) for reports;
+// Firing names it as the timeline does, and pairs an inject with its
+// recover. An instantaneous fault (ana-change) may have no recover event.
 type FaultEvent struct {
-	Fault  int        `json:"fault"`
+	Fault int `json:"fault"`
+	// Firing is absent in older results, whose events pair on Fault; a
+	// record has it on every event or on none.
+	Firing *Firing    `json:"firing,omitempty"`
 	Kind   string     `json:"kind"`
 	Node   string     `json:"node,omitempty"`
 	Volume string     `json:"volume,omitempty"`
@@ -211,6 +214,15 @@ type FaultEvent struct {
 	Immediate bool `json:"immediate,omitempty"`
 	// Err says the injector failed; the event still marks when it tried.
 	Err string `json:"error,omitempty"`
+}
+
+// Firing names one fired instance of a timeline fault: the fault's index
+// in the scenario's timeline.faults and its cycle, the repetition from 0.
+// Unlike the fault's description, it is unique: two faults of one kind on
+// one node describe themselves alike.
+type Firing struct {
+	Index int `json:"index"`
+	Cycle int `json:"cycle"`
 }
 
 // PathEventKind is what happened to a host path.

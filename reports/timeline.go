@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -73,7 +74,30 @@ func buildTimeline(r *Result, minHorizon time.Duration) timeline {
 	return t
 }
 
-// pairFaults joins inject and recover events by fault number, in inject
+// firingKey is what pairs a fault's inject with its recover: the firing,
+// or in older results, which have none, the fault number.
+type firingKey struct {
+	firing Firing
+	legacy bool
+	fault  int
+}
+
+func (e FaultEvent) key() firingKey {
+	if e.Firing == nil {
+		return firingKey{legacy: true, fault: e.Fault}
+	}
+	return firingKey{firing: *e.Firing}
+}
+
+// String names the instance in an error about the record.
+func (k firingKey) String() string {
+	if k.legacy {
+		return fmt.Sprintf("fault %d", k.fault)
+	}
+	return fmt.Sprintf("timeline fault %d cycle %d", k.firing.Index, k.firing.Cycle)
+}
+
+// pairFaults joins inject and recover events by firing, in inject
 // order. A fault never recovered (the run ended first) lasts to the end of
 // measurement. Each fault's horizon is its duration but at least
 // minHorizon (just minHorizon for an immediate fault, whose stall starts
@@ -82,7 +106,7 @@ func buildTimeline(r *Result, minHorizon time.Duration) timeline {
 // planned for the same instant share their gap: they are started one
 // after the other, microseconds apart, but the outage is theirs together.
 func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
-	byID := map[int]*faultSpan{}
+	byKey := map[firingKey]*faultSpan{}
 	var out []*faultSpan
 	for _, e := range evs {
 		if e.Phase != FaultInject {
@@ -93,11 +117,11 @@ func pairFaults(evs []FaultEvent, measureEnd, minHorizon int64) []faultSpan {
 		if e.PlannedNs != nil {
 			f.planned = *e.PlannedNs
 		}
-		byID[e.Fault] = f
+		byKey[e.key()] = f
 		out = append(out, f)
 	}
 	for _, e := range evs {
-		if f, ok := byID[e.Fault]; ok && e.Phase == FaultRecover {
+		if f, ok := byKey[e.key()]; ok && e.Phase == FaultRecover {
 			f.recover = e.AtNs
 			if e.Err != "" && f.err == "" {
 				f.err = e.Err

@@ -124,7 +124,7 @@ func (r *Runner) startNodes(ctx context.Context) error {
 	}
 	for _, cn := range r.cluster.Nodes() {
 		n := &runNode{name: cn.Name, mgmt: cn.MgmtRPC(), dataAddr: cn.DataAddrPort().String(),
-			spdk: r.targetKind() == targetSPDK, node: cn, cluster: r.cluster}
+			node: cn, cluster: r.cluster}
 		r.nodes[cn.Name] = n
 		n.seen = cn.Process.Starts()
 		if err := n.connect(ctx); err != nil {

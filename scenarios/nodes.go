@@ -28,9 +28,6 @@ type runNode struct {
 	mgmt string
 	// dataAddr is host:port for the node's NVMe/TCP listeners.
 	dataAddr string
-	// spdk says the target is nvmf_tgt, whose TCP transport must be
-	// created after every start.
-	spdk bool
 	// node and cluster are nil for external targets.
 	node    *cluster.Node
 	cluster *cluster.Cluster
@@ -80,22 +77,18 @@ func (n *runNode) connect(ctx context.Context) error {
 	}
 }
 
-// prepare creates nvmf_tgt's TCP transport: SPDK starts with none, and a
-// listener needs one. The embedded target has TCP built in.
+// prepare creates the target's TCP transport: nvmf_tgt and the embedded
+// target in RPC mode both start with none, and a listener needs one. A
+// target the harness did not start (external) may have one already, made
+// by whoever runs it, and that one serves; on a target the harness just
+// started, one already there means the target is not what the harness
+// thinks, and that is an error.
 func (n *runNode) prepare(ctx context.Context, c *rpc.Client) error {
-	if !n.spdk {
+	err := c.NvmfCreateTransport(ctx, rpc.NvmfCreateTransportParams{Trtype: "TCP"})
+	if err == nil || (errors.Is(err, rpc.ErrExists) && n.node == nil) {
 		return nil
 	}
-	ts, err := c.NvmfGetTransports(ctx, rpc.NvmfGetTransportsParams{})
-	if err != nil {
-		return err
-	}
-	for _, t := range ts {
-		if t.Trtype == "TCP" {
-			return nil
-		}
-	}
-	return c.NvmfCreateTransport(ctx, rpc.NvmfCreateTransportParams{Trtype: "TCP"})
+	return fmt.Errorf("node %s: create the TCP transport: %w", n.name, err)
 }
 
 func (n *runNode) setRPC(c *rpc.Client) {

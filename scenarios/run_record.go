@@ -62,17 +62,15 @@ func (r *Runner) effectiveHost() Host {
 	return h
 }
 
-// faultEvents numbers each fired fault instance from 1, pairing its inject
-// with its recover.
+// faultEvents numbers each fired fault instance from 1, in the order the
+// firings happened, and names it by its firing (timeline index and cycle),
+// which pairs its inject with its recover: the description cannot, since
+// two faults of one kind on one node read alike.
 func faultEvents(events []faults.Event) []reports.FaultEvent {
-	type key struct {
-		fault string
-		cycle int
-	}
-	ids := map[key]int{}
+	ids := map[reports.Firing]int{}
 	var out []reports.FaultEvent
 	for _, e := range events {
-		k := key{e.Fault, e.Cycle}
+		k := reports.Firing{Index: e.Index, Cycle: e.Cycle}
 		if _, ok := ids[k]; !ok {
 			ids[k] = len(ids) + 1
 		}
@@ -82,7 +80,7 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 		}
 		planned := int64(e.Planned)
 		spec, _ := faults.Lookup(e.Kind)
-		out = append(out, reports.FaultEvent{Fault: ids[k], Kind: string(e.Kind), Node: e.Node, Phase: phase,
+		out = append(out, reports.FaultEvent{Fault: ids[k], Firing: &k, Kind: string(e.Kind), Node: e.Node, Phase: phase,
 			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err})
 	}
 	return out

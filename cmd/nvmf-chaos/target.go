@@ -68,7 +68,7 @@ Every listener also serves the discovery subsystem.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringArrayVar(&f.rpcSocket, "rpc-socket", nil, "serve SPDK's JSON-RPC API on this unix socket `path` or host:port "+
 		"(repeatable: a local socket for the harness plus a management address on the node's network); "+
-		"without --nqn/--malloc/--file the target starts empty and is provisioned over RPC")
+		"without --nqn/--malloc/--file the target starts empty, with no transport like nvmf_tgt, and is provisioned over RPC")
 	return cmd
 }
 
@@ -83,15 +83,16 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	}
 	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
 	defer tgt.Close()
+	fl := cmd.Flags()
+	cmdline := fl.Changed("nqn") || fl.Changed("malloc") || fl.Changed("file")
 	if len(f.rpcSocket) > 0 {
-		stop, err := serveRPC(ctx, tgt, logger, f.rpcSocket)
+		stop, err := serveRPC(ctx, tgt, logger, f.rpcSocket, cmdline)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		fmt.Fprintf(cmd.OutOrStdout(), "rpc listening on %s\n", strings.Join(f.rpcSocket, ", "))
-		fl := cmd.Flags()
-		if !fl.Changed("nqn") && !fl.Changed("malloc") && !fl.Changed("file") {
+		if !cmdline {
 			<-ctx.Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "shutting down")
 			return nil
@@ -127,8 +128,11 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 
 // serveRPC serves the SPDK-compatible API on every address, one API state
 // behind them all; spdk_kill_instance signals this process, as it does
-// nvmf_tgt. The returned func stops the server.
-func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addrs []string) (func(), error) {
+// nvmf_tgt. The API starts with no transport, as nvmf_tgt does, so a
+// bring-up written for SPDK (nvmf_create_transport first) works unchanged;
+// withTransport records the TCP transport the command's own --listen
+// subsystem uses. The returned func stops the server.
+func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addrs []string, withTransport bool) (func(), error) {
 	var ls []net.Listener
 	for _, addr := range addrs {
 		var l net.Listener
@@ -156,7 +160,9 @@ func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addr
 		return syscall.Kill(os.Getpid(), s)
 	}
 	a := api.New(tgt, logger.With("component", "rpc"), kill)
-	a.MarkTransportCreated()
+	if withTransport {
+		a.MarkTransportCreated()
+	}
 	srv := spdkrpc.NewServer()
 	a.Register(srv)
 	for _, l := range ls {

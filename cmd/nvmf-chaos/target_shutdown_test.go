@@ -37,6 +37,9 @@ func TestTargetSIGTERMFailsNoIOWithMediaErrors(t *testing.T) {
 	defer cancel()
 	c := dialRPC(ctx, t, sock)
 	defer c.Close()
+	if err := c.NvmfCreateTransport(ctx, rpc.NvmfCreateTransportParams{Trtype: "TCP"}); err != nil {
+		t.Fatal(err)
+	}
 	addr := targettest.FreeAddr(t)
 	v, err := volume.Create(ctx, volume.Spec{Name: "v", RunID: "sigterm", Size: 64 << 20, Backing: volume.File,
 		FilePath: filepath.Join(dir, "v.img"), Paths: []volume.Path{{Node: "n", RPC: c, Addr: addr}}})

@@ -57,6 +57,7 @@ var (
 	StatusNamespaceNotReady   = MakeStatus(SCTGeneric, 0x82)
 	StatusInvalidQueueID      = MakeStatus(SCTCommandSpecific, 0x01)
 	StatusInvalidQueueSize    = MakeStatus(SCTCommandSpecific, 0x02)
+	StatusFeatureNotSaveable  = MakeStatus(SCTCommandSpecific, 0x0D)
 	StatusIncompatibleFormat  = MakeStatus(SCTCommandSpecific, 0x80)
 	StatusControllerBusy      = MakeStatus(SCTCommandSpecific, 0x81)
 	StatusConnectInvalidParam = MakeStatus(SCTCommandSpecific, 0x82)
@@ -91,6 +92,7 @@ var statusNames = map[Status]string{
 	StatusNamespaceNotReady:   "namespace not ready",
 	StatusInvalidQueueID:      "invalid queue identifier",
 	StatusInvalidQueueSize:    "invalid queue size",
+	StatusFeatureNotSaveable:  "feature identifier not saveable",
 	StatusIncompatibleFormat:  "connect: incompatible format",
 	StatusControllerBusy:      "connect: controller busy",
 	StatusConnectInvalidParam: "connect: invalid parameters",

@@ -178,10 +178,21 @@ func (ctl *controller) anaLog() *nvme.ANALog {
 	return log
 }
 
+// featureSave is the Save bit (SV) of Set Features CDW10.
+const featureSave = 1 << 31
+
 // setFeatures handles the features hosts set at connect time.
 func (ctl *controller) setFeatures(r *request) {
 	fid := uint8(r.cmd.CDW10)
 	v := r.cmd.CDW11
+	if r.cmd.CDW10&featureSave != 0 {
+		// Nothing here outlives the controller (Identify ONCS does not
+		// offer Save), so no feature is saveable: refuse before changing
+		// anything, whatever the feature, as SPDK does. Resubmitting
+		// cannot succeed, hence DNR.
+		r.fail(nvme.StatusFeatureNotSaveable.WithDNR())
+		return
+	}
 	if fid == nvme.FeatureKeepAliveTimer {
 		ctl.setKATO(time.Duration(v) * time.Millisecond)
 		return
@@ -190,6 +201,13 @@ func (ctl *controller) setFeatures(r *request) {
 	defer ctl.mu.Unlock()
 	switch fid {
 	case nvme.FeatureNumberOfQueues:
+		if ctl.hasIOQueues() {
+			// The count bounds the QIDs Connect accepts: lowering it under
+			// connected queues would leave queues the controller never
+			// granted. The spec and SPDK refuse it once I/O queues exist.
+			r.fail(nvme.StatusCommandSequence)
+			return
+		}
 		nsqr, ncqr := v&0xFFFF, v>>16
 		if nsqr == 0xFFFF || ncqr == 0xFFFF {
 			r.fail(nvme.StatusInvalidField.WithDNR())

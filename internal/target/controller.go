@@ -132,6 +132,17 @@ func (ctl *controller) addQueue(c *conn) bool {
 	return true
 }
 
+// hasIOQueues reports whether an I/O queue is connected. The caller holds
+// ctl.mu.
+func (ctl *controller) hasIOQueues() bool {
+	for qid := range ctl.queues {
+		if qid != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // queueClosed detaches a queue whose connection ended. Losing the admin
 // queue ends the association.
 func (ctl *controller) queueClosed(c *conn) {

@@ -68,7 +68,10 @@ func (c *conn) checkIO(r *request) bool {
 		}
 	case nvme.IOFlush:
 	case nvme.IODatasetMgmt:
-		if int(r.cmd.SGL.Length) < dsmRanges(&r.cmd)*dsmRangeSize {
+		// Only deallocate reads the ranges; the other attributes are
+		// hints, and SPDK completes a command of hints whatever data it
+		// carries, none included.
+		if r.cmd.CDW11&dsmDeallocate != 0 && int(r.cmd.SGL.Length) < dsmRanges(&r.cmd)*dsmRangeSize {
 			r.fail(nvme.StatusSGLLengthInvalid.WithDNR())
 			return false
 		}

@@ -94,9 +94,10 @@ func newCluster(t *testing.T, o Options) *Cluster {
 func addListener(ctx context.Context, t *testing.T, n *Node) {
 	t.Helper()
 	nqn := "nqn.2016-06.io.nvmf-chaos:" + n.Name
-	// nvmf_tgt needs the transport; the embedded target has it already and
-	// says so with an error, which is fine.
-	_ = rpcCall(ctx, n.RPCSocket, "nvmf_create_transport", spdkrpc.NvmfCreateTransportParams{Trtype: "TCP"}, nil)
+	// nvmf_tgt and the embedded target both start without a transport.
+	if err := rpcCall(ctx, n.RPCSocket, "nvmf_create_transport", spdkrpc.NvmfCreateTransportParams{Trtype: "TCP"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := rpcCall(ctx, n.RPCSocket, "nvmf_create_subsystem",
 		spdkrpc.NvmfCreateSubsystemParams{NQN: nqn, AllowAnyHost: true}, nil); err != nil {
 		t.Fatal(err)

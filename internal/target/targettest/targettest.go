@@ -19,6 +19,17 @@ import (
 // socket path. Everything stops when the test ends.
 func RPC(t testing.TB) (*rpc.Client, string) {
 	t.Helper()
+	c, sock := Bare(t)
+	if err := c.NvmfCreateTransport(t.Context(), rpc.NvmfCreateTransportParams{Trtype: "TCP"}); err != nil {
+		t.Fatal(err)
+	}
+	return c, sock
+}
+
+// Bare is RPC without the transport: the target as `nvmf-chaos target
+// --rpc-socket` starts it, and as nvmf_tgt does.
+func Bare(t testing.TB) (*rpc.Client, string) {
+	t.Helper()
 	tgt := target.New(target.Options{})
 	a := api.New(tgt, nil, nil)
 	srv := spdkrpc.NewServer()
@@ -34,9 +45,6 @@ func RPC(t testing.TB) (*rpc.Client, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close(); _ = srv.Close(); _ = tgt.Close(); _ = a.Close() })
-	if err := c.NvmfCreateTransport(t.Context(), rpc.NvmfCreateTransportParams{Trtype: "TCP"}); err != nil {
-		t.Fatal(err)
-	}
 	return c, sock
 }
 
