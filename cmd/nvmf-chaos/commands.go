@@ -17,5 +17,7 @@ func subcommands() []func() *cobra.Command {
 		newSuiteCmd,
 		newSchemaCmd,
 		newImageCmd,
+		newWorkerCmd,
+		newBackingCmd,
 	}
 }
