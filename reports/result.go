@@ -54,6 +54,21 @@ type Environment struct {
 	Target  TargetInfo   `json:"target"`
 	Host    HostSettings `json:"host"`
 	Machine Machine      `json:"machine"`
+	// Workers are the remote workers of a Kubernetes run, with how their
+	// clocks were mapped onto the run clock.
+	Workers []WorkerInfo `json:"workers,omitempty"`
+}
+
+// WorkerInfo is one workload's worker pod on a Kubernetes run. Its
+// timestamps were mapped onto the run clock with ClockOffsetNs (worker
+// clock minus harness clock), exact within ClockErrorNs (half the
+// tightest round trip of the measurement).
+type WorkerInfo struct {
+	Workload      string `json:"workload"`
+	Pod           string `json:"pod"`
+	Node          string `json:"node,omitempty"`
+	ClockOffsetNs int64  `json:"clockOffsetNs"`
+	ClockErrorNs  int64  `json:"clockErrorNs"`
 }
 
 // TargetInfo names the storage under test.

@@ -33,6 +33,9 @@ func TestBuiltinsShortForm(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := l.Scenario
+			if s.Cluster.Backend == backendKubernetes {
+				t.Skip("runs on a Kubernetes cluster: make e2e-k8s runs it on the test cluster")
+			}
 			if why := needsRoot(s); why != "" && os.Geteuid() != 0 {
 				t.Skipf("skipped: %s needs root (network namespaces); run the tests as root to include it", why)
 			}

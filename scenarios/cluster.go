@@ -113,6 +113,9 @@ func needsProcess(k faults.Kind) bool {
 // startNodes creates the cluster, starts every node's target and connects
 // to its management RPC; external nodes are only connected to.
 func (r *Runner) startNodes(ctx context.Context) error {
+	if r.kube != nil {
+		return r.kube.startNodes(ctx)
+	}
 	if r.cluster == nil {
 		return r.connectExternal(ctx)
 	}
@@ -208,10 +211,14 @@ func (r *Runner) faultNode(n *runNode) *local.Node {
 }
 
 // hostAddr is where the host connects for a volume path on node: the
-// node's proxy when it has one, else the listener.
+// node's proxy when it has one, its Service on Kubernetes, else the
+// listener.
 func (r *Runner) hostAddr(node, listener string) string {
 	if n := r.nodes[node]; n != nil && n.proxy != nil {
 		return n.proxy.Addr()
+	}
+	if r.kube != nil {
+		return r.kube.dataAddr(node)
 	}
 	return listener
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -43,7 +44,10 @@ type VolumeAccess struct {
 // running, for `nvmf-chaos provision`; Teardown removes them. On failure
 // it tears down what it made before returning.
 func (r *Runner) Provision(ctx context.Context) (*Access, error) {
-	if err := r.preflight(); err != nil {
+	if r.s.Cluster.Backend == backendKubernetes {
+		return nil, errors.New("provision: the kubernetes backend is driven by `run` only in this version")
+	}
+	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(r.opts.Dir, 0o755); err != nil {

@@ -26,7 +26,7 @@ func (r *Runner) newResult() *reports.Result {
 	return &reports.Result{
 		Scenario: reports.ScenarioInfo{Name: r.s.Metadata.Name, Seed: r.seed, Document: doc},
 		Environment: reports.Environment{
-			Target: reports.TargetInfo{Kind: r.targetKind(), Backend: "local"},
+			Target: reports.TargetInfo{Kind: r.targetKind(), Backend: cmp.Or(r.s.Cluster.Backend, "local")},
 			Host: reports.HostSettings{KATONs: int64(h.KATO), ReconnectDelayNs: int64(h.ReconnectDelay),
 				CtrlLossTmoNs: int64(h.CtrlLossTmo), FastIOFailTmoNs: int64(h.FastIOFailTmo), IOTimeoutNs: int64(h.IOTimeout),
 				Policy: h.Policy, NrIOQueues: h.NrIOQueues, QueueSize: h.QueueSize, HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest},
@@ -193,7 +193,7 @@ func firstStart(dir *workloads.DirResult, at int64) int64 {
 
 // pathEvents moves the multipath hosts' events onto the run clock.
 func (r *Runner) pathEvents() []reports.PathEvent {
-	var out []reports.PathEvent
+	out := slices.Clone(r.remotePathEvents)
 	for _, ps := range r.pathSources {
 		for _, e := range ps.src.PathEvents() {
 			pe := reports.PathEvent{AtNs: int64(e.At.Sub(r.start)), Volume: ps.volume, Path: e.Path,

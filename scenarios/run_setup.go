@@ -67,7 +67,7 @@ func (r *Runner) createVolume(ctx context.Context, v Volume) (*volume.Volume, er
 		if err != nil {
 			return nil, err
 		}
-		r.files = append(r.files, one.FilePath)
+		r.ownFile(one.FilePath)
 		r.ownFiles[v.Name+"/"+p.Node] = one.FilePath
 		if whole == nil {
 			whole = vol
@@ -82,15 +82,13 @@ func (r *Runner) createVolume(ctx context.Context, v Volume) (*volume.Volume, er
 // listener on each exporting node.
 func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: volume.Backing(v.Backing)}
-	if spec.Backing == "" {
-		spec.Backing = volume.Malloc
-		if len(v.Nodes) > 1 {
-			spec.Backing = volume.File
-		}
-	}
-	if spec.Backing == volume.File {
+	if r.fileBacked(v) {
+		spec.Backing = volume.File
 		spec.FilePath = r.backingFile(v.Name)
-		r.files = append(r.files, spec.FilePath)
+		spec.FileOnTarget = r.kube != nil
+		r.ownFile(spec.FilePath)
+	} else if spec.Backing == "" {
+		spec.Backing = volume.Malloc
 	}
 	for _, f := range r.s.Timeline.Faults {
 		if slices.Contains(v.Nodes, f.Node) && (f.Volume == "" || f.Volume == v.Name) {
@@ -108,6 +106,20 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 			ANA: anaName(v.ANA[node])})
 	}
 	return spec, nil
+}
+
+// fileBacked says whether a volume lives in a file: when it says so, or
+// when several nodes share it (two controllers of one namespace).
+func (r *Runner) fileBacked(v Volume) bool {
+	return v.Backing == string(volume.File) || (v.Backing == "" && len(v.Nodes) > 1)
+}
+
+// ownFile records a backing file the run made, for teardown to remove; on
+// Kubernetes the files live on the nodes and the janitor pods remove them.
+func (r *Runner) ownFile(path string) {
+	if r.kube == nil {
+		r.files = append(r.files, path)
+	}
 }
 
 // reprovisioner restores a restarted node's share of every volume, with
@@ -194,6 +206,9 @@ func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 	vols := r.volumesOn(ev.Node, ev.Volume)
 	if perVolume(kind) {
 		return r.targetFault(kind, n, vols, param)
+	}
+	if r.kube != nil {
+		return r.kube.podFault(kind, n)
 	}
 	return local.Build(kind, r.faultNode(n), ev.Params, ev.Duration.D())
 }

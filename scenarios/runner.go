@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
@@ -40,6 +41,9 @@ type RunOptions struct {
 	// Live, when set, receives intervals, fault and path events as they
 	// happen (see Live).
 	Live Live
+	// Kubeconfig and KubeContext override the scenario's
+	// cluster.kubernetes settings (run's --kubeconfig and --context).
+	Kubeconfig, KubeContext string
 }
 
 // Runner runs one scenario on the local embedded backend: provision →
@@ -51,7 +55,8 @@ type Runner struct {
 	start time.Time
 	seed  int64
 
-	cluster *cluster.Cluster // nil for external targets
+	cluster *cluster.Cluster // nil for external targets and on Kubernetes
+	kube    *kubeBackend     // set on the kubernetes backend
 	nodes   map[string]*runNode
 	vols    map[string]*volume.Volume
 	files   []string // backing files the run made
@@ -60,6 +65,10 @@ type Runner struct {
 	ownFiles map[string]string
 
 	pathSources []pathSource
+	// remotePathEvents and remoteWorkers come from the worker pods of a
+	// Kubernetes run.
+	remotePathEvents []reports.PathEvent
+	remoteWorkers    []reports.WorkerInfo
 }
 
 // pathSource is a multipath workload device and the volume it reaches.
@@ -102,7 +111,7 @@ func (r *Runner) logf(format string, a ...any) {
 // then carries RunError and whatever was recorded.
 func (r *Runner) Run(ctx context.Context) (*reports.Result, error) {
 	res := r.newResult()
-	if err := r.preflight(); err != nil {
+	if err := r.preflight(ctx); err != nil {
 		res.RunError = err.Error()
 		return res, err
 	}
@@ -127,12 +136,20 @@ func (r *Runner) Run(ctx context.Context) (*reports.Result, error) {
 }
 
 // preflight refuses what this runner cannot do before anything starts:
-// another backend, a missing binary, faults the cluster cannot inject.
-func (r *Runner) preflight() error {
+// a missing binary, faults the cluster cannot inject, a cluster that is
+// unreachable or forbids what the run does.
+func (r *Runner) preflight(ctx context.Context) error {
 	c := r.s.Cluster
 	switch {
+	case c.Backend == backendKubernetes:
+		k, err := newKubeBackend(ctx, r)
+		if err != nil {
+			return err
+		}
+		r.kube = k
+		return nil
 	case c.Backend != "" && c.Backend != "local":
-		return fmt.Errorf("cluster.backend %q: `run` drives the local backend; Kubernetes runs go through `nvmf-chaos k8s`", c.Backend)
+		return fmt.Errorf("cluster.backend %q: want local or kubernetes", c.Backend)
 	case r.opts.Binary == "" && r.targetKind() == targetEmbedded:
 		return errors.New("runner: no nvmf-chaos binary to start targets with")
 	}
@@ -157,6 +174,11 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	if err != nil {
 		return err
 	}
+	runWorkloads, err := r.prepareWorkloads(ctx)
+	if err != nil {
+		return err
+	}
+	res.StartedAt = r.start
 	sched, err := faults.NewSchedule(r.start, items, faults.WithProgress(func(e faults.Event) {
 		r.logf("fault %s %s %s", e.Phase, e.Fault, e.Err)
 		r.liveFault(e)
@@ -166,10 +188,6 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	}
 	if err := sched.Available(); err != nil {
 		return fmt.Errorf("faults not available here: %w", err)
-	}
-	engines, err := r.workloads(ctx)
-	if err != nil {
-		return err
 	}
 	warmup := r.s.Timeline.Warmup.D()
 	r.logf("running %s: warmup %v, measure %v, %d faults, seed %d", r.s.Metadata.Name, warmup, r.s.Timeline.Duration.D(), len(items), r.seed)
@@ -184,13 +202,14 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 		defer wg.Done()
 		_, schedErr = sched.Run(runCtx)
 	}()
-	results, werr := runEngines(runCtx, engines)
+	results, werr := runWorkloads(runCtx)
 	cancel()
 	wg.Wait()
 	stopPaths()
 	res.Phases = append(res.Phases, reports.PhaseMark{Phase: reports.PhaseWarmupEnd, AtNs: int64(warmup)})
 	res.Faults = faultEvents(sched.Events())
 	res.PathEvents = r.pathEvents()
+	res.Environment.Workers = r.remoteWorkers
 	for i, w := range r.s.Workloads {
 		if results[i] != nil {
 			res.Workloads = append(res.Workloads, workloadRecord(w, results[i]))
@@ -203,6 +222,20 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 		return fmt.Errorf("faults: %w", schedErr)
 	}
 	return ctx.Err()
+}
+
+// prepareWorkloads readies every workload and returns what runs them: the
+// local engines, or the worker pods of a Kubernetes run (which move
+// run-clock zero to the moment the workers start).
+func (r *Runner) prepareWorkloads(ctx context.Context) (func(context.Context) ([]*workloads.Result, error), error) {
+	if r.kube != nil {
+		return r.kube.prepareWorkers(ctx)
+	}
+	engines, err := r.workloads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]*workloads.Result, error) { return runEngines(ctx, engines) }, nil
 }
 
 // teardown deletes the volumes and stops the targets, reporting problems
@@ -221,6 +254,13 @@ func (r *Runner) teardown() {
 		}
 	}
 	r.stopNodes()
+	if r.kube != nil {
+		kctx, kcancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer kcancel()
+		if err := r.kube.teardown(kctx); err != nil {
+			r.logf("teardown: %v (run `nvmf-chaos cleanup --kubeconfig ...` to finish)", err)
+		}
+	}
 	for _, f := range r.files {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			r.logf("teardown: %v", err)
@@ -237,8 +277,12 @@ func (r *Runner) slos() []reports.SLO {
 	return out
 }
 
-// backingFile is where a shared volume's data lives for the run.
+// backingFile is where a shared volume's data lives for the run: in the
+// run folder, or on Kubernetes in the target pods' data folder.
 func (r *Runner) backingFile(vol string) string {
+	if r.kube != nil {
+		return kube.BackingFile{Name: vol + ".img"}.PodPath()
+	}
 	return filepath.Join(r.opts.Dir, vol+".img")
 }
 

@@ -55,6 +55,37 @@ type Cluster struct {
 	// Kubernetes pod's restartPolicy. A restarted target is provisioned
 	// again.
 	Restart string `yaml:"restart,omitempty" json:"restart,omitempty" jsonschema:"enum=never,enum=on-failure,enum=always"`
+	// Kubernetes says where and how a kubernetes-backend run deploys.
+	Kubernetes *Kubernetes `yaml:"kubernetes,omitempty" json:"kubernetes,omitempty"`
+}
+
+// Kubernetes configures the kubernetes backend: targets run as pods (one
+// per scenario node, each behind a Service), workloads as Jobs.
+type Kubernetes struct {
+	// Kubeconfig and Context are found as kubectl finds them when empty
+	// ($KUBECONFIG, ~/.kube/config, its current context); run's
+	// --kubeconfig and --context flags override them.
+	Kubeconfig string `yaml:"kubeconfig,omitempty" json:"kubeconfig,omitempty"`
+	Context    string `yaml:"context,omitempty" json:"context,omitempty"`
+	// Namespace is created for the run and deleted after it; default
+	// nvmf-chaos-<run id>.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"`
+	// Nodes maps a scenario node to a cluster node: a node name, or a label
+	// selector (key=value[,key=value]). Unmapped nodes go where the
+	// scheduler puts them.
+	Nodes map[string]string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
+	// Image runs targets and workers; default nvmf-chaos:dev (make image).
+	Image           string `yaml:"image,omitempty" json:"image,omitempty"`
+	ImagePullPolicy string `yaml:"image_pull_policy,omitempty" json:"image_pull_policy,omitempty" jsonschema:"enum=Always,enum=IfNotPresent,enum=Never"`
+	// CPU and Memory are each pod's requests and limits (Kubernetes
+	// quantities: "1", "500m", "512Mi"); none by default.
+	CPU    string `yaml:"cpu,omitempty" json:"cpu,omitempty"`
+	Memory string `yaml:"memory,omitempty" json:"memory,omitempty"`
+	// Driver is how volumes are provisioned: none (over the targets'
+	// JSON-RPC, as locally; the default), spdk-csi or existing.
+	Driver string `yaml:"driver,omitempty" json:"driver,omitempty" jsonschema:"enum=none,enum=spdk-csi,enum=existing"`
+	// StorageClass is the class of driver: existing.
+	StorageClass string `yaml:"storage_class,omitempty" json:"storage_class,omitempty"`
 }
 
 // Volume is one namespace exported from one or more nodes.

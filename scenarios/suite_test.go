@@ -20,22 +20,33 @@ func TestBuiltinSuitesLoad(t *testing.T) {
 			t.Errorf("%s: no scenarios", name)
 		}
 	}
-	// The release suite covers the whole library and scales for CI.
-	ls, err := LoadSuite("release", SuiteOverrides{Duration: 30 * time.Second, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bs, _ := Builtins()
-	covered := map[string]bool{}
-	for _, r := range ls.Runs {
-		covered[r.Batch.Name] = true
-		if r.Batch.Seed != 5 || r.Batch.Cells[0].Scenario.Timeline.Duration.D() != 30*time.Second {
-			t.Errorf("%s: seed %d, duration %s", r.Dir, r.Batch.Seed, r.Batch.Cells[0].Scenario.Timeline.Duration)
+	// The release suite covers the whole local library, the kubernetes
+	// suite the Kubernetes one, and both scale for CI.
+	covered := map[string]string{}
+	for _, suite := range []string{"release", "kubernetes"} {
+		ls, err := LoadSuite(suite, SuiteOverrides{Duration: 30 * time.Second, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range ls.Runs {
+			covered[r.Batch.Name] = suite
+			if r.Batch.Seed != 5 || r.Batch.Cells[0].Scenario.Timeline.Duration.D() != 30*time.Second {
+				t.Errorf("%s: seed %d, duration %s", r.Dir, r.Batch.Seed, r.Batch.Cells[0].Scenario.Timeline.Duration)
+			}
 		}
 	}
+	bs, _ := Builtins()
 	for _, b := range bs {
-		if !covered[b.Name] {
-			t.Errorf("release suite lacks built-in %s", b.Name)
+		l, err := Load(b.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "release"
+		if l.Scenario.Cluster.Backend == backendKubernetes {
+			want = "kubernetes"
+		}
+		if covered[b.Name] != want {
+			t.Errorf("built-in %s is in suite %q, want %q", b.Name, covered[b.Name], want)
 		}
 	}
 }

@@ -104,6 +104,7 @@ func (v *validator) scenario(s *Scenario) {
 		v.errorf("repeat", "%d: want 0..1000", s.Repeat)
 	}
 	v.cluster(&s.Cluster)
+	v.kubernetes(s)
 	v.volumes(s)
 	v.workloads(s)
 	v.host(&s.Host, "host")

@@ -26,6 +26,8 @@ type runOptions struct {
 	spdkBin  string
 	nodes    string
 	metrics  metricsOptions
+	// kubeconfig and kubeContext pick the cluster of a kubernetes run.
+	kubeconfig, kubeContext string
 }
 
 func newRunCmd() *cobra.Command {
@@ -38,10 +40,16 @@ on loopback), drives its workloads through the Go NVMe/TCP host, fires its fault
 the timeline, verifies the data, and judges the SLOs. It writes results.json,
 junit.xml and summary.md into a folder under --out and prints the summary.
 
+With cluster.backend: kubernetes the targets run as pods (one per scenario node,
+behind a Service), volumes are provisioned over port-forwards to their JSON-RPC, and
+each workload runs in a worker Job; everything lives in a namespace of the run's
+own, deleted at the end.
+
 Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 		Example: `  nvmf-chaos run baseline
   nvmf-chaos run ana-failover --out /tmp/results
-  nvmf-chaos run my-scenario.yaml --seed 42`,
+  nvmf-chaos run my-scenario.yaml --seed 42
+  nvmf-chaos run k8s-target-kill --kubeconfig ~/.cache/nvmf-chaos/k8s/cluster/kubeconfig`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runScenario(cmd, args[0], &o) },
 	}
@@ -54,6 +62,8 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	f.StringVar(&o.spdkBin, "spdk-bin", "", "run SPDK's nvmf_tgt at this `path` on every node instead of the embedded target")
 	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `file` of a backend: kubernetes run (default: the scenario's, $KUBECONFIG, ~/.kube/config)")
+	f.StringVar(&o.kubeContext, "context", "", "kubeconfig `context` of a backend: kubernetes run (default: the scenario's, or the current one)")
 	addMetricsFlags(cmd, &o.metrics)
 	return cmd
 }
@@ -93,7 +103,8 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	progress, stopProgress := startProgress(cmd.ErrOrStderr(), lr, o.quiet)
-	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: lr, Mode: mode})
+	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: lr, Mode: mode,
+		Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext})
 	res, runErr := r.Run(cmd.Context())
 	stopProgress()
 	lr.Finish(res)

@@ -86,6 +86,9 @@ type Spec struct {
 	// FilePath is the shared backing file of a File volume; Create makes it
 	// (sparse) when missing. The caller removes it.
 	FilePath string
+	// FileOnTarget says FilePath is on the targets' machine, made there
+	// (by a Kubernetes target pod's init container): Create leaves it be.
+	FileOnTarget bool
 	Paths    []Path
 	// Delay and Errors stack a bdev_delay and a bdev_error vbdev between the
 	// backing bdev and the namespace, so backing-device faults can be
@@ -146,7 +149,7 @@ func Create(ctx context.Context, spec Spec) (*Volume, error) {
 	v := &Volume{Spec: spec, NQN: nqn, Serial: serial}
 	sum := sha256.Sum256([]byte(nqn))
 	copy(v.NGUID[:], sum[:16])
-	if spec.Backing == File {
+	if spec.Backing == File && !spec.FileOnTarget {
 		if err := ensureFile(spec.FilePath, spec.Size); err != nil {
 			return nil, fmt.Errorf("volume %s: %w", spec.Name, err)
 		}

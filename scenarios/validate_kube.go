@@ -1,0 +1,112 @@
+package scenarios
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+)
+
+const backendKubernetes = "kubernetes"
+
+// kubeFaultKinds are the fault kinds the kubernetes backend injects: pod
+// faults through the API, target faults through the targets' JSON-RPC.
+var kubeFaultKinds = []faults.Kind{
+	faults.ProcessKill, faults.ProcessRestart,
+	faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError,
+}
+
+// kubernetes checks the kubernetes backend's settings, and refuses what
+// it cannot run yet, before anything is created.
+func (v *validator) kubernetes(s *Scenario) {
+	c := &s.Cluster
+	k := c.Kubernetes
+	if c.Backend != backendKubernetes {
+		if k != nil {
+			v.errorf("cluster.kubernetes", "only used with backend: kubernetes (backend is %s)", cmp.Or(c.Backend, "local"))
+		}
+		return
+	}
+	if t := cmp.Or(c.Target, targetEmbedded); t != targetEmbedded {
+		v.errorf("cluster.target", "%q: the kubernetes backend runs embedded targets only in this version", t)
+	}
+	if c.Restart != "" && c.Restart != "never" {
+		v.errorf("cluster.restart", "%q: not supported on kubernetes: the harness brings target pods back after faults", c.Restart)
+	}
+	for i, f := range s.Timeline.Faults {
+		if !slices.Contains(kubeFaultKinds, faults.Kind(f.Kind)) {
+			v.errorf(faultField(i, "kind"), "%q has no Kubernetes engine yet; on kubernetes: %s", f.Kind, kindList(kubeFaultKinds))
+		}
+	}
+	if k == nil {
+		return
+	}
+	if k.Namespace != "" {
+		for _, msg := range validation.IsDNS1123Label(k.Namespace) {
+			v.errorf("cluster.kubernetes.namespace", "%q: %s", k.Namespace, msg)
+		}
+	}
+	nodes := map[string]bool{}
+	for _, n := range c.Nodes {
+		nodes[n] = true
+	}
+	for _, n := range slices.Sorted(maps.Keys(k.Nodes)) {
+		f := "cluster.kubernetes.nodes." + n
+		if !nodes[n] {
+			v.errorf(f, "node %q is not in cluster.nodes", n)
+		}
+		if err := checkNodeRef(k.Nodes[n]); err != "" {
+			v.errorf(f, "%q: %s", k.Nodes[n], err)
+		}
+	}
+	v.oneOf("cluster.kubernetes.image_pull_policy", k.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"})
+	for field, q := range map[string]string{"cpu": k.CPU, "memory": k.Memory} {
+		if _, err := resource.ParseQuantity(q); q != "" && err != nil {
+			v.errorf("cluster.kubernetes."+field, "%q: %v", q, err)
+		}
+	}
+	switch k.Driver {
+	case "", "none":
+		if k.StorageClass != "" {
+			v.errorf("cluster.kubernetes.storage_class", "only used with driver: existing")
+		}
+	case "spdk-csi", "existing":
+		v.errorf("cluster.kubernetes.driver", "%q: not built yet in this version; use driver: none (volumes over the targets' JSON-RPC)", k.Driver)
+	default:
+		v.oneOf("cluster.kubernetes.driver", k.Driver, []string{"none", "spdk-csi", "existing"})
+	}
+}
+
+// checkNodeRef checks a cluster node reference: a node name or a label
+// selector of key=value terms.
+func checkNodeRef(ref string) string {
+	if !strings.Contains(ref, "=") {
+		if msgs := validation.IsDNS1123Subdomain(ref); len(msgs) > 0 {
+			return "not a node name (" + msgs[0] + ") nor a key=value label selector"
+		}
+		return ""
+	}
+	if _, err := labels.Parse(ref); err != nil {
+		return "bad label selector: " + err.Error()
+	}
+	return ""
+}
+
+func faultField(i int, f string) string {
+	return fmt.Sprintf("timeline.faults[%d].%s", i, f)
+}
+
+func kindList(ks []faults.Kind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}

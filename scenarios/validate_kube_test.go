@@ -1,0 +1,47 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+)
+
+// Everything the kubernetes backend cannot do is refused by validate, at
+// the line of the field, before anything is created.
+func TestKubernetesValidation(t *testing.T) {
+	base := strings.Replace(minimal, "cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {backend: kubernetes, nodes: [tgt-a, tgt-b], kubernetes: {namespace: ns1}}", 1)
+	if _, err := ParseScenario("k.yaml", []byte(base)); err != nil {
+		t.Fatalf("the base kubernetes scenario is refused: %v", err)
+	}
+	tests := []struct {
+		name, from, to string
+		line           string
+		want           string
+	}{
+		{"kubernetes block on local", "backend: kubernetes, ", "", "4", "cluster.kubernetes: only used with backend: kubernetes"},
+		{"spdk target", "backend: kubernetes,", "backend: kubernetes, target: spdk, spdk_bin: /x,", "4", `cluster.target: "spdk": the kubernetes backend runs embedded targets only`},
+		{"fault without engine", "kind: process-kill", "kind: process-pause", "13", `timeline.faults[0].kind: "process-pause" has no Kubernetes engine yet`},
+		{"bad namespace", "namespace: ns1", "namespace: NS_1", "4", `cluster.kubernetes.namespace: "NS_1"`},
+		{"unknown mapped node", "namespace: ns1", "namespace: ns1, nodes: {tgt-z: k8s-node-0}", "4", `cluster.kubernetes.nodes.tgt-z: node "tgt-z" is not in cluster.nodes`},
+		{"bad node reference", "namespace: ns1", "namespace: ns1, nodes: {tgt-a: Bad_Node}", "4", `cluster.kubernetes.nodes.tgt-a: "Bad_Node": not a node name`},
+		{"bad selector", "namespace: ns1", "namespace: ns1, nodes: {tgt-a: 'zone=a b'}", "4", `bad label selector`},
+		{"bad quantity", "namespace: ns1", "namespace: ns1, memory: 1 gig", "4", `cluster.kubernetes.memory: "1 gig"`},
+		{"bad pull policy", "namespace: ns1", "namespace: ns1, image_pull_policy: Sometimes", "4", `cluster.kubernetes.image_pull_policy: "Sometimes" is not allowed`},
+		{"driver not built", "namespace: ns1", "namespace: ns1, driver: spdk-csi", "4", `cluster.kubernetes.driver: "spdk-csi": not built yet`},
+		{"restart policy", "backend: kubernetes,", "backend: kubernetes, restart: always,", "4", `cluster.restart: "always": not supported on kubernetes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(base, tt.from, tt.to, 1)
+			if doc == base {
+				t.Fatalf("replacing %q changed nothing", tt.from)
+			}
+			_, err := ParseScenario("k.yaml", []byte(doc))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "k.yaml:"+tt.line+":") {
+				t.Errorf("error %q, want %q at k.yaml:%s", err, tt.want, tt.line)
+			}
+		})
+	}
+}
