@@ -88,8 +88,8 @@ k8s-status: bin/testcluster ## Show the test cluster's components and nodes; fai
 k8s-logs: bin/testcluster ## Follow the test cluster's component logs.
 	$(TESTCLUSTER) logs
 
-e2e-k8s: ## Run the end-to-end suite against the test cluster (make k8s-up first).
-	KUBECONFIG=$$($(TESTCLUSTER) kubeconfig) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
+e2e-k8s: build bin/testcluster ## Run the end-to-end suite against the test cluster (make k8s-up first).
+	KUBECONFIG=$$($(TESTCLUSTER) kubeconfig) NVMF_CHAOS_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
 
 clean: ## Remove build output.
 	rm -rf bin

@@ -204,7 +204,9 @@ func (k *kubeBackend) targetSpec(node string) kube.TargetSpec {
 // scenario node, and connects to each target's JSON-RPC.
 func (k *kubeBackend) startNodes(ctx context.Context) error {
 	r := k.r
-	if err := k.c.K.Resources().Create(ctx, kube.Namespace(k.ns, r.opts.RunID)); err != nil {
+	ns := kube.Namespace(k.ns, r.opts.RunID)
+	ns.Annotations = map[string]string{kube.AnnotationHarness: kube.HarnessID()}
+	if err := k.c.K.Resources().Create(ctx, ns); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", k.ns, err)
 	}
 	k.nsCreated = true

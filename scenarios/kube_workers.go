@@ -175,7 +175,10 @@ func (k *kubeBackend) collect(ctx context.Context, ws []*kubeWorker) ([]*workloa
 				results[i] = rep.Result
 				events[i] = toPathEvents(kw.w.Volume, rep.PathEvents)
 			}
-			_ = kw.client.Exit(context.WithoutCancel(ctx))
+			// A dead worker's forward may hang rather than fail: bound it.
+			ectx, ecancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = kw.client.Exit(ectx)
+			ecancel()
 			kw.fwd.Close()
 		}()
 	}

@@ -134,7 +134,9 @@ func verification(res *workloads.Result) *reports.Verification {
 func mergeSeries(res *workloads.Result) (reports.Series, reports.Histograms) {
 	iv := res.IntervalNs
 	start := res.MeasureNs / iv * iv
-	n := int((res.EndNs-start+iv-1)/iv) + 1
+	// A run stopped during its ramp ends before measuring began: its
+	// series is empty, not negative.
+	n := max(int((res.EndNs-start+iv-1)/iv)+1, 0)
 	s := reports.Series{StartNs: start, IntervalNs: iv}
 	slotIvs := int64(histogramSlot) / iv
 	h := reports.Histograms{StartNs: start, SlotNs: slotIvs * iv}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
@@ -21,6 +22,11 @@ type cleanupFlags struct {
 	live     bool
 	timeout  time.Duration
 	rpcAddrs []string
+	// kube sweeps a cluster's run namespaces when set (--kubeconfig).
+	kube        bool
+	kubeconfig  string
+	kubeContext string
+	runID       string
 }
 
 func newCleanupCmd() *cobra.Command {
@@ -38,11 +44,17 @@ printed; --dry-run only prints. Namespaces, links and tables need root.
 Targets the harness did not start (a long-running nvmf_tgt, a storage node)
 keep what a crashed run provisioned on them; --rpc ADDR sweeps them over
 SPDK JSON-RPC: subsystems with the harness's NQN prefix, then its bdevs and
-lvstores, top of each stack first (only the run --prefix names, if it names one).`,
+lvstores, top of each stack first (only the run --prefix names, if it names one).
+
+--kubeconfig (or --context) also sweeps a Kubernetes cluster: every namespace
+labelled app.kubernetes.io/managed-by=nvmf-chaos (one run's with --run-id), after
+a janitor pod deletes its targets' data folder on each node they ran on. A run
+whose harness still runs on this machine is kept unless --include-live.`,
 		Example: `  nvmf-chaos cleanup --dry-run
   sudo nvmf-chaos cleanup
   nvmf-chaos cleanup --prefix nvmfc-1a2b3c
-  nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://user:pass@10.0.0.5:9009`,
+  nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://user:pass@10.0.0.5:9009
+  nvmf-chaos cleanup --kubeconfig ~/.kube/config --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCleanup(cmd.Context(), cmd, &f)
@@ -54,6 +66,9 @@ lvstores, top of each stack first (only the run --prefix names, if it names one)
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	fl.BoolVar(&f.live, "include-live", false, "also remove runs whose harness process is still running")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this `duration`")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "also sweep the Kubernetes cluster of this kubeconfig `file` (\"\" with --context: the default one)")
+	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig `context` of the cluster to sweep")
+	fl.StringVar(&f.runID, "run-id", "", "on Kubernetes, remove only the run with this `ID`")
 	fl.StringArrayVar(&f.rpcAddrs, "rpc", nil, "also sweep the SPDK target at this RPC `address` (unix socket, host:port or http URL; repeatable)")
 	return cmd
 }
@@ -81,7 +96,8 @@ func runCleanup(ctx context.Context, cmd *cobra.Command, f *cleanupFlags) error 
 	for _, r := range rpcFound {
 		fmt.Fprintf(out, "%s %s\n", verb, r)
 	}
-	if err = errors.Join(err, rpcErr); err != nil {
+	kubeErr := sweepKube(ctx, cmd, f, verb)
+	if err = errors.Join(err, rpcErr, kubeErr); err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
 	return nil
@@ -112,4 +128,28 @@ func sweepTargets(ctx context.Context, f *cleanupFlags) ([]string, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// sweepKube removes crashed runs' namespaces (with everything in them)
+// and their targets' data folders from a Kubernetes cluster.
+func sweepKube(ctx context.Context, cmd *cobra.Command, f *cleanupFlags, verb string) error {
+	if !cmd.Flags().Changed("kubeconfig") && !cmd.Flags().Changed("context") {
+		return nil
+	}
+	c, err := kube.Connect(f.kubeconfig, f.kubeContext)
+	if err != nil {
+		return err
+	}
+	found, err := c.Sweep(ctx, kube.SweepOptions{RunID: f.runID, IncludeLive: f.live, DryRun: f.dryRun})
+	for _, r := range found {
+		if strings.HasPrefix(r, "kept ") {
+			fmt.Fprintln(cmd.OutOrStdout(), r)
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s on %s\n", verb, r, c.Source)
+	}
+	if len(found) == 0 && err == nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "no nvmf-chaos run left on %s\n", c.Source)
+	}
+	return err
 }

@@ -26,6 +26,9 @@ var hostSysctls = []string{
 var fixedHostPaths = []string{
 	"/run/containerd", "/var/lib/cni", "/var/lib/kubelet", "/var/log/containers", "/var/log/pods",
 	"/etc/cni", "/opt/cni", "/var/run/nri",
+	// Target pods of nvmf-chaos runs keep their backing files here (a
+	// hostPath); the runs remove their own folders, not the root.
+	"/var/lib/nvmf-chaos",
 }
 
 func readSysctls() map[string]string {

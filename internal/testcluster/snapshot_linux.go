@@ -21,7 +21,7 @@ type Snapshot struct {
 	Links     []string          `json:"links"` // root namespace interfaces
 	Netns     []string          `json:"netns"`
 	Routes    []string          `json:"routes"`   // root namespace IPv4 routes
-	Cgroups   []string          `json:"cgroups"`  // folders two levels deep in each hierarchy
+	Cgroups   []string          `json:"cgroups"`  // folders one level deep in each hierarchy
 	Iptables  []string          `json:"iptables"` // root namespace "table chain" pairs
 	Nftables  []string          `json:"nftables"` // root namespace tables
 	Sysctls   map[string]string `json:"sysctls"`
@@ -50,13 +50,14 @@ func TakeSnapshot(ctx context.Context, l Layout) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Routes = nonEmptyLines(string(out))
+	// One level deep: where the cluster's node roots, and any kubepods or
+	// k8s.io folder a misconfigured kubelet or containerd made, would be;
+	// deeper levels churn with whatever else the machine runs.
 	for _, h := range cgroupHierarchies() {
-		for _, pattern := range []string{"*", "*/*"} {
-			m, _ := filepath.Glob(filepath.Join(h, pattern))
-			for _, p := range m {
-				if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-					s.Cgroups = append(s.Cgroups, p)
-				}
+		m, _ := filepath.Glob(filepath.Join(h, "*"))
+		for _, p := range m {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				s.Cgroups = append(s.Cgroups, p)
 			}
 		}
 	}

@@ -145,7 +145,12 @@ func (s *Server) run(ctx context.Context, zero time.Time) {
 	s.log.Info("workload starting", "workload", s.spec.Workload, "target", s.spec.Target)
 	res, err := e.Run(ctx)
 	s.report.Result = res
-	if err != nil && !errors.Is(err, context.Canceled) {
+	switch {
+	case ctx.Err() != nil || (res != nil && res.Cancelled):
+		// The pod was told to stop (deleted, evicted): the record is cut
+		// short, and the run must say so rather than judge it.
+		s.report.Error = "worker stopped before its run ended (pod terminated)"
+	case err != nil && !errors.Is(err, context.Canceled):
 		s.report.Error = err.Error()
 	}
 	if src, ok := s.dev.(nvmeof.PathEventSource); ok {
