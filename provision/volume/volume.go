@@ -89,7 +89,7 @@ type Spec struct {
 	// FileOnTarget says FilePath is on the targets' machine, made there
 	// (by a Kubernetes target pod's init container): Create leaves it be.
 	FileOnTarget bool
-	Paths    []Path
+	Paths        []Path
 	// Delay and Errors stack a bdev_delay and a bdev_error vbdev between the
 	// backing bdev and the namespace, so backing-device faults can be
 	// injected later (both start inert).
