@@ -324,7 +324,8 @@ func (r *Runner) jobsOf(wi int, w Workload) ([]workloads.Job, error) {
 	var jobs []workloads.Job
 	if w.Fio != "" {
 		var err error
-		if jobs, err = workloads.ParseFioFile(w.Fio); err != nil {
+		// The workload's volume is the target, whatever the file names.
+		if jobs, err = workloads.ParseFioFile(w.Fio, workloads.WithTarget("")); err != nil {
 			return nil, err
 		}
 	} else {

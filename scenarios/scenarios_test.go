@@ -171,6 +171,20 @@ func TestLoadFileAndFioReference(t *testing.T) {
 	if _, err := workloads.ParseFioFile(l.Scenario.Workloads[0].Fio); err != nil {
 		t.Errorf("job file from another working directory: %v", err)
 	}
+	// The volume is the target: file options of the job file do not count.
+	named := "[global]\nfilename=fio-rand-read\ndirectory=data\n[file1]\nrw=randread\n"
+	if err := os.WriteFile(filepath.Join(dir, "oltp.fio"), []byte(named), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseScenario(path, []byte(doc)); err != nil {
+		t.Errorf("job file naming a relative file: %v", err)
+	}
+	r := &Runner{s: l.Scenario}
+	if jobs, err := r.jobsOf(0, l.Scenario.Workloads[0]); err != nil {
+		t.Errorf("run's jobs: %v", err)
+	} else if jobs[0].Target != "" {
+		t.Errorf("run's jobs: target %q, want the volume's", jobs[0].Target)
+	}
 	broken := strings.Replace(doc, "oltp.fio", "missing.fio", 1)
 	if _, err := ParseScenario(path, []byte(broken)); err == nil || !strings.Contains(err.Error(), "missing.fio") {
 		t.Errorf("missing job file: %v", err)

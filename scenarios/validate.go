@@ -316,7 +316,7 @@ func (v *validator) jobsOf(w Workload) ([]workloads.Job, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(v.file), path)
 	}
-	return workloads.ParseFioFile(path)
+	return workloads.ParseFioFile(path, workloads.WithTarget("")) // the volume is the target
 }
 
 // JobOf builds the fio job of an inline workload: fio's defaults, then the

@@ -1,9 +1,11 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 )
@@ -98,7 +100,9 @@ var options = map[string]optionSetter{
 	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
 	"buffer_compress_percentage": intOpt(func(j *Job) *int { return &j.BufferCompressPercentage }, 0, 100),
 	"direct":                     boolOpt(func(j *Job) *bool { return &j.Direct }),
-	"filename":                   setFilename,
+	"filename":                   fileOpt(func(f *fileOptions) *string { return &f.filename }),
+	"directory":                  fileOpt(func(f *fileOptions) *string { return &f.directory }),
+	"filename_format":            fileOpt(func(f *fileOptions) *string { return &f.format }),
 	"ioengine":                   setIOEngine,
 	"kb_base": func(_ *Job, v string, _ bool) error {
 		if strings.TrimSpace(v) != "1024" {
@@ -154,27 +158,65 @@ func setIOEngine(j *Job, v string, _ bool) error {
 	return nil
 }
 
-// setFilename maps fio's filename= to a target URL: a URL is kept, a path
-// becomes file:///path. fio's ':'-separated file lists are not supported.
-func setFilename(j *Job, v string, _ bool) error {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
-		return fmt.Errorf("empty filename")
-	case strings.Contains(v, "://"):
-		if _, err := url.Parse(v); err != nil {
-			return fmt.Errorf("filename %q: %w", v, err)
+// fileOptions are a job's filename=, directory= and filename_format= as
+// written; resolveTarget turns them into the job's Target.
+type fileOptions struct {
+	filename, directory, format string
+}
+
+func (f fileOptions) set() bool { return f != fileOptions{} }
+
+func fileOpt(field func(*fileOptions) *string) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return errors.New("empty value")
 		}
-		j.Target = v
-	case strings.Contains(v, ":"):
-		return fmt.Errorf("filename %q: %w: several files (':' separated) in one job", v, ErrUnsupportedOption)
-	default:
-		if !strings.HasPrefix(v, "/") {
-			return fmt.Errorf("filename %q: want an absolute path or a target URL", v)
-		}
-		j.Target = (&url.URL{Scheme: "file", Path: v}).String()
+		*field(&j.files) = v
+		return nil
 	}
-	return nil
+}
+
+// resolveTarget maps the job's file options to a target URL: a URL is kept,
+// an absolute path (or a relative one under an absolute directory=) becomes
+// file:///path. What fio would resolve against its working directory, or
+// spread over several files, is an error naming the option: a target given
+// to the job (bench --target, a scenario's volume) replaces them instead.
+func (j *Job) resolveTarget() (option string, err error) {
+	f := j.files
+	if !f.set() {
+		return "", nil
+	}
+	name := f.filename
+	switch {
+	case f.format != "" && name == "":
+		if strings.Contains(f.format, "$") {
+			return "filename_format", fmt.Errorf("filename_format %q: %w: one file per job and clone; give a target", f.format, ErrUnsupportedOption)
+		}
+		name = f.format
+	case name == "":
+		return "directory", fmt.Errorf("directory %q without filename: fio would create one file per job and clone; give filename= or a target", f.directory)
+	}
+	switch {
+	case strings.Contains(name, "://"):
+		if _, err := url.Parse(name); err != nil {
+			return "filename", fmt.Errorf("filename %q: %w", name, err)
+		}
+		j.Target = name
+		return "", nil
+	case strings.Contains(name, ":"):
+		return "filename", fmt.Errorf("filename %q: %w: several files (':' separated) in one job", name, ErrUnsupportedOption)
+	case strings.Contains(f.directory, ":"):
+		return "directory", fmt.Errorf("directory %q: %w: several directories (':' separated)", f.directory, ErrUnsupportedOption)
+	}
+	if !path.IsAbs(name) && f.directory != "" {
+		name = path.Join(f.directory, name)
+	}
+	if !path.IsAbs(name) {
+		return "filename", fmt.Errorf("filename %q: want an absolute path or a target URL, or give the job a target (bench --target, a scenario's volume) to replace it", name)
+	}
+	j.Target = (&url.URL{Scheme: "file", Path: name}).String()
+	return "", nil
 }
 
 func applyOption(j *Job, key, value string, bare bool) error {
@@ -196,6 +238,12 @@ func ApplyOption(j *Job, key, value string) error {
 	key = strings.ToLower(strings.TrimSpace(key))
 	if err := applyOption(j, key, value, value == "" && isBoolOption(key)); err != nil {
 		return err
+	}
+	// directory= alone waits for the filename it prefixes.
+	if f := j.files; f.filename != "" || f.format != "" {
+		if _, err := j.resolveTarget(); err != nil {
+			return err
+		}
 	}
 	finalizeJob(j)
 	return nil

@@ -132,6 +132,8 @@ type Job struct {
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`
 
+	// files are the file options as written, until resolveTarget.
+	files fileOptions
 	// origin maps an option name to where it was set ("jobs.fio:12"), so
 	// validation errors can point at the line.
 	origin map[string]string

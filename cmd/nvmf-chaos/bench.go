@@ -75,7 +75,7 @@ Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not ru
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, &o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.target, "target", "", "target URL (overrides filename= of a job file)")
+	f.StringVar(&o.target, "target", "", "target URL (replaces filename=, directory= and filename_format= of every job of a job file)")
 	f.StringVar(&o.fioFile, "fio", "", "fio job file to run")
 	f.StringVar(&o.name, "name", "bench", "job name when no job file is given")
 	f.StringVar(&o.format, "output-format", "normal", "normal or json (fio's layout)")
@@ -176,8 +176,12 @@ func writeResults(path string, res *workloads.Result) error {
 func benchJobs(flags *pflag.FlagSet, o *benchOptions) ([]workloads.Job, error) {
 	jobs := []workloads.Job{workloads.DefaultJob(o.name)}
 	if o.fioFile != "" {
+		var opts []workloads.ParseOption
+		if o.target != "" {
+			opts = append(opts, workloads.WithTarget(o.target))
+		}
 		var err error
-		if jobs, err = workloads.ParseFioFile(o.fioFile); err != nil {
+		if jobs, err = workloads.ParseFioFile(o.fioFile, opts...); err != nil {
 			return nil, fmt.Errorf("--fio: %w", err)
 		}
 	}

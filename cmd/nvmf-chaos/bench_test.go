@@ -70,6 +70,8 @@ func TestBench(t *testing.T) {
 		{"flags as in the README", []string{"--target", "null://1g", "--rw", "randread", "--bs", "4k", "--iodepth", "32", "--runtime", "100ms", "--time_based"}, 0, []string{"bench: (rw=randread, bs=4KiB, iodepth=32", "read: IOPS="}},
 		{"json", []string{"--target", "null://64m", "--rw", "randrw", "--size", "1m", "--output-format", "json"}, 0, []string{`"jobname": "bench"`, `"99.900000"`}},
 		{"job file", []string{"--fio", jobFile, "--target", file}, 0, []string{"r: (rw=randread", "w: (rw=randwrite"}},
+		{"target replaces a relative filename", []string{"--fio", writeFile(t, dir, "fio-rand-read.fio", "[global]\nname=fio-rand-read\nfilename=fio-rand-read\nrw=randread\nbs=4K\n[file1]\nsize=256k\n"), "--target", file}, 0, []string{"file1: (rw=randread"}},
+		{"relative filename without target", []string{"--fio", writeFile(t, dir, "rel.fio", "[global]\nfilename=fio-rand-read\n[file1]\nsize=256k\n")}, 2, []string{`rel.fio:2: job "file1": filename "fio-rand-read"`}},
 		{"verify clean", []string{"--target", file, "--size", "1m", "--rw", "randwrite", "--verify", "crc32c", "--seed", "3"}, 0, []string{"lost_writes=0"}},
 		{"lost write exits 1", []string{"--target", "lossy://" + dir + "/lossy.dat", "--size", "1m", "--rw", "randwrite", "--verify", "crc32c"}, 1, []string{"lost_writes=1", "verification failed"}},
 		{"bad flag value names flag and value", []string{"--target", "null://1g", "--rw", "sideways"}, 2, []string{`--rw "sideways"`}},
