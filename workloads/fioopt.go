@@ -226,10 +226,22 @@ func applyOption(j *Job, key, value string, bare bool) error {
 		return fmt.Errorf("option %q: %w", key, ErrUnsupportedOption)
 	}
 	if err := set(j, value, bare); err != nil {
-		return fmt.Errorf("option %s=%q: %w", key, value, err)
+		return &OptionError{Option: key, Value: value, Err: err}
 	}
 	return nil
 }
+
+// OptionError is a value an option cannot take.
+type OptionError struct {
+	Option, Value string
+	Err           error
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("option %s=%q: %v", e.Option, e.Value, e.Err)
+}
+
+func (e *OptionError) Unwrap() error { return e.Err }
 
 // ApplyOption sets one fio option on j by its fio name ("bs", "rw",
 // "rate_iops", ...), as a command line flag or a scenario's workload key would.

@@ -18,7 +18,8 @@ import (
 )
 
 // benchFioFlags are the fio options bench takes as flags, with fio's names.
-// Booleans are written --time_based or --time_based=0.
+// Values follow "=" or a space; booleans may also stand alone (--time_based
+// means --time_based=1).
 var benchFioFlags = []struct {
 	name, usage string
 	boolean     bool
@@ -64,15 +65,26 @@ func newBenchCmd() *cobra.Command {
   file:///path                       a regular file or block device (O_DIRECT)
   null://SIZE                        no I/O: the engine's own overhead
 
-Job options are fio's, as flags (--rw randread --bs 4k --iodepth 32) or from a fio
-job file (--fio FILE; flags given too override every job of the file).
+Job options are fio's, as flags (--rw randread --bs 4k --iodepth 32, or --rw=randread
+as fio writes them; --direct alone means --direct=1) or from a fio job file
+(--fio FILE; flags given too override every job of the file).
 
 Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not run.`,
 		Example: `  nvmf-chaos bench --target nvme+tcp://127.0.0.1:4420/NQN --rw randread --bs 4k --iodepth 32 --runtime 10s
   nvmf-chaos bench --target file:///tmp/bench.dat --size 1g --rw randrw --verify crc32c --runtime 30s
   nvmf-chaos bench --fio jobs/oltp.fio --output-format json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, &o) },
+		// Flags are parsed by parseBenchArgs, as fio reads them.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			help, err := parseBenchArgs(cmd, args)
+			switch {
+			case err != nil:
+				return &exitError{code: exitCannotRun, err: err}
+			case help:
+				return cmd.Help()
+			}
+			return runBench(cmd, &o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.target, "target", "", "target URL (replaces filename=, directory= and filename_format= of every job of a job file)")
@@ -200,6 +212,9 @@ func benchJobs(flags *pflag.FlagSet, o *benchOptions) ([]workloads.Job, error) {
 			}
 			v := flags.Lookup(fl.name).Value.String()
 			if err := workloads.ApplyOption(&jobs[i], fl.name, v); err != nil {
+				if oe := (*workloads.OptionError)(nil); errors.As(err, &oe) {
+					err = oe.Err // the flag names the option and its value
+				}
 				return nil, fmt.Errorf("--%s %q: %w", fl.name, v, err)
 			}
 		}

@@ -129,3 +129,60 @@ func TestBenchResultsFile(t *testing.T) {
 		t.Errorf("results: %d intervals, hdr %q, interval %d", len(w.Series), w.Latency.HDR, r.IntervalNs)
 	}
 }
+
+// TestBenchFlagForms: fio's command line takes --opt=value and --opt value,
+// and a boolean alone means 1.
+func TestBenchFlagForms(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(j workloads.Job) bool
+		wantErr string
+	}{
+		{"space", []string{"--iodepth", "8", "--rw", "randread"}, func(j workloads.Job) bool { return j.IODepth == 8 && j.RW == workloads.RWRandRead }, ""},
+		{"equals", []string{"--iodepth=8", "--rw=randread"}, func(j workloads.Job) bool { return j.IODepth == 8 && j.RW == workloads.RWRandRead }, ""},
+		{"boolean with a space", []string{"--direct", "0"}, func(j workloads.Job) bool { return !j.Direct }, ""},
+		{"boolean with equals", []string{"--direct=0"}, func(j workloads.Job) bool { return !j.Direct }, ""},
+		{"boolean alone", []string{"--direct=0", "--norandommap"}, func(j workloads.Job) bool { return !j.Direct && j.NoRandomMap }, ""},
+		{"boolean alone before a flag", []string{"--time_based", "--runtime", "50ms"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"boolean alone last", []string{"--runtime", "50ms", "--time_based"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"boolean word", []string{"--runtime", "50ms", "--time_based", "yes"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"bad boolean names the flag", []string{"--direct", "maybe"}, nil, `--direct "maybe": "maybe" is not a boolean`},
+		{"bad integer names the flag", []string{"--iodepth", "many"}, nil, `--iodepth "many": "many" is not an integer`},
+		{"missing value", []string{"--iodepth"}, nil, "flag needs an argument: --iodepth"},
+		{"stray argument", []string{"--rw", "read", "extra"}, nil, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "results.json")
+			args := append([]string{"bench", "--target", "null://64m", "--size", "64k", "--results", path}, tc.args...)
+			out, code := runCLI(t, args...)
+			if tc.wantErr != "" {
+				if code != exitCannotRun || !strings.Contains(out, tc.wantErr) {
+					t.Errorf("exit %d, want 2 and %q:\n%s", code, tc.wantErr, out)
+				}
+				return
+			}
+			data, err := os.ReadFile(path)
+			if code != 0 || err != nil {
+				t.Fatalf("exit %d, %v\n%s", code, err, out)
+			}
+			var r workloads.Result
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(r.Jobs[0].Job) {
+				t.Errorf("job %+v", r.Jobs[0].Job)
+			}
+		})
+	}
+}
+
+func TestBenchHelp(t *testing.T) {
+	for _, h := range []string{"--help", "-h"} {
+		out, code := runCLI(t, "bench", h)
+		if code != 0 || !strings.Contains(out, "--iodepth") || !strings.Contains(out, "--direct alone means --direct=1") {
+			t.Errorf("bench %s: exit %d\n%s", h, code, out)
+		}
+	}
+}
