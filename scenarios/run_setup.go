@@ -328,6 +328,9 @@ func (r *Runner) jobsOf(wi int, w Workload) ([]workloads.Job, error) {
 		if jobs, err = workloads.ParseFioFile(w.Fio, workloads.WithTarget("")); err != nil {
 			return nil, err
 		}
+		if err := workloads.CheckConcurrent(jobs); err != nil {
+			return nil, err
+		}
 	} else {
 		j, err := JobOf(w)
 		if err != nil {

@@ -78,6 +78,7 @@ func TestValidationErrors(t *testing.T) {
 		{"wrong api", "nvmf-chaos/v1", "nvmf-chaos/v2", 1, `want "nvmf-chaos/v1"`},
 		{"list expected", "nodes: [tgt-a, tgt-b]}", "nodes: tgt-a}", 4, "want a list"},
 		{"inline option the run sets", "iodepth: 8}", "iodepth: 8, runtime: 30s}", 8, "set by timeline.duration"},
+		{"inline job that starts late", "iodepth: 8}", "iodepth: 8, startdelay: 5s}", 8, "startdelay: set by the timeline"},
 		{"multipath setting without multipath", "nodes: [tgt-a, tgt-b], ana: {tgt-a: optimized, tgt-b: non-optimized}}\nworkloads:",
 			"nodes: [tgt-a]}\n  - {name: vol1, size: 64MiB, nodes: [tgt-b]}\nhost: {policy: round-robin}\nworkloads:", 8, "host.policy: only applies to a volume on two or more nodes"},
 		{"spdk_bin without target spdk", "cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {nodes: [tgt-a, tgt-b], spdk_bin: /opt/nvmf_tgt}", 4, "cluster.spdk_bin: only used with target: spdk"},
@@ -184,6 +185,17 @@ func TestLoadFileAndFioReference(t *testing.T) {
 		t.Errorf("run's jobs: %v", err)
 	} else if jobs[0].Target != "" {
 		t.Errorf("run's jobs: target %q, want the volume's", jobs[0].Target)
+	}
+	// Sequential jobs cannot share the timeline: refused with their line.
+	seq := "[a]\nrw=randread\n[b]\nrw=randwrite\nstonewall\n"
+	if err := os.WriteFile(filepath.Join(dir, "oltp.fio"), []byte(seq), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseScenario(path, []byte(doc)); err == nil || !strings.Contains(err.Error(), "stonewall ("+filepath.Join(dir, "oltp.fio")+":5)") {
+		t.Errorf("job file with a stonewall: %v", err)
+	}
+	if _, err := r.jobsOf(0, l.Scenario.Workloads[0]); !errors.Is(err, workloads.ErrSequential) {
+		t.Errorf("run's jobs with a stonewall: %v", err)
 	}
 	broken := strings.Replace(doc, "oltp.fio", "missing.fio", 1)
 	if _, err := ParseScenario(path, []byte(broken)); err == nil || !strings.Contains(err.Error(), "missing.fio") {

@@ -40,11 +40,16 @@ var (
 // runOwnedOptions are fio options the run sets on every job, each with
 // what sets it: an inline value would be silently replaced.
 var runOwnedOptions = map[string]string{
-	"runtime":    "timeline.duration",
-	"ramp_time":  "timeline.warmup",
-	"time_based": "the timeline (every job runs for timeline.duration)",
-	"randseed":   "the scenario's seed (seed or --seed)",
-	"filename":   "the workload's volume",
+	"runtime":         "timeline.duration",
+	"ramp_time":       "timeline.warmup",
+	"time_based":      "the timeline (every job runs for timeline.duration)",
+	"randseed":        "the scenario's seed (seed or --seed)",
+	"filename":        "the workload's volume",
+	"directory":       "the workload's volume",
+	"filename_format": "the workload's volume",
+	"stonewall":       "the timeline (every workload runs from its start)",
+	"wait_for":        "the timeline (every workload runs from its start)",
+	"startdelay":      "the timeline (every workload runs from its start)",
 }
 
 // validator collects semantic errors, locating each by its field path.
@@ -316,7 +321,11 @@ func (v *validator) jobsOf(w Workload) ([]workloads.Job, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(v.file), path)
 	}
-	return workloads.ParseFioFile(path, workloads.WithTarget("")) // the volume is the target
+	jobs, err := workloads.ParseFioFile(path, workloads.WithTarget("")) // the volume is the target
+	if err != nil {
+		return nil, err
+	}
+	return jobs, workloads.CheckConcurrent(jobs)
 }
 
 // JobOf builds the fio job of an inline workload: fio's defaults, then the

@@ -87,6 +87,9 @@ func ParseFio(r io.Reader, name string, env LookupEnv, opts ...ParseOption) ([]J
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	if err := checkOrder(p.jobs); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return p.jobs, nil
 }
 

@@ -16,7 +16,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
-	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime",
+	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime", "wait_for_previous": "stonewall",
 }
 
 func canonicalOption(key string) string {
@@ -66,6 +66,17 @@ var options = map[string]optionSetter{
 	"runtime":    func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
 	"ramp_time":  func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
 	"time_based": boolOpt(func(j *Job) *bool { return &j.TimeBased }),
+	"stonewall":  boolOpt(func(j *Job) *bool { return &j.Stonewall }),
+	"new_group":  boolOpt(func(j *Job) *bool { return &j.NewGroup }),
+	"wait_for":   func(j *Job, v string, _ bool) error { j.WaitFor = strings.TrimSpace(v); return nil },
+	"startdelay": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, "-") {
+			return fmt.Errorf("%q: %w: a range (a random delay per clone)", v, ErrUnsupportedOption)
+		}
+		d, err := ParseDuration(v)
+		j.StartDelay = d
+		return err
+	},
 	"rate_iops": func(j *Job, v string, _ bool) error {
 		r, err := parseRatePair(v, false)
 		j.RateIOPS = r
@@ -263,7 +274,8 @@ func ApplyOption(j *Job, key, value string) error {
 
 func isBoolOption(key string) bool {
 	switch canonicalOption(key) {
-	case "thread", "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct":
+	case "thread", "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct",
+		"stonewall", "new_group":
 		return true
 	}
 	return false

@@ -113,6 +113,16 @@ type Job struct {
 	Runtime   time.Duration `json:"runtime"`
 	TimeBased bool          `json:"time_based"`
 	RampTime  time.Duration `json:"ramp_time"`
+	// Stonewall makes the job wait for every earlier job to finish, and
+	// starts a new reporting group (stonewall, wait_for_previous).
+	Stonewall bool `json:"stonewall,omitempty"`
+	// NewGroup starts a new reporting group without waiting.
+	NewGroup bool `json:"new_group,omitempty"`
+	// WaitFor names an earlier job whose workers must all finish before
+	// this job starts.
+	WaitFor string `json:"wait_for,omitempty"`
+	// StartDelay delays the start, after what the job waits for.
+	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
 	RateIOPS    [numDirs]int64 `json:"rate_iops"`
 	Rate        [numDirs]int64 `json:"rate"`
@@ -214,8 +224,10 @@ func (j *Job) Validate() error {
 		return bad("size", "%d is negative", j.Size)
 	case j.Offset < 0:
 		return bad("offset", "%d is negative", j.Offset)
-	case j.Runtime < 0 || j.RampTime < 0:
+	case j.Runtime < 0 || j.RampTime < 0 || j.StartDelay < 0:
 		return bad("runtime", "negative duration")
+	case j.WaitFor == j.Name:
+		return bad("wait_for", "a job cannot wait for itself")
 	case j.TimeBased && j.Runtime == 0:
 		return bad("time_based", "needs runtime")
 	case j.Verify != "" && j.Verify != "crc32c":

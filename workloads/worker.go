@@ -57,7 +57,7 @@ type worker struct {
 	finalDone     bool
 }
 
-func newWorker(e *Engine, g *group, id int, pat *pattern) *worker {
+func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	j := g.job
 	w := &worker{
 		e: e, job: j, ver: g.ver, id: id, clone: len(g.workers), dev: e.dev, depth: j.IODepth,

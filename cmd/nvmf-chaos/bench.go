@@ -138,7 +138,7 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
-	lr.Begin(start, benchLength(jobs))
+	lr.Begin(start, workloads.PlannedLength(jobs))
 	res, err := eng.Run(ctx)
 	if merr := finishMetrics(ctx); merr != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "nvmf-chaos: metrics: %v\n", merr)
@@ -240,17 +240,4 @@ func benchTarget(flag string, jobs []workloads.Job) (string, error) {
 		return "", errors.New("no target: give --target URL (nvme+tcp://HOST:PORT/NQN, file:///path, null://SIZE) or filename= in the job file")
 	}
 	return t, nil
-}
-
-// benchLength is how long the jobs run when time bounds them (0: unknown,
-// they run until their size is done).
-func benchLength(jobs []workloads.Job) time.Duration {
-	var d time.Duration
-	for _, j := range jobs {
-		if j.Runtime == 0 {
-			return 0
-		}
-		d = max(d, j.RampTime+j.Runtime)
-	}
-	return d
 }
