@@ -80,6 +80,19 @@ func TestParseFio(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "how much a job does",
+			file: "[j]\nloops=3\nio_limit=1g\nnumber_ios=2k\n[k]\nio_size=64m\n",
+			check: func(t *testing.T, jobs []Job) {
+				if j := jobs[0]; j.Loops != 3 || j.IOSize != 1<<30 || j.NumberIOs != 2048 {
+					t.Errorf("loops %d io_size %d number_ios %d", j.Loops, j.IOSize, j.NumberIOs)
+				}
+				if j := jobs[1]; j.Loops != 1 || j.IOSize != 64<<20 || j.NumberIOs != 0 {
+					t.Errorf("defaults: loops %d io_size %d number_ios %d", j.Loops, j.IOSize, j.NumberIOs)
+				}
+			},
+		},
+		{name: "loops at least 1", file: "[j]\nloops=0\n", wantErr: "jobs.fio:2:"},
 		{name: "unsupported option names option and line", file: "[j]\nbs=4k\nfsync=1\n", wantErr: "jobs.fio:3: option \"fsync\": unsupported fio option"},
 		{name: "unsupported ioengine", file: "[global]\n\n[j]\nioengine=mmap\n", wantErr: "jobs.fio:4:"},
 		{name: "unset variable", file: "[j]\nsize=${NOPE}\n", wantErr: "jobs.fio:2:"},

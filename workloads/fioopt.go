@@ -17,6 +17,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
 	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime", "wait_for_previous": "stonewall",
+	"io_limit": "io_size",
 }
 
 func canonicalOption(key string) string {
@@ -63,6 +64,9 @@ var options = map[string]optionSetter{
 	"numjobs":    intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
 	"size":       sizeOpt(func(j *Job) *int64 { return &j.Size }),
 	"offset":     sizeOpt(func(j *Job) *int64 { return &j.Offset }),
+	"io_size":    sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
+	"loops":      intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
+	"number_ios": sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
 	"runtime":    func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
 	"ramp_time":  func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
 	"time_based": boolOpt(func(j *Job) *bool { return &j.TimeBased }),

@@ -1,8 +1,10 @@
 package workloads
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -109,6 +111,15 @@ type Job struct {
 	// bytes it transfers); 0 means from Offset to the end of the device.
 	Size   int64 `json:"size"`
 	Offset int64 `json:"offset"`
+	// IOSize, when set, is the bytes each worker transfers instead of the
+	// size of its region (io_size, io_limit): less, or more by going over
+	// the region again.
+	IOSize int64 `json:"io_size,omitempty"`
+	// Loops repeats the transfer (loops); 0 counts as 1.
+	Loops int `json:"loops,omitempty"`
+	// NumberIOs stops each worker after this many I/Os, whatever else
+	// would let it go on (number_ios; I/Os after the ramp); 0 is no limit.
+	NumberIOs int64 `json:"number_ios,omitempty"`
 	// Runtime limits the run after the ramp; 0 means until Size is done.
 	Runtime   time.Duration `json:"runtime"`
 	TimeBased bool          `json:"time_based"`
@@ -156,7 +167,7 @@ const DefaultRandSeed = 0x89
 // nvmf-chaos measures devices, not the page cache.
 func DefaultJob(name string) Job {
 	return Job{
-		Name: name, RW: RWRead, RWMixRead: 50, BS: 4096, IODepth: 1, NumJobs: 1,
+		Name: name, RW: RWRead, RWMixRead: 50, BS: 4096, IODepth: 1, NumJobs: 1, Loops: 1,
 		RandRepeat: true, RandSeed: DefaultRandSeed, DoVerify: true, Direct: true,
 	}
 }
@@ -224,6 +235,12 @@ func (j *Job) Validate() error {
 		return bad("size", "%d is negative", j.Size)
 	case j.Offset < 0:
 		return bad("offset", "%d is negative", j.Offset)
+	case j.IOSize < 0:
+		return bad("io_size", "%d is negative", j.IOSize)
+	case j.Loops < 0:
+		return bad("loops", "%d is negative", j.Loops)
+	case j.NumberIOs < 0:
+		return bad("number_ios", "%d is negative", j.NumberIOs)
 	case j.Runtime < 0 || j.RampTime < 0 || j.StartDelay < 0:
 		return bad("runtime", "negative duration")
 	case j.WaitFor == j.Name:
@@ -289,6 +306,17 @@ func (j *Job) Region(blockSize int, devSize int64) (start, length int64, err err
 		return 0, 0, bad("size", "region of %d bytes is smaller than bs %d", length, j.MaxBS())
 	}
 	return j.Offset, length, nil
+}
+
+// transferBytes is what each worker transfers after the ramp when time does
+// not end it first: io_size, else size, else the region, times loops.
+func (j *Job) transferBytes(region int64) int64 {
+	n := cmp.Or(j.IOSize, j.Size, region)
+	loops := int64(max(j.Loops, 1))
+	if n > math.MaxInt64/loops {
+		return math.MaxInt64
+	}
+	return n * loops
 }
 
 // BlockSizes lists every transfer size the job issues (bs, or each bssplit entry).
