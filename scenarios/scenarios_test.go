@@ -267,20 +267,25 @@ func TestDisjointVerifyingWorkloadsValidate(t *testing.T) {
 // separate offsets they are accepted.
 func TestOverlapWithJobFile(t *testing.T) {
 	dir := t.TempDir()
-	fio := "[verified]\nrw=randwrite\nbs=4k\nverify=crc32c\nsize=32MiB\n"
-	if err := os.WriteFile(filepath.Join(dir, "v.fio"), []byte(fio), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
-		offset string
-		want   bool // refused
-	}{{"16MiB", true}, {"32MiB", false}} {
+		fio, offset string
+		want        bool // refused
+	}{
+		{"size=32MiB", "16MiB", true},
+		{"size=32MiB", "32MiB", false},
+		{"size=32MiB\nfilesize=16MiB", "16MiB", false}, // filesize is the region
+		{"size=50%", "16MiB", true},                    // of a 64MiB volume
+	} {
+		fio := "[verified]\nrw=randwrite\nbs=4k\nverify=crc32c\n" + tc.fio + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "v.fio"), []byte(fio), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		doc := strings.Replace(minimal, "{name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}",
 			"{name: w, volume: vol0, fio: v.fio}\n  - {name: w2, volume: vol0, rw: randwrite, bs: 4k, offset: "+tc.offset+"}", 1)
 		_, err := ParseScenario(filepath.Join(dir, "s.yaml"), []byte(doc))
 		refused := err != nil && strings.Contains(err.Error(), `workload "w2" also writes`)
 		if refused != tc.want {
-			t.Errorf("w2 at %s: err %v, want refused %v", tc.offset, err, tc.want)
+			t.Errorf("%s, w2 at %s: err %v, want refused %v", tc.fio, tc.offset, err, tc.want)
 		}
 	}
 }

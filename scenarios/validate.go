@@ -280,11 +280,8 @@ func (v *validator) sharedVolumes(s *Scenario) {
 			continue // reported by workloads
 		}
 		for _, j := range jobs {
-			end := int64(s.Volumes[vi].Size)
-			if j.Size > 0 {
-				end = min(end, j.Offset+j.Size)
-			}
-			regions[i] = append(regions[i], region{start: j.Offset, end: end, writes: j.RW.Writes(), verify: j.Verify != ""})
+			start, end := j.Span(int64(s.Volumes[vi].Size))
+			regions[i] = append(regions[i], region{start: start, end: end, writes: j.RW.Writes(), verify: j.Verify != ""})
 		}
 	}
 	overlap := func(as, bs []region) bool {

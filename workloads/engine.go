@@ -83,13 +83,13 @@ func (e *Engine) checkOverlap() error {
 		if a.Verify == "" {
 			continue
 		}
-		aStart, aLen, _ := a.Region(bs, size) // checked by checkJob
+		aStart, aLen, _ := a.extent(bs, size) // checked by checkJob
 		for k := range e.jobs {
 			b := &e.jobs[k]
 			if k == i || !b.RW.Writes() {
 				continue
 			}
-			bStart, bLen, _ := b.Region(bs, size)
+			bStart, bLen, _ := b.extent(bs, size)
 			if aStart < bStart+bLen && bStart < aStart+aLen {
 				return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
 			}
@@ -102,12 +102,15 @@ func (e *Engine) checkJob(j *Job) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
-	_, length, err := j.Region(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
+	_, length, err := j.extent(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
 	if err != nil {
 		return err
 	}
 	if j.Verify == "" {
 		return nil
+	}
+	if j.OffsetIncrement > 0 || j.OffsetIncrementPercent > 0 {
+		return fmt.Errorf("%w %q: verify with offset_increment%s: %w: each clone would need its own record", ErrInvalidJob, j.Name, j.where("offset_increment"), ErrUnsupportedOption)
 	}
 	if _, ok := e.dev.(*nullDevice); ok {
 		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
@@ -140,7 +143,7 @@ func OpenOptionsFor(jobs []Job) OpenOptions {
 	for _, j := range jobs {
 		o.Queues += j.NumJobs
 		o.QueueDepth = max(o.QueueDepth, j.IODepth)
-		o.MinSize = max(o.MinSize, j.Offset+j.Size)
+		o.MinSize = max(o.MinSize, j.addressed())
 		o.Direct = o.Direct && j.Direct
 	}
 	return o
@@ -189,7 +192,8 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 	id := 0
 	for ji := range e.jobs {
 		j := &e.jobs[ji]
-		start, length, err := j.Region(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
+		bs, devSize := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
+		start, length, err := j.Region(bs, devSize)
 		if err != nil {
 			return nil, err
 		}
@@ -202,6 +206,9 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			seed = rand.Uint64()
 		}
 		for c := range j.NumJobs {
+			if start, length, err = j.cloneRegion(c, bs, devSize); err != nil {
+				return nil, err
+			}
 			run.workers = append(run.workers, newWorker(e, run, id, newPattern(j, start, length, workerSeed(seed, ji, c))))
 			id++
 		}

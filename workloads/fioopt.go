@@ -59,10 +59,42 @@ var options = map[string]optionSetter{
 		j.BS, j.BSSplit = int(n), nil
 		return err
 	},
-	"bssplit":    func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
-	"iodepth":    intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
-	"numjobs":    intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
-	"size":       sizeOpt(func(j *Job) *int64 { return &j.Size }),
+	"bssplit": func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"iodepth": intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
+	"numjobs": intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
+	"size": func(j *Job, v string, _ bool) error {
+		n, pct, err := parseSizeOrPercent(v)
+		switch {
+		case err != nil:
+			return err
+		case pct && n == 0:
+			return errors.New("0% addresses nothing")
+		case pct:
+			j.Size, j.SizePercent = 0, int(n)
+		default:
+			j.Size, j.SizePercent = n, 0
+		}
+		return nil
+	},
+	"filesize": func(j *Job, v string, _ bool) error {
+		if strings.ContainsAny(v, "-:") {
+			return fmt.Errorf("%q: %w: a range (random sizes per file); give one size", v, ErrUnsupportedOption)
+		}
+		n, err := ParseSize(v)
+		j.FileSize = n
+		return err
+	},
+	"offset_increment": func(j *Job, v string, _ bool) error {
+		n, pct, err := parseSizeOrPercent(v)
+		if err != nil {
+			return err
+		}
+		j.OffsetIncrement, j.OffsetIncrementPercent = n, 0
+		if pct {
+			j.OffsetIncrement, j.OffsetIncrementPercent = 0, int(n)
+		}
+		return nil
+	},
 	"offset":     sizeOpt(func(j *Job) *int64 { return &j.Offset }),
 	"io_size":    sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
 	"loops":      intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),

@@ -1,10 +1,8 @@
 package workloads
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 )
@@ -109,8 +107,19 @@ type Job struct {
 	NumJobs   int       `json:"numjobs"`
 	// Size is the region each worker addresses (and, unless TimeBased, the
 	// bytes it transfers); 0 means from Offset to the end of the device.
-	Size   int64 `json:"size"`
-	Offset int64 `json:"offset"`
+	Size int64 `json:"size"`
+	// SizePercent, when set, replaces Size: this percentage of the device
+	// (size=N%), cut at the end of the device.
+	SizePercent int `json:"size_percent,omitempty"`
+	// FileSize, when set, is the region instead of Size, which then only
+	// bounds the bytes transferred (filesize: fio's size of each file).
+	FileSize int64 `json:"filesize,omitempty"`
+	Offset   int64 `json:"offset"`
+	// OffsetIncrement moves clone N's region N times this further
+	// (offset_increment); OffsetIncrementPercent gives it in percent of
+	// the device.
+	OffsetIncrement        int64 `json:"offset_increment,omitempty"`
+	OffsetIncrementPercent int   `json:"offset_increment_percent,omitempty"`
 	// IOSize, when set, is the bytes each worker transfers instead of the
 	// size of its region (io_size, io_limit): less, or more by going over
 	// the region again.
@@ -235,6 +244,12 @@ func (j *Job) Validate() error {
 		return bad("size", "%d is negative", j.Size)
 	case j.Offset < 0:
 		return bad("offset", "%d is negative", j.Offset)
+	case j.SizePercent < 0 || j.SizePercent > 100:
+		return bad("size", "%d%% is not a percentage", j.SizePercent)
+	case j.FileSize < 0:
+		return bad("filesize", "%d is negative", j.FileSize)
+	case j.OffsetIncrement < 0 || j.OffsetIncrementPercent < 0 || j.OffsetIncrementPercent > 100:
+		return bad("offset_increment", "negative or over 100%%")
 	case j.IOSize < 0:
 		return bad("io_size", "%d is negative", j.IOSize)
 	case j.Loops < 0:
@@ -277,46 +292,6 @@ func (j *Job) validateBSSplit() error {
 		return fmt.Errorf("%w %q: bssplit%s: percentages add up to %d, not 100", ErrInvalidJob, j.Name, j.where("bssplit"), total)
 	}
 	return nil
-}
-
-// Region validates the job against the device it will run on and returns
-// the region [start, start+length) each worker addresses.
-func (j *Job) Region(blockSize int, devSize int64) (start, length int64, err error) {
-	bad := func(option, format string, a ...any) error {
-		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
-	}
-	for _, bs := range j.BlockSizes() {
-		if bs%blockSize != 0 {
-			return 0, 0, bad("bs", "%d is not a multiple of the device block size %d", bs, blockSize)
-		}
-	}
-	if j.Offset%int64(blockSize) != 0 {
-		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
-	}
-	length = j.Size
-	if length == 0 {
-		length = devSize - j.Offset
-	}
-	if j.Offset+length > devSize {
-		return 0, 0, bad("size", "offset %d + size %d exceeds the device (%d bytes)", j.Offset, length, devSize)
-	}
-	// Whole units of the smallest transfer, so every offset is aligned to it.
-	length -= length % int64(j.MinBS())
-	if length < int64(j.MaxBS()) {
-		return 0, 0, bad("size", "region of %d bytes is smaller than bs %d", length, j.MaxBS())
-	}
-	return j.Offset, length, nil
-}
-
-// transferBytes is what each worker transfers after the ramp when time does
-// not end it first: io_size, else size, else the region, times loops.
-func (j *Job) transferBytes(region int64) int64 {
-	n := cmp.Or(j.IOSize, j.Size, region)
-	loops := int64(max(j.Loops, 1))
-	if n > math.MaxInt64/loops {
-		return math.MaxInt64
-	}
-	return n * loops
 }
 
 // BlockSizes lists every transfer size the job issues (bs, or each bssplit entry).
