@@ -131,10 +131,11 @@ func (p *fioParser) parseLine(raw string) error {
 	if p.cur != nil {
 		j = p.cur
 	}
-	if err := applyOption(j, key, value, !hasValue); err != nil {
+	at := fmt.Sprintf("%s:%d", p.name, p.line)
+	if err := applyOption(j, key, value, !hasValue, at); err != nil {
 		return p.errorf("%w", err)
 	}
-	j.setOrigin(canonicalOption(key), fmt.Sprintf("%s:%d", p.name, p.line))
+	j.setOrigin(canonicalOption(key), at)
 	return nil
 }
 
@@ -156,6 +157,7 @@ func (p *fioParser) section(line string) error {
 	j := p.global
 	j.Name = name
 	j.BSSplit = append([]BSSplit(nil), p.global.BSSplit...)
+	j.Notes = append([]string(nil), p.global.Notes...)
 	j.origin = make(map[string]string, len(p.global.origin))
 	for k, v := range p.global.origin {
 		j.origin[k] = v

@@ -32,8 +32,6 @@ func canonicalOption(key string) string {
 var options = map[string]optionSetter{
 	"name":        func(j *Job, v string, _ bool) error { j.Name = v; return nil },
 	"description": func(*Job, string, bool) error { return nil }, // documentation only
-	// thread: fio's choice of threads over processes; workers are goroutines.
-	"thread": func(*Job, string, bool) error { return nil },
 	"rw": func(j *Job, v string, _ bool) error {
 		if strings.Contains(v, ":") {
 			return fmt.Errorf("%q: the ':N' offset modifier is not supported", v)
@@ -147,10 +145,15 @@ var options = map[string]optionSetter{
 	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
 	"buffer_compress_percentage": intOpt(func(j *Job) *int { return &j.BufferCompressPercentage }, 0, 100),
 	"direct":                     boolOpt(func(j *Job) *bool { return &j.Direct }),
-	"filename":                   fileOpt(func(f *fileOptions) *string { return &f.filename }),
-	"directory":                  fileOpt(func(f *fileOptions) *string { return &f.directory }),
-	"filename_format":            fileOpt(func(f *fileOptions) *string { return &f.format }),
-	"ioengine":                   setIOEngine,
+	"buffered": func(j *Job, v string, bare bool) error {
+		b, err := parseBool(v, bare)
+		j.Direct = !b
+		return err
+	},
+	"filename":        fileOpt(func(f *fileOptions) *string { return &f.filename }),
+	"directory":       fileOpt(func(f *fileOptions) *string { return &f.directory }),
+	"filename_format": fileOpt(func(f *fileOptions) *string { return &f.format }),
+	"ioengine":        setIOEngine,
 	"kb_base": func(_ *Job, v string, _ bool) error {
 		if strings.TrimSpace(v) != "1024" {
 			return fmt.Errorf("%q: only the default 1024 is supported", v)
@@ -193,13 +196,13 @@ func boolOpt(field func(*Job) *bool) optionSetter {
 // flight. Both map onto the engine's asynchronous Device API.
 var ioEngines = map[string]bool{
 	"libaio": true, "io_uring": true, "posixaio": true, "null": true,
-	"psync": true, "sync": true, "pvsync": true, "pvsync2": true,
+	"psync": true, "sync": true, "pvsync": true, "pvsync2": true, "vsync": true,
 }
 
 func setIOEngine(j *Job, v string, _ bool) error {
 	e := strings.ToLower(strings.TrimSpace(v))
 	if !ioEngines[e] {
-		return fmt.Errorf("ioengine %q: %w (nvmf-chaos drives its own targets: use libaio, io_uring, psync, sync or null)", v, ErrUnsupportedOption)
+		return fmt.Errorf("%w (nvmf-chaos drives its own targets; generic engines are accepted: libaio, io_uring, posixaio, psync, sync, pvsync, pvsync2, vsync, null)", ErrUnsupportedOption)
 	}
 	j.IOEngine = e
 	return nil
@@ -266,14 +269,26 @@ func (j *Job) resolveTarget() (option string, err error) {
 	return "", nil
 }
 
-func applyOption(j *Job, key, value string, bare bool) error {
+// applyOption sets one option on j; at ("file:line", or "") locates the
+// notes of options accepted without effect.
+func applyOption(j *Job, key, value string, bare bool, at string) error {
 	key = canonicalOption(key)
+	if q, ok := quietOptions[key]; ok {
+		if err := q.check(value, bare); err != nil {
+			return &OptionError{Option: key, Value: value, Err: err}
+		}
+		j.note(at, key, value, bare, q.reason)
+		return nil
+	}
 	set, ok := options[key]
 	if !ok {
 		return fmt.Errorf("option %q: %w", key, ErrUnsupportedOption)
 	}
 	if err := set(j, value, bare); err != nil {
 		return &OptionError{Option: key, Value: value, Err: err}
+	}
+	if key == "ioengine" {
+		j.note(at, key, value, bare, engineNote(j.IOEngine))
 	}
 	return nil
 }
@@ -295,7 +310,7 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // An empty value for a boolean option means true.
 func ApplyOption(j *Job, key, value string) error {
 	key = strings.ToLower(strings.TrimSpace(key))
-	if err := applyOption(j, key, value, value == "" && isBoolOption(key)); err != nil {
+	if err := applyOption(j, key, value, value == "" && isBoolOption(key), ""); err != nil {
 		return err
 	}
 	// directory= alone waits for the filename it prefixes.
@@ -309,18 +324,23 @@ func ApplyOption(j *Job, key, value string) error {
 }
 
 func isBoolOption(key string) bool {
-	switch canonicalOption(key) {
-	case "thread", "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct",
+	key = canonicalOption(key)
+	switch key {
+	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
 		"stonewall", "new_group":
 		return true
 	}
-	return false
+	return quietOptions[key].boolean
 }
 
-// SupportedOptions lists the fio option names ParseFio and ApplyOption accept.
+// SupportedOptions lists the fio option names ParseFio and ApplyOption
+// accept, those accepted without effect included.
 func SupportedOptions() []string {
-	s := make([]string, 0, len(options)+len(aliases))
+	s := make([]string, 0, len(options)+len(quietOptions)+len(aliases))
 	for k := range options {
+		s = append(s, k)
+	}
+	for k := range quietOptions {
 		s = append(s, k)
 	}
 	for k := range aliases {

@@ -161,6 +161,9 @@ type Job struct {
 	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`
+	// Notes name the options accepted without effect, where they were set
+	// and why they change nothing here.
+	Notes []string `json:"notes,omitempty"`
 
 	// files are the file options as written, until resolveTarget.
 	files fileOptions

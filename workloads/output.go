@@ -158,7 +158,7 @@ func WriteJSON(w io.Writer, r *Result, at time.Time) error {
 // WriteSummary writes a fio-like human summary of r.
 func WriteSummary(w io.Writer, r *Result) error {
 	var b strings.Builder
-	for _, note := range r.Notes {
+	for _, note := range r.AllNotes() {
 		fmt.Fprintf(&b, "note: %s\n", note)
 	}
 	entries, err := r.Reported()
