@@ -333,6 +333,15 @@ func isBoolOption(key string) bool {
 	return quietOptions[key].boolean
 }
 
+// LookupOption reports whether ParseFio and ApplyOption accept the fio
+// option name, and whether it may be given without a value.
+func LookupOption(name string) (known, boolean bool) {
+	key := canonicalOption(strings.ToLower(strings.TrimSpace(name)))
+	_, set := options[key]
+	_, quiet := quietOptions[key]
+	return set || quiet, isBoolOption(key)
+}
+
 // SupportedOptions lists the fio option names ParseFio and ApplyOption
 // accept, those accepted without effect included.
 func SupportedOptions() []string {

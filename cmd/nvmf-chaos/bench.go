@@ -53,6 +53,7 @@ type benchOptions struct {
 	seed     string
 	interval time.Duration
 	metrics  metricsOptions
+	extra    []fioOption // fio options without a flag of their own
 }
 
 func newBenchCmd() *cobra.Command {
@@ -67,7 +68,8 @@ func newBenchCmd() *cobra.Command {
 
 Job options are fio's, as flags (--rw randread --bs 4k --iodepth 32, or --rw=randread
 as fio writes them; --direct alone means --direct=1) or from a fio job file
-(--fio FILE; flags given too override every job of the file).
+(--fio FILE; flags given too override every job of the file). Any other fio
+option bench supports is taken the same way (--ioengine=libaio --group_reporting).
 
 Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not run.`,
 		Example: `  nvmf-chaos bench --target nvme+tcp://127.0.0.1:4420/NQN --rw randread --bs 4k --iodepth 32 --runtime 10s
@@ -76,7 +78,7 @@ Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not ru
 		// Flags are parsed by parseBenchArgs, as fio reads them.
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			help, err := parseBenchArgs(cmd, args)
+			help, err := parseBenchArgs(cmd, args, &o)
 			switch {
 			case err != nil:
 				return &exitError{code: exitCannotRun, err: err}
@@ -205,17 +207,20 @@ func benchJobs(flags *pflag.FlagSet, o *benchOptions) ([]workloads.Job, error) {
 			return nil, fmt.Errorf("--seed %q: %w", o.seed, err)
 		}
 	}
+	given := make([]fioOption, 0, len(benchFioFlags)+len(o.extra))
+	for _, fl := range benchFioFlags {
+		if flags.Changed(fl.name) {
+			given = append(given, fioOption{fl.name, flags.Lookup(fl.name).Value.String()})
+		}
+	}
+	given = append(given, o.extra...)
 	for i := range jobs {
-		for _, fl := range benchFioFlags {
-			if !flags.Changed(fl.name) {
-				continue
-			}
-			v := flags.Lookup(fl.name).Value.String()
-			if err := workloads.ApplyOption(&jobs[i], fl.name, v); err != nil {
+		for _, opt := range given {
+			if err := workloads.ApplyOption(&jobs[i], opt.name, opt.value); err != nil {
 				if oe := (*workloads.OptionError)(nil); errors.As(err, &oe) {
 					err = oe.Err // the flag names the option and its value
 				}
-				return nil, fmt.Errorf("--%s %q: %w", fl.name, v, err)
+				return nil, fmt.Errorf("--%s %q: %w", opt.name, opt.value, err)
 			}
 		}
 		if err := jobs[i].Validate(); err != nil {

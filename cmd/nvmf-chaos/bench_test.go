@@ -147,6 +147,15 @@ func TestBenchFlagForms(t *testing.T) {
 		{"boolean alone before a flag", []string{"--time_based", "--runtime", "50ms"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
 		{"boolean alone last", []string{"--runtime", "50ms", "--time_based"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
 		{"boolean word", []string{"--runtime", "50ms", "--time_based", "yes"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"fio option without a flag", []string{"--ioengine=libaio", "--loops", "2", "--group_reporting"},
+			func(j workloads.Job) bool {
+				return j.IOEngine == "libaio" && j.Loops == 2 && j.GroupReporting && len(j.Notes) == 1
+			}, ""},
+		{"quiet boolean with a space", []string{"--invalidate", "1", "--thread"}, func(j workloads.Job) bool { return len(j.Notes) == 2 }, ""},
+		{"fio option value starting with a dash", []string{"--nice", "-5"}, func(j workloads.Job) bool { return len(j.Notes) == 1 && strings.HasPrefix(j.Notes[0], "nice=-5:") }, ""},
+		{"fio option without a value", []string{"--number_ios"}, nil, "--number_ios needs a value"},
+		{"bad value of a fio option", []string{"--loops", "0"}, nil, `--loops "0": 0 outside 1..`},
+		{"unsupported fio option", []string{"--fsync", "1"}, nil, "unknown flag: --fsync"},
 		{"bad boolean names the flag", []string{"--direct", "maybe"}, nil, `--direct "maybe": "maybe" is not a boolean`},
 		{"bad integer names the flag", []string{"--iodepth", "many"}, nil, `--iodepth "many": "many" is not an integer`},
 		{"missing value", []string{"--iodepth"}, nil, "flag needs an argument: --iodepth"},
