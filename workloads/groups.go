@@ -49,10 +49,17 @@ func (e *Entry) merge(j *JobResult) error {
 }
 
 func mergeDirResult(dst, src *DirResult) error {
+	// A job's runtime counts in the directions it did I/O in, as in fio.
+	switch {
+	case !src.ran():
+	case !dst.ran():
+		dst.RuntimeNs = src.RuntimeNs
+	default:
+		dst.RuntimeNs = max(dst.RuntimeNs, src.RuntimeNs)
+	}
 	dst.IOs += src.IOs
 	dst.Bytes += src.Bytes
 	dst.Errors += src.Errors
-	dst.RuntimeNs = max(dst.RuntimeNs, src.RuntimeNs)
 	lat, err := mergeLatency(dst.Latency, src.Latency)
 	if err != nil {
 		return err
@@ -165,7 +172,7 @@ func Groups(entries []Entry) []GroupStats {
 		g := &out[len(out)-1]
 		for d := range numDirs {
 			src, dst := e.Dir(d), g.Dir(d)
-			if src.IOs == 0 && src.Errors == 0 {
+			if !src.ran() {
 				continue
 			}
 			if dst.Entries == 0 {
@@ -180,3 +187,6 @@ func Groups(entries []Entry) []GroupStats {
 	}
 	return out
 }
+
+// ran reports whether the direction saw any I/O.
+func (d *DirResult) ran() bool { return d.IOs > 0 || d.Errors > 0 }

@@ -141,3 +141,27 @@ func TestOutputPerGroup(t *testing.T) {
 		t.Errorf("JSON jobs: %+v", out.Jobs)
 	}
 }
+
+// A merged entry's runtime in a direction is the longest of the members
+// that did I/O in it: a write-only job's time does not stretch the reads.
+func TestReportedRuntimeByDirection(t *testing.T) {
+	gr := DefaultJob("x")
+	gr.GroupReporting = true
+	jr := func(name string, reads, readNs, writes, writeNs int64) JobResult {
+		j := gr
+		j.Name = name
+		return JobResult{Name: name, Job: j, Read: DirResult{IOs: reads, RuntimeNs: readNs}, Write: DirResult{IOs: writes, RuntimeNs: writeNs}}
+	}
+	r := &Result{Jobs: []JobResult{
+		jr("writer", 0, 900, 10, 900), // its runtime shows in both directions
+		jr("reader", 10, 100, 0, 100),
+		jr("mixed", 5, 300, 5, 300),
+	}}
+	entries, err := r.Reported()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("entries %+v, %v", entries, err)
+	}
+	if e := entries[0]; e.Read.RuntimeNs != 300 || e.Write.RuntimeNs != 900 || e.Read.IOs != 15 || e.Write.IOs != 15 {
+		t.Errorf("read %d I/Os in %d ns, write %d in %d; want 15 in 300, 15 in 900", e.Read.IOs, e.Read.RuntimeNs, e.Write.IOs, e.Write.RuntimeNs)
+	}
+}
