@@ -71,6 +71,8 @@ func TestBench(t *testing.T) {
 		{"json", []string{"--target", "null://64m", "--rw", "randrw", "--size", "1m", "--output-format", "json"}, 0, []string{`"jobname": "bench"`, `"99.900000"`}},
 		{"job file", []string{"--fio", jobFile, "--target", file}, 0, []string{"r: (rw=randread", "w: (rw=randwrite"}},
 		{"target replaces a relative filename", []string{"--fio", writeFile(t, dir, "fio-rand-read.fio", "[global]\nname=fio-rand-read\nfilename=fio-rand-read\nrw=randread\nbs=4K\n[file1]\nsize=256k\n"), "--target", file}, 0, []string{"file1: (rw=randread"}},
+		{"groups of an example file", []string{"--fio", "../../workloads/testdata/fio-examples/ssd-steps.fio", "--target", "null://16m"}, 0,
+			[]string{"rand-write: (rw=randwrite, bs=4KiB, iodepth=4, jobs=1, groupid=3)", "Run status group 3 (all jobs):\n  WRITE: bw=", "io=1MiB", "note: ../../workloads/testdata/fio-examples/ssd-steps.fio:5: ioengine=libaio"}},
 		{"relative filename without target", []string{"--fio", writeFile(t, dir, "rel.fio", "[global]\nfilename=fio-rand-read\n[file1]\nsize=256k\n")}, 2, []string{`rel.fio:2: job "file1": filename "fio-rand-read"`}},
 		{"verify clean", []string{"--target", file, "--size", "1m", "--rw", "randwrite", "--verify", "crc32c", "--seed", "3"}, 0, []string{"lost_writes=0"}},
 		{"lost write exits 1", []string{"--target", "lossy://" + dir + "/lossy.dat", "--size", "1m", "--rw", "randwrite", "--verify", "crc32c"}, 1, []string{"lost_writes=1", "verification failed"}},
