@@ -339,7 +339,11 @@ func (r *Runner) jobsOf(wi int, w Workload) ([]workloads.Job, error) {
 	var jobs []workloads.Job
 	if w.Fio != "" {
 		var err error
-		if jobs, err = workloads.ParseFioFile(w.Fio); err != nil {
+		// The workload's volume is the target, whatever the file names.
+		if jobs, err = workloads.ParseFioFile(w.Fio, workloads.WithTarget("")); err != nil {
+			return nil, err
+		}
+		if err := workloads.CheckConcurrent(jobs); err != nil {
 			return nil, err
 		}
 	} else {

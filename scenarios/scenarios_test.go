@@ -78,6 +78,7 @@ func TestValidationErrors(t *testing.T) {
 		{"wrong api", "nvmf-chaos/v1", "nvmf-chaos/v2", 1, `want "nvmf-chaos/v1"`},
 		{"list expected", "nodes: [tgt-a, tgt-b]}", "nodes: tgt-a}", 4, "want a list"},
 		{"inline option the run sets", "iodepth: 8}", "iodepth: 8, runtime: 30s}", 8, "set by timeline.duration"},
+		{"inline job that starts late", "iodepth: 8}", "iodepth: 8, startdelay: 5s}", 8, "startdelay: set by the timeline"},
 		{"multipath setting without multipath", "nodes: [tgt-a, tgt-b], ana: {tgt-a: optimized, tgt-b: non-optimized}}\nworkloads:",
 			"nodes: [tgt-a]}\n  - {name: vol1, size: 64MiB, nodes: [tgt-b]}\nhost: {policy: round-robin}\nworkloads:", 8, "host.policy: only applies to a volume on two or more nodes"},
 		{"spdk_bin without target spdk", "cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {nodes: [tgt-a, tgt-b], spdk_bin: /opt/nvmf_tgt}", 4, "cluster.spdk_bin: only used with target: spdk"},
@@ -171,6 +172,31 @@ func TestLoadFileAndFioReference(t *testing.T) {
 	if _, err := workloads.ParseFioFile(l.Scenario.Workloads[0].Fio); err != nil {
 		t.Errorf("job file from another working directory: %v", err)
 	}
+	// The volume is the target: file options of the job file do not count.
+	named := "[global]\nfilename=fio-rand-read\ndirectory=data\n[file1]\nrw=randread\n"
+	if err := os.WriteFile(filepath.Join(dir, "oltp.fio"), []byte(named), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseScenario(path, []byte(doc)); err != nil {
+		t.Errorf("job file naming a relative file: %v", err)
+	}
+	r := &Runner{s: l.Scenario}
+	if jobs, err := r.jobsOf(0, l.Scenario.Workloads[0]); err != nil {
+		t.Errorf("run's jobs: %v", err)
+	} else if jobs[0].Target != "" {
+		t.Errorf("run's jobs: target %q, want the volume's", jobs[0].Target)
+	}
+	// Sequential jobs cannot share the timeline: refused with their line.
+	seq := "[a]\nrw=randread\n[b]\nrw=randwrite\nstonewall\n"
+	if err := os.WriteFile(filepath.Join(dir, "oltp.fio"), []byte(seq), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseScenario(path, []byte(doc)); err == nil || !strings.Contains(err.Error(), "stonewall ("+filepath.Join(dir, "oltp.fio")+":5)") {
+		t.Errorf("job file with a stonewall: %v", err)
+	}
+	if _, err := r.jobsOf(0, l.Scenario.Workloads[0]); !errors.Is(err, workloads.ErrSequential) {
+		t.Errorf("run's jobs with a stonewall: %v", err)
+	}
 	broken := strings.Replace(doc, "oltp.fio", "missing.fio", 1)
 	if _, err := ParseScenario(path, []byte(broken)); err == nil || !strings.Contains(err.Error(), "missing.fio") {
 		t.Errorf("missing job file: %v", err)
@@ -241,20 +267,25 @@ func TestDisjointVerifyingWorkloadsValidate(t *testing.T) {
 // separate offsets they are accepted.
 func TestOverlapWithJobFile(t *testing.T) {
 	dir := t.TempDir()
-	fio := "[verified]\nrw=randwrite\nbs=4k\nverify=crc32c\nsize=32MiB\n"
-	if err := os.WriteFile(filepath.Join(dir, "v.fio"), []byte(fio), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
-		offset string
-		want   bool // refused
-	}{{"16MiB", true}, {"32MiB", false}} {
+		fio, offset string
+		want        bool // refused
+	}{
+		{"size=32MiB", "16MiB", true},
+		{"size=32MiB", "32MiB", false},
+		{"size=32MiB\nfilesize=16MiB", "16MiB", false}, // filesize is the region
+		{"size=50%", "16MiB", true},                    // of a 64MiB volume
+	} {
+		fio := "[verified]\nrw=randwrite\nbs=4k\nverify=crc32c\n" + tc.fio + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "v.fio"), []byte(fio), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		doc := strings.Replace(minimal, "{name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}",
 			"{name: w, volume: vol0, fio: v.fio}\n  - {name: w2, volume: vol0, rw: randwrite, bs: 4k, offset: "+tc.offset+"}", 1)
 		_, err := ParseScenario(filepath.Join(dir, "s.yaml"), []byte(doc))
 		refused := err != nil && strings.Contains(err.Error(), `workload "w2" also writes`)
 		if refused != tc.want {
-			t.Errorf("w2 at %s: err %v, want refused %v", tc.offset, err, tc.want)
+			t.Errorf("%s, w2 at %s: err %v, want refused %v", tc.fio, tc.offset, err, tc.want)
 		}
 	}
 }

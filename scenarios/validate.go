@@ -40,11 +40,16 @@ var (
 // runOwnedOptions are fio options the run sets on every job, each with
 // what sets it: an inline value would be silently replaced.
 var runOwnedOptions = map[string]string{
-	"runtime":    "timeline.duration",
-	"ramp_time":  "timeline.warmup",
-	"time_based": "the timeline (every job runs for timeline.duration)",
-	"randseed":   "the scenario's seed (seed or --seed)",
-	"filename":   "the workload's volume",
+	"runtime":         "timeline.duration",
+	"ramp_time":       "timeline.warmup",
+	"time_based":      "the timeline (every job runs for timeline.duration)",
+	"randseed":        "the scenario's seed (seed or --seed)",
+	"filename":        "the workload's volume",
+	"directory":       "the workload's volume",
+	"filename_format": "the workload's volume",
+	"stonewall":       "the timeline (every workload runs from its start)",
+	"wait_for":        "the timeline (every workload runs from its start)",
+	"startdelay":      "the timeline (every workload runs from its start)",
 }
 
 // validator collects semantic errors, locating each by its field path.
@@ -276,11 +281,8 @@ func (v *validator) sharedVolumes(s *Scenario) {
 			continue // reported by workloads
 		}
 		for _, j := range jobs {
-			end := int64(s.Volumes[vi].Size)
-			if j.Size > 0 {
-				end = min(end, j.Offset+j.Size)
-			}
-			regions[i] = append(regions[i], region{start: j.Offset, end: end, writes: j.RW.Writes(), verify: j.Verify != ""})
+			start, end := j.Span(int64(s.Volumes[vi].Size))
+			regions[i] = append(regions[i], region{start: start, end: end, writes: j.RW.Writes(), verify: j.Verify != ""})
 		}
 	}
 	overlap := func(as, bs []region) bool {
@@ -317,7 +319,11 @@ func (v *validator) jobsOf(w Workload) ([]workloads.Job, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(v.file), path)
 	}
-	return workloads.ParseFioFile(path)
+	jobs, err := workloads.ParseFioFile(path, workloads.WithTarget("")) // the volume is the target
+	if err != nil {
+		return nil, err
+	}
+	return jobs, workloads.CheckConcurrent(jobs)
 }
 
 // JobOf builds the fio job of an inline workload: fio's defaults, then the

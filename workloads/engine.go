@@ -65,6 +65,9 @@ func NewEngine(dev Device, jobs []Job, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
+	if err := checkOrder(e.jobs); err != nil {
+		return nil, err
+	}
 	if err := e.checkOverlap(); err != nil {
 		return nil, err
 	}
@@ -80,13 +83,13 @@ func (e *Engine) checkOverlap() error {
 		if a.Verify == "" {
 			continue
 		}
-		aStart, aLen, _ := a.Region(bs, size) // checked by checkJob
+		aStart, aLen, _ := a.extent(bs, size) // checked by checkJob
 		for k := range e.jobs {
 			b := &e.jobs[k]
 			if k == i || !b.RW.Writes() {
 				continue
 			}
-			bStart, bLen, _ := b.Region(bs, size)
+			bStart, bLen, _ := b.extent(bs, size)
 			if aStart < bStart+bLen && bStart < aStart+aLen {
 				return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
 			}
@@ -99,12 +102,15 @@ func (e *Engine) checkJob(j *Job) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
-	_, length, err := j.Region(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
+	_, length, err := j.extent(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
 	if err != nil {
 		return err
 	}
 	if j.Verify == "" {
 		return nil
+	}
+	if j.OffsetIncrement > 0 || j.OffsetIncrementPercent > 0 {
+		return fmt.Errorf("%w %q: verify with offset_increment%s: %w: each clone would need its own record", ErrInvalidJob, j.Name, j.where("offset_increment"), ErrUnsupportedOption)
 	}
 	if _, ok := e.dev.(*nullDevice); ok {
 		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
@@ -137,16 +143,16 @@ func OpenOptionsFor(jobs []Job) OpenOptions {
 	for _, j := range jobs {
 		o.Queues += j.NumJobs
 		o.QueueDepth = max(o.QueueDepth, j.IODepth)
-		o.MinSize = max(o.MinSize, j.Offset+j.Size)
+		o.MinSize = max(o.MinSize, j.addressed())
 		o.Direct = o.Direct && j.Direct
 	}
 	return o
 }
 
-// Run starts every worker at once, runs the jobs to their end (runtime, size
-// or ctx), drains every outstanding I/O, runs the final verification pass
-// of verifying jobs, and returns the record. Cancelling ctx ends the run
-// early with what was recorded so far (Result.Cancelled); the error is
+// Run runs the jobs in fio's order (see runJobs) to their end (runtime,
+// size or ctx), drains every outstanding I/O, runs the final verification
+// pass of verifying jobs, and returns the record. Cancelling ctx ends the
+// run early with what was recorded so far (Result.Cancelled); the error is
 // reserved for failures to run at all.
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	if e.ran {
@@ -156,79 +162,70 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	if e.start.IsZero() {
 		e.start = time.Now()
 	}
-	groups, err := e.prepare()
+	runs, err := e.prepare()
 	if err != nil {
 		return nil, err
 	}
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, g := range groups {
-		for _, w := range g.workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-release
-				w.run(ctx)
-			}()
-		}
-	}
 	startNs := e.now()
-	for _, g := range groups {
-		for _, w := range g.workers {
-			w.setClock(startNs)
-		}
-	}
-	close(release)
-	wg.Wait()
+	e.runJobs(ctx, runs, startNs)
 	endNs := e.now()
-	e.finalPass(ctx, groups)
-	return e.result(ctx, groups, startNs, endNs)
+	e.finalPass(ctx, runs)
+	return e.result(ctx, runs, startNs, endNs)
 }
 
 func (e *Engine) now() int64 { return int64(time.Since(e.start)) }
 
-// group is one job's workers and their shared verification state.
-type group struct {
+// jobRun is one job's workers and their shared verification state.
+type jobRun struct {
 	job     *Job
 	workers []*worker
 	ver     *verifier
+	group   int // fio's reporting group
+	// startNs is when the workers started, after what the job waits for
+	// and its startdelay; endNs when the last of them stopped.
+	startNs, endNs int64
 }
 
-func (e *Engine) prepare() ([]*group, error) {
-	groups := make([]*group, len(e.jobs))
+func (e *Engine) prepare() ([]*jobRun, error) {
+	runs := make([]*jobRun, len(e.jobs))
+	groupIDs := reportingGroups(e.jobs)
 	id := 0
 	for ji := range e.jobs {
 		j := &e.jobs[ji]
-		start, length, err := j.Region(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
+		bs, devSize := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
+		start, length, err := j.Region(bs, devSize)
 		if err != nil {
 			return nil, err
 		}
-		g := &group{job: j}
+		run := &jobRun{job: j, group: groupIDs[ji]}
 		if j.Verify != "" {
-			g.ver = newVerifier(e.runID, ji, int64(j.MinBS()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1)
+			run.ver = newVerifier(e.runID, ji, int64(j.MinBS()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1)
 		}
 		seed := j.RandSeed
 		if !j.RandRepeat {
 			seed = rand.Uint64()
 		}
 		for c := range j.NumJobs {
-			g.workers = append(g.workers, newWorker(e, g, id, newPattern(j, start, length, workerSeed(seed, ji, c))))
+			if start, length, err = j.cloneRegion(c, bs, devSize); err != nil {
+				return nil, err
+			}
+			run.workers = append(run.workers, newWorker(e, run, id, newPattern(j, start, length, workerSeed(seed, ji, c))))
 			id++
 		}
-		groups[ji] = g
+		runs[ji] = run
 	}
-	return groups, nil
+	return runs, nil
 }
 
 // finalPass reads back every written unit of each verifying job with DoVerify,
 // all jobs' workers at once. Skipped when ctx is done.
-func (e *Engine) finalPass(ctx context.Context, groups []*group) {
+func (e *Engine) finalPass(ctx context.Context, runs []*jobRun) {
 	var wg sync.WaitGroup
-	for _, g := range groups {
-		if g.ver == nil || !g.job.DoVerify || ctx.Err() != nil {
+	for _, run := range runs {
+		if run.ver == nil || !run.job.DoVerify || ctx.Err() != nil {
 			continue
 		}
-		for _, w := range g.workers {
+		for _, w := range run.workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -239,7 +236,7 @@ func (e *Engine) finalPass(ctx context.Context, groups []*group) {
 	wg.Wait()
 }
 
-func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int64) (*Result, error) {
+func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int64) (*Result, error) {
 	iv := int64(e.interval)
 	r := &Result{StartNs: startNs, EndNs: endNs, IntervalNs: iv, Cancelled: ctx.Err() != nil}
 	if n, ok := e.dev.(Noter); ok {
@@ -248,15 +245,15 @@ func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int
 	r.MeasureNs = startNs
 	var errLists [][]ErrorEvent
 	var dropped int64
-	for _, g := range groups {
-		r.MeasureNs = max(r.MeasureNs, startNs+int64(g.job.RampTime))
+	for _, run := range runs {
+		r.MeasureNs = max(r.MeasureNs, run.startNs+int64(run.job.RampTime))
 	}
-	for _, g := range groups {
-		jr := JobResult{Name: g.job.Name, Job: *g.job}
-		measure := startNs + int64(g.job.RampTime)
+	for _, run := range runs {
+		jr := JobResult{Name: run.job.Name, Job: *run.job, Group: run.group, StartNs: run.startNs, EndNs: run.endNs}
+		measure := run.startNs + int64(run.job.RampTime)
 		last := measure
 		var gapLists [][]Gap
-		for _, w := range g.workers {
+		for _, w := range run.workers {
 			w.flushWarm()
 			w.gaps.close(endNs)
 			gapLists = append(gapLists, w.gaps.gaps)
@@ -265,23 +262,23 @@ func (e *Engine) result(ctx context.Context, groups []*group, startNs, endNs int
 			dropped += w.errorsDropped
 		}
 		for d := range numDirs {
-			recs := make([]*dirRecorder, len(g.workers))
-			for i, w := range g.workers {
+			recs := make([]*dirRecorder, len(run.workers))
+			for i, w := range run.workers {
 				recs[i] = &w.rec[d]
 			}
 			dr, err := mergeDir(recs, measure/iv, (max(last, measure+1)-1)/iv, iv)
 			if err != nil {
-				return nil, fmt.Errorf("job %q: %w", g.job.Name, err)
+				return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
 			}
 			dr.RuntimeNs = last - measure
 			*jr.Dir(d) = dr
 		}
-		if g.ver != nil {
-			final := g.job.DoVerify
-			for _, w := range g.workers {
+		if run.ver != nil {
+			final := run.job.DoVerify
+			for _, w := range run.workers {
 				final = final && w.finalDone
 			}
-			jr.Verify = g.ver.result(final)
+			jr.Verify = run.ver.result(final)
 		}
 		jr.Gaps = IntersectGaps(gapLists)
 		r.Jobs = append(r.Jobs, jr)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -87,6 +88,12 @@ func TestEngineSizeBoundCounts(t *testing.T) {
 		{"write", []string{"rw", "write", "bs", "64k", "size", "1m"}, 16, 1 << 20},
 		{"randrw", []string{"rw", "randrw", "rwmixread", "70", "size", "4m", "iodepth", "4"}, 1024, 4 << 20},
 		{"bssplit", []string{"rw", "randread", "bssplit", "4k/50:8k/50", "size", "1m", "norandommap", "1"}, -1, -1},
+		{"loops", []string{"rw", "randread", "size", "256k", "loops", "3"}, 192, 3 << 18},
+		{"io_size less than size", []string{"rw", "read", "size", "1m", "io_size", "128k"}, 32, 128 << 10},
+		{"io_size more than size", []string{"rw", "write", "size", "256k", "io_size", "1m"}, 256, 1 << 20},
+		{"io_limit with loops", []string{"rw", "randwrite", "size", "1m", "io_limit", "512k", "loops", "2"}, 256, 1 << 20},
+		{"number_ios", []string{"rw", "randread", "size", "1m", "number_ios", "10", "numjobs", "2", "iodepth", "4"}, 20, 20 << 12},
+		{"number_ios ends a time_based job", []string{"rw", "randwrite", "runtime", "1h", "time_based", "1", "number_ios", "1k"}, 1024, 4 << 20},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -372,6 +379,41 @@ func TestIntersectGaps(t *testing.T) {
 			got := IntersectGaps(tc.lists)
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoopsCoverEachBlockPerLoop: with the random map, each loop touches
+// every block of the region once; io_size past the region goes over it again.
+func TestLoopsCoverEachBlockPerLoop(t *testing.T) {
+	tests := []struct {
+		kv   []string
+		each int // times each block is touched
+	}{
+		{[]string{"rw", "randread", "size", "256k", "loops", "3"}, 3},
+		{[]string{"rw", "write", "size", "256k", "io_size", "512k"}, 2},
+		{[]string{"rw", "randwrite", "offset", "1m", "size", "128k", "io_size", "256k", "loops", "2"}, 4},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.kv, " "), func(t *testing.T) {
+			j := job(t, "j", tc.kv...)
+			rec := &recorder{Device: openT(t, "null://64m", j)}
+			runT(t, rec, []Job{j})
+			seen := map[int64]int{}
+			for _, off := range rec.offsets {
+				if off < j.Offset || off >= j.Offset+j.Size {
+					t.Fatalf("offset %d outside the region [%d, %d)", off, j.Offset, j.Offset+j.Size)
+				}
+				seen[off]++
+			}
+			if len(seen) != int(j.Size/4096) {
+				t.Errorf("%d blocks touched, want %d", len(seen), j.Size/4096)
+			}
+			for off, n := range seen {
+				if n != tc.each {
+					t.Fatalf("block at %d touched %d times, want %d", off, n, tc.each)
+				}
 			}
 		})
 	}

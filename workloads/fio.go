@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -20,23 +21,45 @@ const maxFioLine = 64 << 10
 // LookupEnv finds an environment variable for ${VAR} expansion.
 type LookupEnv func(name string) (string, bool)
 
+// ParseOption changes how ParseFio reads a job file.
+type ParseOption func(*parseConfig)
+
+type parseConfig struct {
+	override bool   // replace the jobs' file options
+	target   string // with this target URL
+}
+
+// WithTarget replaces filename=, directory= and filename_format= of every job
+// with target before the jobs are checked: what bench --target and a
+// scenario's volume do, since job files name files relative to where fio
+// runs or not at all (fio then names the file after the job). An empty
+// target drops them; the caller opens the target itself.
+func WithTarget(target string) ParseOption {
+	return func(c *parseConfig) { c.override, c.target = true, target }
+}
+
 // ParseFioFile reads the fio job file at path, expanding ${VAR} from the
 // process environment.
-func ParseFioFile(path string) ([]Job, error) {
+func ParseFioFile(path string, opts ...ParseOption) ([]Job, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("fio job file: %w", err)
 	}
 	defer f.Close()
-	return ParseFio(f, path, os.LookupEnv)
+	return ParseFio(f, path, os.LookupEnv, opts...)
 }
 
 // ParseFio reads a fio job file (INI): [global] sections set defaults for the
 // job sections that follow them, each other section is a job; ';' and '#'
 // start comments (whole lines, or after whitespace); ${VAR} is replaced from
-// env (nil: no variables). name labels errors ("name:line: ..."). The jobs
-// returned are validated.
-func ParseFio(r io.Reader, name string, env LookupEnv) ([]Job, error) {
+// env (nil: no variables). name labels errors ("name:line: ..."). Each
+// job's target comes from its file options, or from WithTarget; then the
+// jobs are validated.
+func ParseFio(r io.Reader, name string, env LookupEnv, opts ...ParseOption) ([]Job, error) {
+	var cfg parseConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	p := fioParser{name: name, env: env, global: DefaultJob("global")}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxFioLine)
@@ -54,9 +77,18 @@ func ParseFio(r io.Reader, name string, env LookupEnv) ([]Job, error) {
 		return nil, fmt.Errorf("%s: no job sections", name)
 	}
 	for i := range p.jobs {
-		if err := p.jobs[i].Validate(); err != nil {
+		j := &p.jobs[i]
+		if cfg.override {
+			j.Target, j.files = cfg.target, fileOptions{}
+		} else if opt, err := j.resolveTarget(); err != nil {
+			return nil, fmt.Errorf("%s: job %q: %w", cmp.Or(j.origin[opt], name), j.Name, err)
+		}
+		if err := j.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+	}
+	if err := checkOrder(p.jobs); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return p.jobs, nil
 }
@@ -99,10 +131,11 @@ func (p *fioParser) parseLine(raw string) error {
 	if p.cur != nil {
 		j = p.cur
 	}
-	if err := applyOption(j, key, value, !hasValue); err != nil {
+	at := fmt.Sprintf("%s:%d", p.name, p.line)
+	if err := applyOption(j, key, value, !hasValue, at); err != nil {
 		return p.errorf("%w", err)
 	}
-	j.setOrigin(canonicalOption(key), fmt.Sprintf("%s:%d", p.name, p.line))
+	j.setOrigin(canonicalOption(key), at)
 	return nil
 }
 
@@ -124,6 +157,7 @@ func (p *fioParser) section(line string) error {
 	j := p.global
 	j.Name = name
 	j.BSSplit = append([]BSSplit(nil), p.global.BSSplit...)
+	j.Notes = append([]string(nil), p.global.Notes...)
 	j.origin = make(map[string]string, len(p.global.origin))
 	for k, v := range p.global.origin {
 		j.origin[k] = v

@@ -80,6 +80,19 @@ func TestParseFio(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "how much a job does",
+			file: "[j]\nloops=3\nio_limit=1g\nnumber_ios=2k\n[k]\nio_size=64m\n",
+			check: func(t *testing.T, jobs []Job) {
+				if j := jobs[0]; j.Loops != 3 || j.IOSize != 1<<30 || j.NumberIOs != 2048 {
+					t.Errorf("loops %d io_size %d number_ios %d", j.Loops, j.IOSize, j.NumberIOs)
+				}
+				if j := jobs[1]; j.Loops != 1 || j.IOSize != 64<<20 || j.NumberIOs != 0 {
+					t.Errorf("defaults: loops %d io_size %d number_ios %d", j.Loops, j.IOSize, j.NumberIOs)
+				}
+			},
+		},
+		{name: "loops at least 1", file: "[j]\nloops=0\n", wantErr: "jobs.fio:2:"},
 		{name: "unsupported option names option and line", file: "[j]\nbs=4k\nfsync=1\n", wantErr: "jobs.fio:3: option \"fsync\": unsupported fio option"},
 		{name: "unsupported ioengine", file: "[global]\n\n[j]\nioengine=mmap\n", wantErr: "jobs.fio:4:"},
 		{name: "unset variable", file: "[j]\nsize=${NOPE}\n", wantErr: "jobs.fio:2:"},
@@ -110,5 +123,87 @@ func TestParseFioUnsupportedIsTyped(t *testing.T) {
 	_, err := ParseFio(strings.NewReader("[j]\nverify_pattern=0xff\n"), "x", nil)
 	if !errors.Is(err, ErrUnsupportedOption) {
 		t.Errorf("err = %v, want ErrUnsupportedOption", err)
+	}
+}
+
+// fio's example files name their file relative to fio's directory, after the
+// job, or by a pattern: a target given to the parse replaces all of them
+// before the jobs are checked.
+func TestParseFioTarget(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		opts    []ParseOption
+		want    []string // each job's Target
+		wantErr string
+	}{
+		{name: "relative filename replaced", file: "[global]\nfilename=fio-rand-read\n[file1]\nsize=1m\n", opts: []ParseOption{WithTarget("null://1g")}, want: []string{"null://1g"}},
+		{name: "no filename gets the target", file: "[a]\n[b]\n", opts: []ParseOption{WithTarget("file:///tmp/x")}, want: []string{"file:///tmp/x", "file:///tmp/x"}},
+		{name: "directory and file list replaced", file: "[j]\ndirectory=data\nfilename=a:b\n", opts: []ParseOption{WithTarget("null://1g")}, want: []string{"null://1g"}},
+		{name: "filename_format replaced", file: "[j]\nfilename_format=$jobname.$jobnum\nnumjobs=4\n", opts: []ParseOption{WithTarget("null://1g")}, want: []string{"null://1g"}},
+		{name: "empty target drops them", file: "[j]\nfilename=rel\n", opts: []ParseOption{WithTarget("")}, want: []string{""}},
+		{name: "no file options, no target", file: "[j]\n", want: []string{""}},
+		{name: "absolute path", file: "[j]\nfilename=/dev/nvme0n1\n", want: []string{"file:///dev/nvme0n1"}},
+		{name: "relative under an absolute directory", file: "[global]\ndirectory=/mnt/test\n[j]\nfilename=f1\n", want: []string{"file:///mnt/test/f1"}},
+		{name: "fixed filename_format", file: "[j]\nfilename_format=/dev/sdb\n", want: []string{"file:///dev/sdb"}},
+		{name: "URL kept", file: "[j]\ndirectory=/x\nfilename=null://64m\n", want: []string{"null://64m"}},
+		{name: "relative names its line", file: "[global]\nfilename=fio-rand-read\n[file1]\n", wantErr: `jobs.fio:2: job "file1": filename "fio-rand-read": want an absolute path`},
+		{name: "directory alone", file: "[j]\nbs=4k\ndirectory=/mnt\n", wantErr: `jobs.fio:3: job "j": directory "/mnt" without filename`},
+		{name: "filename_format pattern", file: "[j]\nfilename_format=f.$jobnum\n", wantErr: "jobs.fio:2: job \"j\": filename_format \"f.$jobnum\": unsupported fio option"},
+		{name: "file list", file: "[j]\nfilename=/a:/b\n", wantErr: "jobs.fio:2:"},
+		{name: "empty filename", file: "[j]\nfilename=\n", wantErr: "jobs.fio:2:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			jobs, err := ParseFio(strings.NewReader(tc.file), "jobs.fio", nil, tc.opts...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, j := range jobs {
+				got = append(got, j.Target)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") || len(got) != len(tc.want) {
+				t.Errorf("targets %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestApplyOptionFileOptions(t *testing.T) {
+	tests := []struct {
+		kv      []string
+		want    string
+		wantErr string
+	}{
+		{kv: []string{"filename", "/dev/sdb"}, want: "file:///dev/sdb"},
+		{kv: []string{"directory", "/mnt", "filename", "f"}, want: "file:///mnt/f"},
+		{kv: []string{"filename", "f", "directory", "/mnt"}, wantErr: `filename "f": want an absolute path`},
+		{kv: []string{"directory", "/mnt"}, want: ""},
+		{kv: []string{"filename", "nvme+tcp://h:4420/nqn.x"}, want: "nvme+tcp://h:4420/nqn.x"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.kv, "="), func(t *testing.T) {
+			j := DefaultJob("j")
+			var err error
+			for i := 0; i < len(tc.kv) && err == nil; i += 2 {
+				err = ApplyOption(&j, tc.kv[i], tc.kv[i+1])
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || j.Target != tc.want {
+				t.Errorf("target %q, err %v; want %q", j.Target, err, tc.want)
+			}
+		})
 	}
 }

@@ -1,9 +1,11 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 )
@@ -14,7 +16,8 @@ type optionSetter func(j *Job, value string, bare bool) error
 
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
-	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime",
+	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime", "wait_for_previous": "stonewall",
+	"io_limit": "io_size",
 }
 
 func canonicalOption(key string) string {
@@ -29,8 +32,6 @@ func canonicalOption(key string) string {
 var options = map[string]optionSetter{
 	"name":        func(j *Job, v string, _ bool) error { j.Name = v; return nil },
 	"description": func(*Job, string, bool) error { return nil }, // documentation only
-	// thread: fio's choice of threads over processes; workers are goroutines.
-	"thread": func(*Job, string, bool) error { return nil },
 	"rw": func(j *Job, v string, _ bool) error {
 		if strings.Contains(v, ":") {
 			return fmt.Errorf("%q: the ':N' offset modifier is not supported", v)
@@ -56,14 +57,60 @@ var options = map[string]optionSetter{
 		j.BS, j.BSSplit = int(n), nil
 		return err
 	},
-	"bssplit":    func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
-	"iodepth":    intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
-	"numjobs":    intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
-	"size":       sizeOpt(func(j *Job) *int64 { return &j.Size }),
+	"bssplit": func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"iodepth": intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
+	"numjobs": intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
+	"size": func(j *Job, v string, _ bool) error {
+		n, pct, err := parseSizeOrPercent(v)
+		switch {
+		case err != nil:
+			return err
+		case pct && n == 0:
+			return errors.New("0% addresses nothing")
+		case pct:
+			j.Size, j.SizePercent = 0, int(n)
+		default:
+			j.Size, j.SizePercent = n, 0
+		}
+		return nil
+	},
+	"filesize": func(j *Job, v string, _ bool) error {
+		if strings.ContainsAny(v, "-:") {
+			return fmt.Errorf("%q: %w: a range (random sizes per file); give one size", v, ErrUnsupportedOption)
+		}
+		n, err := ParseSize(v)
+		j.FileSize = n
+		return err
+	},
+	"offset_increment": func(j *Job, v string, _ bool) error {
+		n, pct, err := parseSizeOrPercent(v)
+		if err != nil {
+			return err
+		}
+		j.OffsetIncrement, j.OffsetIncrementPercent = n, 0
+		if pct {
+			j.OffsetIncrement, j.OffsetIncrementPercent = 0, int(n)
+		}
+		return nil
+	},
 	"offset":     sizeOpt(func(j *Job) *int64 { return &j.Offset }),
+	"io_size":    sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
+	"loops":      intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
+	"number_ios": sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
 	"runtime":    func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
 	"ramp_time":  func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
 	"time_based": boolOpt(func(j *Job) *bool { return &j.TimeBased }),
+	"stonewall":  boolOpt(func(j *Job) *bool { return &j.Stonewall }),
+	"new_group":  boolOpt(func(j *Job) *bool { return &j.NewGroup }),
+	"wait_for":   func(j *Job, v string, _ bool) error { j.WaitFor = strings.TrimSpace(v); return nil },
+	"startdelay": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, "-") {
+			return fmt.Errorf("%q: %w: a range (a random delay per clone)", v, ErrUnsupportedOption)
+		}
+		d, err := ParseDuration(v)
+		j.StartDelay = d
+		return err
+	},
 	"rate_iops": func(j *Job, v string, _ bool) error {
 		r, err := parseRatePair(v, false)
 		j.RateIOPS = r
@@ -98,8 +145,15 @@ var options = map[string]optionSetter{
 	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
 	"buffer_compress_percentage": intOpt(func(j *Job) *int { return &j.BufferCompressPercentage }, 0, 100),
 	"direct":                     boolOpt(func(j *Job) *bool { return &j.Direct }),
-	"filename":                   setFilename,
-	"ioengine":                   setIOEngine,
+	"buffered": func(j *Job, v string, bare bool) error {
+		b, err := parseBool(v, bare)
+		j.Direct = !b
+		return err
+	},
+	"filename":        fileOpt(func(f *fileOptions) *string { return &f.filename }),
+	"directory":       fileOpt(func(f *fileOptions) *string { return &f.directory }),
+	"filename_format": fileOpt(func(f *fileOptions) *string { return &f.format }),
+	"ioengine":        setIOEngine,
 	"kb_base": func(_ *Job, v string, _ bool) error {
 		if strings.TrimSpace(v) != "1024" {
 			return fmt.Errorf("%q: only the default 1024 is supported", v)
@@ -142,77 +196,160 @@ func boolOpt(field func(*Job) *bool) optionSetter {
 // flight. Both map onto the engine's asynchronous Device API.
 var ioEngines = map[string]bool{
 	"libaio": true, "io_uring": true, "posixaio": true, "null": true,
-	"psync": true, "sync": true, "pvsync": true, "pvsync2": true,
+	"psync": true, "sync": true, "pvsync": true, "pvsync2": true, "vsync": true,
 }
 
 func setIOEngine(j *Job, v string, _ bool) error {
 	e := strings.ToLower(strings.TrimSpace(v))
 	if !ioEngines[e] {
-		return fmt.Errorf("ioengine %q: %w (nvmf-chaos drives its own targets: use libaio, io_uring, psync, sync or null)", v, ErrUnsupportedOption)
+		return fmt.Errorf("%w (nvmf-chaos drives its own targets; generic engines are accepted: libaio, io_uring, posixaio, psync, sync, pvsync, pvsync2, vsync, null)", ErrUnsupportedOption)
 	}
 	j.IOEngine = e
 	return nil
 }
 
-// setFilename maps fio's filename= to a target URL: a URL is kept, a path
-// becomes file:///path. fio's ':'-separated file lists are not supported.
-func setFilename(j *Job, v string, _ bool) error {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
-		return fmt.Errorf("empty filename")
-	case strings.Contains(v, "://"):
-		if _, err := url.Parse(v); err != nil {
-			return fmt.Errorf("filename %q: %w", v, err)
-		}
-		j.Target = v
-	case strings.Contains(v, ":"):
-		return fmt.Errorf("filename %q: %w: several files (':' separated) in one job", v, ErrUnsupportedOption)
-	default:
-		if !strings.HasPrefix(v, "/") {
-			return fmt.Errorf("filename %q: want an absolute path or a target URL", v)
-		}
-		j.Target = (&url.URL{Scheme: "file", Path: v}).String()
-	}
-	return nil
+// fileOptions are a job's filename=, directory= and filename_format= as
+// written; resolveTarget turns them into the job's Target.
+type fileOptions struct {
+	filename, directory, format string
 }
 
-func applyOption(j *Job, key, value string, bare bool) error {
+func (f fileOptions) set() bool { return f != fileOptions{} }
+
+func fileOpt(field func(*fileOptions) *string) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return errors.New("empty value")
+		}
+		*field(&j.files) = v
+		return nil
+	}
+}
+
+// resolveTarget maps the job's file options to a target URL: a URL is kept,
+// an absolute path (or a relative one under an absolute directory=) becomes
+// file:///path. What fio would resolve against its working directory, or
+// spread over several files, is an error naming the option: a target given
+// to the job (bench --target, a scenario's volume) replaces them instead.
+func (j *Job) resolveTarget() (option string, err error) {
+	f := j.files
+	if !f.set() {
+		return "", nil
+	}
+	name := f.filename
+	switch {
+	case f.format != "" && name == "":
+		if strings.Contains(f.format, "$") {
+			return "filename_format", fmt.Errorf("filename_format %q: %w: one file per job and clone; give a target", f.format, ErrUnsupportedOption)
+		}
+		name = f.format
+	case name == "":
+		return "directory", fmt.Errorf("directory %q without filename: fio would create one file per job and clone; give filename= or a target", f.directory)
+	}
+	switch {
+	case strings.Contains(name, "://"):
+		if _, err := url.Parse(name); err != nil {
+			return "filename", fmt.Errorf("filename %q: %w", name, err)
+		}
+		j.Target = name
+		return "", nil
+	case strings.Contains(name, ":"):
+		return "filename", fmt.Errorf("filename %q: %w: several files (':' separated) in one job", name, ErrUnsupportedOption)
+	case strings.Contains(f.directory, ":"):
+		return "directory", fmt.Errorf("directory %q: %w: several directories (':' separated)", f.directory, ErrUnsupportedOption)
+	}
+	if !path.IsAbs(name) && f.directory != "" {
+		name = path.Join(f.directory, name)
+	}
+	if !path.IsAbs(name) {
+		return "filename", fmt.Errorf("filename %q: want an absolute path or a target URL, or give the job a target (bench --target, a scenario's volume) to replace it", name)
+	}
+	j.Target = (&url.URL{Scheme: "file", Path: name}).String()
+	return "", nil
+}
+
+// applyOption sets one option on j; at ("file:line", or "") locates the
+// notes of options accepted without effect.
+func applyOption(j *Job, key, value string, bare bool, at string) error {
 	key = canonicalOption(key)
+	if q, ok := quietOptions[key]; ok {
+		if err := q.check(value, bare); err != nil {
+			return &OptionError{Option: key, Value: value, Err: err}
+		}
+		j.note(at, key, value, bare, q.reason)
+		return nil
+	}
 	set, ok := options[key]
 	if !ok {
 		return fmt.Errorf("option %q: %w", key, ErrUnsupportedOption)
 	}
 	if err := set(j, value, bare); err != nil {
-		return fmt.Errorf("option %s=%q: %w", key, value, err)
+		return &OptionError{Option: key, Value: value, Err: err}
+	}
+	if key == "ioengine" {
+		j.note(at, key, value, bare, engineNote(j.IOEngine))
 	}
 	return nil
 }
+
+// OptionError is a value an option cannot take.
+type OptionError struct {
+	Option, Value string
+	Err           error
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("option %s=%q: %v", e.Option, e.Value, e.Err)
+}
+
+func (e *OptionError) Unwrap() error { return e.Err }
 
 // ApplyOption sets one fio option on j by its fio name ("bs", "rw",
 // "rate_iops", ...), as a command line flag or a scenario's workload key would.
 // An empty value for a boolean option means true.
 func ApplyOption(j *Job, key, value string) error {
 	key = strings.ToLower(strings.TrimSpace(key))
-	if err := applyOption(j, key, value, value == "" && isBoolOption(key)); err != nil {
+	if err := applyOption(j, key, value, value == "" && isBoolOption(key), ""); err != nil {
 		return err
+	}
+	// directory= alone waits for the filename it prefixes.
+	if f := j.files; f.filename != "" || f.format != "" {
+		if _, err := j.resolveTarget(); err != nil {
+			return err
+		}
 	}
 	finalizeJob(j)
 	return nil
 }
 
 func isBoolOption(key string) bool {
-	switch canonicalOption(key) {
-	case "thread", "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct":
+	key = canonicalOption(key)
+	switch key {
+	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
+		"stonewall", "new_group":
 		return true
 	}
-	return false
+	return quietOptions[key].boolean
 }
 
-// SupportedOptions lists the fio option names ParseFio and ApplyOption accept.
+// LookupOption reports whether ParseFio and ApplyOption accept the fio
+// option name, and whether it may be given without a value.
+func LookupOption(name string) (known, boolean bool) {
+	key := canonicalOption(strings.ToLower(strings.TrimSpace(name)))
+	_, set := options[key]
+	_, quiet := quietOptions[key]
+	return set || quiet, isBoolOption(key)
+}
+
+// SupportedOptions lists the fio option names ParseFio and ApplyOption
+// accept, those accepted without effect included.
 func SupportedOptions() []string {
-	s := make([]string, 0, len(options)+len(aliases))
+	s := make([]string, 0, len(options)+len(quietOptions)+len(aliases))
 	for k := range options {
+		s = append(s, k)
+	}
+	for k := range quietOptions {
 		s = append(s, k)
 	}
 	for k := range aliases {

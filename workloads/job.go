@@ -107,12 +107,42 @@ type Job struct {
 	NumJobs   int       `json:"numjobs"`
 	// Size is the region each worker addresses (and, unless TimeBased, the
 	// bytes it transfers); 0 means from Offset to the end of the device.
-	Size   int64 `json:"size"`
-	Offset int64 `json:"offset"`
+	Size int64 `json:"size"`
+	// SizePercent, when set, replaces Size: this percentage of the device
+	// (size=N%), cut at the end of the device.
+	SizePercent int `json:"size_percent,omitempty"`
+	// FileSize, when set, is the region instead of Size, which then only
+	// bounds the bytes transferred (filesize: fio's size of each file).
+	FileSize int64 `json:"filesize,omitempty"`
+	Offset   int64 `json:"offset"`
+	// OffsetIncrement moves clone N's region N times this further
+	// (offset_increment); OffsetIncrementPercent gives it in percent of
+	// the device.
+	OffsetIncrement        int64 `json:"offset_increment,omitempty"`
+	OffsetIncrementPercent int   `json:"offset_increment_percent,omitempty"`
+	// IOSize, when set, is the bytes each worker transfers instead of the
+	// size of its region (io_size, io_limit): less, or more by going over
+	// the region again.
+	IOSize int64 `json:"io_size,omitempty"`
+	// Loops repeats the transfer (loops); 0 counts as 1.
+	Loops int `json:"loops,omitempty"`
+	// NumberIOs stops each worker after this many I/Os, whatever else
+	// would let it go on (number_ios; I/Os after the ramp); 0 is no limit.
+	NumberIOs int64 `json:"number_ios,omitempty"`
 	// Runtime limits the run after the ramp; 0 means until Size is done.
 	Runtime   time.Duration `json:"runtime"`
 	TimeBased bool          `json:"time_based"`
 	RampTime  time.Duration `json:"ramp_time"`
+	// Stonewall makes the job wait for every earlier job to finish, and
+	// starts a new reporting group (stonewall, wait_for_previous).
+	Stonewall bool `json:"stonewall,omitempty"`
+	// NewGroup starts a new reporting group without waiting.
+	NewGroup bool `json:"new_group,omitempty"`
+	// WaitFor names an earlier job whose workers must all finish before
+	// this job starts.
+	WaitFor string `json:"wait_for,omitempty"`
+	// StartDelay delays the start, after what the job waits for.
+	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
 	RateIOPS    [numDirs]int64 `json:"rate_iops"`
 	Rate        [numDirs]int64 `json:"rate"`
@@ -131,7 +161,12 @@ type Job struct {
 	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`
+	// Notes name the options accepted without effect, where they were set
+	// and why they change nothing here.
+	Notes []string `json:"notes,omitempty"`
 
+	// files are the file options as written, until resolveTarget.
+	files fileOptions
 	// origin maps an option name to where it was set ("jobs.fio:12"), so
 	// validation errors can point at the line.
 	origin map[string]string
@@ -144,7 +179,7 @@ const DefaultRandSeed = 0x89
 // nvmf-chaos measures devices, not the page cache.
 func DefaultJob(name string) Job {
 	return Job{
-		Name: name, RW: RWRead, RWMixRead: 50, BS: 4096, IODepth: 1, NumJobs: 1,
+		Name: name, RW: RWRead, RWMixRead: 50, BS: 4096, IODepth: 1, NumJobs: 1, Loops: 1,
 		RandRepeat: true, RandSeed: DefaultRandSeed, DoVerify: true, Direct: true,
 	}
 }
@@ -212,8 +247,22 @@ func (j *Job) Validate() error {
 		return bad("size", "%d is negative", j.Size)
 	case j.Offset < 0:
 		return bad("offset", "%d is negative", j.Offset)
-	case j.Runtime < 0 || j.RampTime < 0:
+	case j.SizePercent < 0 || j.SizePercent > 100:
+		return bad("size", "%d%% is not a percentage", j.SizePercent)
+	case j.FileSize < 0:
+		return bad("filesize", "%d is negative", j.FileSize)
+	case j.OffsetIncrement < 0 || j.OffsetIncrementPercent < 0 || j.OffsetIncrementPercent > 100:
+		return bad("offset_increment", "negative or over 100%%")
+	case j.IOSize < 0:
+		return bad("io_size", "%d is negative", j.IOSize)
+	case j.Loops < 0:
+		return bad("loops", "%d is negative", j.Loops)
+	case j.NumberIOs < 0:
+		return bad("number_ios", "%d is negative", j.NumberIOs)
+	case j.Runtime < 0 || j.RampTime < 0 || j.StartDelay < 0:
 		return bad("runtime", "negative duration")
+	case j.WaitFor == j.Name:
+		return bad("wait_for", "a job cannot wait for itself")
 	case j.TimeBased && j.Runtime == 0:
 		return bad("time_based", "needs runtime")
 	case j.Verify != "" && j.Verify != "crc32c":
@@ -246,35 +295,6 @@ func (j *Job) validateBSSplit() error {
 		return fmt.Errorf("%w %q: bssplit%s: percentages add up to %d, not 100", ErrInvalidJob, j.Name, j.where("bssplit"), total)
 	}
 	return nil
-}
-
-// Region validates the job against the device it will run on and returns
-// the region [start, start+length) each worker addresses.
-func (j *Job) Region(blockSize int, devSize int64) (start, length int64, err error) {
-	bad := func(option, format string, a ...any) error {
-		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
-	}
-	for _, bs := range j.BlockSizes() {
-		if bs%blockSize != 0 {
-			return 0, 0, bad("bs", "%d is not a multiple of the device block size %d", bs, blockSize)
-		}
-	}
-	if j.Offset%int64(blockSize) != 0 {
-		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
-	}
-	length = j.Size
-	if length == 0 {
-		length = devSize - j.Offset
-	}
-	if j.Offset+length > devSize {
-		return 0, 0, bad("size", "offset %d + size %d exceeds the device (%d bytes)", j.Offset, length, devSize)
-	}
-	// Whole units of the smallest transfer, so every offset is aligned to it.
-	length -= length % int64(j.MinBS())
-	if length < int64(j.MaxBS()) {
-		return 0, 0, bad("size", "region of %d bytes is smaller than bs %d", length, j.MaxBS())
-	}
-	return j.Offset, length, nil
 }
 
 // BlockSizes lists every transfer size the job issues (bs, or each bssplit entry).

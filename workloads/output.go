@@ -13,7 +13,8 @@ import (
 
 // FioOutput is fio's --output-format=json layout, for the fields nvmf-chaos
 // measures, so existing fio parsers and dashboards read our results. Jobs are
-// reported per job section with their clones merged (fio's group_reporting).
+// reported per job section with their clones merged, and per reporting group
+// with group_reporting (see Result.Reported).
 type FioOutput struct {
 	FioVersion  string   `json:"fio version"`
 	Timestamp   int64    `json:"timestamp"`
@@ -75,8 +76,12 @@ const FioVersionString = "nvmf-chaos (fio-3 compatible)"
 // submission latency) its lat; slat is reported as zero.
 func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 	out := &FioOutput{FioVersion: FioVersionString, Timestamp: at.Unix(), TimestampMs: at.UnixMilli(), Time: at.Format("Mon Jan _2 15:04:05 2006")}
-	for _, j := range r.Jobs {
-		fj := FioJob{JobName: j.Name, Elapsed: (r.EndNs - r.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
+	entries, err := r.Reported()
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range entries {
+		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
 		for d, dst := range []*FioDir{&fj.Read, &fj.Write} {
 			fd, err := fioDir(j.Dir(Direction(d)))
 			if err != nil {
@@ -153,11 +158,15 @@ func WriteJSON(w io.Writer, r *Result, at time.Time) error {
 // WriteSummary writes a fio-like human summary of r.
 func WriteSummary(w io.Writer, r *Result) error {
 	var b strings.Builder
-	for _, note := range r.Notes {
+	for _, note := range r.AllNotes() {
 		fmt.Fprintf(&b, "note: %s\n", note)
 	}
-	for _, j := range r.Jobs {
-		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d)\n", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Job.NumJobs)
+	entries, err := r.Reported()
+	if err != nil {
+		return err
+	}
+	for _, j := range entries {
+		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d, groupid=%d)\n", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Workers, j.Group)
 		for d := range numDirs {
 			if err := summarizeDir(&b, Direction(d), j.Dir(Direction(d))); err != nil {
 				return fmt.Errorf("job %q: %w", j.Name, err)
@@ -167,13 +176,14 @@ func WriteSummary(w io.Writer, r *Result) error {
 			summarizeVerify(&b, v)
 		}
 	}
+	summarizeGroups(&b, Groups(entries))
 	if r.Cancelled {
 		b.WriteString("run cancelled before its end\n")
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(&b, "I/O errors: %d recorded (first: %s at %v: %s)\n", int64(len(r.Errors))+r.ErrorsDropped, r.Errors[0].Dir, time.Duration(r.Errors[0].AtNs), r.Errors[0].Err)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 
@@ -200,6 +210,24 @@ func summarizeDir(b *strings.Builder, d Direction, r *DirResult) error {
 	}
 	b.WriteString("\n")
 	return nil
+}
+
+// summarizeGroups writes fio's "Run status group" lines: aggregate
+// bandwidth, the slowest and fastest entry, bytes, shortest and longest
+// runtime.
+func summarizeGroups(b *strings.Builder, groups []GroupStats) {
+	for _, g := range groups {
+		fmt.Fprintf(b, "\nRun status group %d (all jobs):\n", g.Group)
+		for d, name := range []string{" READ", "WRITE"} {
+			s := g.Dir(Direction(d))
+			if s.Entries == 0 {
+				continue
+			}
+			fmt.Fprintf(b, "  %s: bw=%s/s, %s/s-%s/s, iops=%s, io=%s, run=%d-%dmsec\n", name,
+				sizeString(int64(s.BW())), sizeString(int64(s.MinBW)), sizeString(int64(s.MaxBW)),
+				countString(s.IOPS()), sizeString(s.Bytes), s.MinRuntimeNs/1e6, s.MaxRuntimeNs/1e6)
+		}
+	}
 }
 
 func summarizeVerify(b *strings.Builder, v *VerifyResult) {

@@ -34,6 +34,13 @@ type Result struct {
 type JobResult struct {
 	Name string `json:"name"`
 	Job  Job    `json:"job"`
+	// Group is fio's reporting group: a stonewall or new_group starts the
+	// next one.
+	Group int `json:"group"`
+	// StartNs is when the job's workers started (after the jobs it waits
+	// for and its startdelay), EndNs when the last of them stopped.
+	StartNs int64 `json:"start_ns"`
+	EndNs   int64 `json:"end_ns"`
 	// Read and Write are indexed like Direction.
 	Read  DirResult `json:"read"`
 	Write DirResult `json:"write"`

@@ -40,6 +40,7 @@ type worker struct {
 
 	rampEndNs, endNs int64 // endNs 0: no time limit
 	budget, issued   int64 // bytes after the ramp; budget < 0: unbounded
+	ioLimit, ios     int64 // I/Os after the ramp; ioLimit 0: unbounded
 	outstanding      int
 	stopping         bool // no new workload I/O
 	cancelled        bool // ctx done: no new I/O at all, only drain
@@ -57,7 +58,7 @@ type worker struct {
 	finalDone     bool
 }
 
-func newWorker(e *Engine, g *group, id int, pat *pattern) *worker {
+func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	j := g.job
 	w := &worker{
 		e: e, job: j, ver: g.ver, id: id, clone: len(g.workers), dev: e.dev, depth: j.IODepth,
@@ -139,11 +140,9 @@ func (w *worker) setClock(startNs int64) {
 	}
 	w.budget = -1
 	if !j.TimeBased {
-		w.budget = j.Size
-		if w.budget == 0 {
-			w.budget = w.pat.length
-		}
+		w.budget = j.transferBytes(w.pat.length)
 	}
+	w.ioLimit = j.NumberIOs
 }
 
 func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
@@ -205,7 +204,7 @@ func (w *worker) fill() {
 	w.wakeNs = 0
 	for w.outstanding < w.depth {
 		now := w.e.now()
-		if w.endNs > 0 && now >= w.endNs || w.budget >= 0 && w.issued >= w.budget {
+		if w.endNs > 0 && now >= w.endNs || w.budget >= 0 && w.issued >= w.budget || w.ioLimit > 0 && w.ios >= w.ioLimit {
 			w.stopping = true
 			return
 		}
@@ -249,6 +248,7 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	}
 	if purpose == forWorkload && now >= w.rampEndNs {
 		w.issued += int64(s.size)
+		w.ios++
 	}
 	w.outstanding++
 	w.dev.Submit(op)
@@ -359,7 +359,7 @@ func (w *worker) verifyPass(ctx context.Context) {
 	}
 	w.purpose, w.stopping, w.cancelled, w.hasPending = forFinal, false, false, false
 	w.backlog, w.checks = nil, nil
-	w.endNs, w.budget = 0, -1
+	w.endNs, w.budget, w.ioLimit = 0, -1, 0
 	w.pace = [numDirs]pacer{}
 	w.run(ctx)
 	w.finalDone = ctx.Err() == nil

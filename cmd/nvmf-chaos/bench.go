@@ -18,7 +18,8 @@ import (
 )
 
 // benchFioFlags are the fio options bench takes as flags, with fio's names.
-// Booleans are written --time_based or --time_based=0.
+// Values follow "=" or a space; booleans may also stand alone (--time_based
+// means --time_based=1).
 var benchFioFlags = []struct {
 	name, usage string
 	boolean     bool
@@ -52,6 +53,7 @@ type benchOptions struct {
 	seed     string
 	interval time.Duration
 	metrics  metricsOptions
+	extra    []fioOption // fio options without a flag of their own
 }
 
 func newBenchCmd() *cobra.Command {
@@ -64,18 +66,30 @@ func newBenchCmd() *cobra.Command {
   file:///path                       a regular file or block device (O_DIRECT)
   null://SIZE                        no I/O: the engine's own overhead
 
-Job options are fio's, as flags (--rw randread --bs 4k --iodepth 32) or from a fio
-job file (--fio FILE; flags given too override every job of the file).
+Job options are fio's, as flags (--rw randread --bs 4k --iodepth 32, or --rw=randread
+as fio writes them; --direct alone means --direct=1) or from a fio job file
+(--fio FILE; flags given too override every job of the file). Any other fio
+option bench supports is taken the same way (--ioengine=libaio --group_reporting).
 
 Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not run.`,
 		Example: `  nvmf-chaos bench --target nvme+tcp://127.0.0.1:4420/NQN --rw randread --bs 4k --iodepth 32 --runtime 10s
   nvmf-chaos bench --target file:///tmp/bench.dat --size 1g --rw randrw --verify crc32c --runtime 30s
   nvmf-chaos bench --fio jobs/oltp.fio --output-format json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, &o) },
+		// Flags are parsed by parseBenchArgs, as fio reads them.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			help, err := parseBenchArgs(cmd, args, &o)
+			switch {
+			case err != nil:
+				return &exitError{code: exitCannotRun, err: err}
+			case help:
+				return cmd.Help()
+			}
+			return runBench(cmd, &o)
+		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.target, "target", "", "target URL (overrides filename= of a job file)")
+	f.StringVar(&o.target, "target", "", "target URL (replaces filename=, directory= and filename_format= of every job of a job file)")
 	f.StringVar(&o.fioFile, "fio", "", "fio job file to run")
 	f.StringVar(&o.name, "name", "bench", "job name when no job file is given")
 	f.StringVar(&o.format, "output-format", "normal", "normal or json (fio's layout)")
@@ -126,7 +140,7 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
-	lr.Begin(start, benchLength(jobs))
+	lr.Begin(start, workloads.PlannedLength(jobs))
 	res, err := eng.Run(ctx)
 	if merr := finishMetrics(ctx); merr != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "nvmf-chaos: metrics: %v\n", merr)
@@ -176,8 +190,12 @@ func writeResults(path string, res *workloads.Result) error {
 func benchJobs(flags *pflag.FlagSet, o *benchOptions) ([]workloads.Job, error) {
 	jobs := []workloads.Job{workloads.DefaultJob(o.name)}
 	if o.fioFile != "" {
+		var opts []workloads.ParseOption
+		if o.target != "" {
+			opts = append(opts, workloads.WithTarget(o.target))
+		}
 		var err error
-		if jobs, err = workloads.ParseFioFile(o.fioFile); err != nil {
+		if jobs, err = workloads.ParseFioFile(o.fioFile, opts...); err != nil {
 			return nil, fmt.Errorf("--fio: %w", err)
 		}
 	}
@@ -189,14 +207,20 @@ func benchJobs(flags *pflag.FlagSet, o *benchOptions) ([]workloads.Job, error) {
 			return nil, fmt.Errorf("--seed %q: %w", o.seed, err)
 		}
 	}
+	given := make([]fioOption, 0, len(benchFioFlags)+len(o.extra))
+	for _, fl := range benchFioFlags {
+		if flags.Changed(fl.name) {
+			given = append(given, fioOption{fl.name, flags.Lookup(fl.name).Value.String()})
+		}
+	}
+	given = append(given, o.extra...)
 	for i := range jobs {
-		for _, fl := range benchFioFlags {
-			if !flags.Changed(fl.name) {
-				continue
-			}
-			v := flags.Lookup(fl.name).Value.String()
-			if err := workloads.ApplyOption(&jobs[i], fl.name, v); err != nil {
-				return nil, fmt.Errorf("--%s %q: %w", fl.name, v, err)
+		for _, opt := range given {
+			if err := workloads.ApplyOption(&jobs[i], opt.name, opt.value); err != nil {
+				if oe := (*workloads.OptionError)(nil); errors.As(err, &oe) {
+					err = oe.Err // the flag names the option and its value
+				}
+				return nil, fmt.Errorf("--%s %q: %w", opt.name, opt.value, err)
 			}
 		}
 		if err := jobs[i].Validate(); err != nil {
@@ -221,17 +245,4 @@ func benchTarget(flag string, jobs []workloads.Job) (string, error) {
 		return "", errors.New("no target: give --target URL (nvme+tcp://HOST:PORT/NQN, file:///path, null://SIZE) or filename= in the job file")
 	}
 	return t, nil
-}
-
-// benchLength is how long the jobs run when time bounds them (0: unknown,
-// they run until their size is done).
-func benchLength(jobs []workloads.Job) time.Duration {
-	var d time.Duration
-	for _, j := range jobs {
-		if j.Runtime == 0 {
-			return 0
-		}
-		d = max(d, j.RampTime+j.Runtime)
-	}
-	return d
 }

@@ -70,6 +70,10 @@ func TestBench(t *testing.T) {
 		{"flags as in the README", []string{"--target", "null://1g", "--rw", "randread", "--bs", "4k", "--iodepth", "32", "--runtime", "100ms", "--time_based"}, 0, []string{"bench: (rw=randread, bs=4KiB, iodepth=32", "read: IOPS="}},
 		{"json", []string{"--target", "null://64m", "--rw", "randrw", "--size", "1m", "--output-format", "json"}, 0, []string{`"jobname": "bench"`, `"99.900000"`}},
 		{"job file", []string{"--fio", jobFile, "--target", file}, 0, []string{"r: (rw=randread", "w: (rw=randwrite"}},
+		{"target replaces a relative filename", []string{"--fio", writeFile(t, dir, "fio-rand-read.fio", "[global]\nname=fio-rand-read\nfilename=fio-rand-read\nrw=randread\nbs=4K\n[file1]\nsize=256k\n"), "--target", file}, 0, []string{"file1: (rw=randread"}},
+		{"groups of an example file", []string{"--fio", "../../workloads/testdata/fio-examples/ssd-steps.fio", "--target", "null://16m"}, 0,
+			[]string{"rand-write: (rw=randwrite, bs=4KiB, iodepth=4, jobs=1, groupid=3)", "Run status group 3 (all jobs):\n  WRITE: bw=", "io=1MiB", "note: ../../workloads/testdata/fio-examples/ssd-steps.fio:5: ioengine=libaio"}},
+		{"relative filename without target", []string{"--fio", writeFile(t, dir, "rel.fio", "[global]\nfilename=fio-rand-read\n[file1]\nsize=256k\n")}, 2, []string{`rel.fio:2: job "file1": filename "fio-rand-read"`}},
 		{"verify clean", []string{"--target", file, "--size", "1m", "--rw", "randwrite", "--verify", "crc32c", "--seed", "3"}, 0, []string{"lost_writes=0"}},
 		{"lost write exits 1", []string{"--target", "lossy://" + dir + "/lossy.dat", "--size", "1m", "--rw", "randwrite", "--verify", "crc32c"}, 1, []string{"lost_writes=1", "verification failed"}},
 		{"bad flag value names flag and value", []string{"--target", "null://1g", "--rw", "sideways"}, 2, []string{`--rw "sideways"`}},
@@ -125,5 +129,71 @@ func TestBenchResultsFile(t *testing.T) {
 	}
 	if w := r.Jobs[0].Write; len(w.Series) < 4 || w.Latency.HDR == "" || r.IntervalNs != 50e6 {
 		t.Errorf("results: %d intervals, hdr %q, interval %d", len(w.Series), w.Latency.HDR, r.IntervalNs)
+	}
+}
+
+// TestBenchFlagForms: fio's command line takes --opt=value and --opt value,
+// and a boolean alone means 1.
+func TestBenchFlagForms(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(j workloads.Job) bool
+		wantErr string
+	}{
+		{"space", []string{"--iodepth", "8", "--rw", "randread"}, func(j workloads.Job) bool { return j.IODepth == 8 && j.RW == workloads.RWRandRead }, ""},
+		{"equals", []string{"--iodepth=8", "--rw=randread"}, func(j workloads.Job) bool { return j.IODepth == 8 && j.RW == workloads.RWRandRead }, ""},
+		{"boolean with a space", []string{"--direct", "0"}, func(j workloads.Job) bool { return !j.Direct }, ""},
+		{"boolean with equals", []string{"--direct=0"}, func(j workloads.Job) bool { return !j.Direct }, ""},
+		{"boolean alone", []string{"--direct=0", "--norandommap"}, func(j workloads.Job) bool { return !j.Direct && j.NoRandomMap }, ""},
+		{"boolean alone before a flag", []string{"--time_based", "--runtime", "50ms"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"boolean alone last", []string{"--runtime", "50ms", "--time_based"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"boolean word", []string{"--runtime", "50ms", "--time_based", "yes"}, func(j workloads.Job) bool { return j.TimeBased }, ""},
+		{"fio option without a flag", []string{"--ioengine=libaio", "--loops", "2", "--group_reporting"},
+			func(j workloads.Job) bool {
+				return j.IOEngine == "libaio" && j.Loops == 2 && j.GroupReporting && len(j.Notes) == 1
+			}, ""},
+		{"quiet boolean with a space", []string{"--invalidate", "1", "--thread"}, func(j workloads.Job) bool { return len(j.Notes) == 2 }, ""},
+		{"fio option value starting with a dash", []string{"--nice", "-5"}, func(j workloads.Job) bool { return len(j.Notes) == 1 && strings.HasPrefix(j.Notes[0], "nice=-5:") }, ""},
+		{"fio option without a value", []string{"--number_ios"}, nil, "--number_ios needs a value"},
+		{"bad value of a fio option", []string{"--loops", "0"}, nil, `--loops "0": 0 outside 1..`},
+		{"unsupported fio option", []string{"--fsync", "1"}, nil, "unknown flag: --fsync"},
+		{"bad boolean names the flag", []string{"--direct", "maybe"}, nil, `--direct "maybe": "maybe" is not a boolean`},
+		{"bad integer names the flag", []string{"--iodepth", "many"}, nil, `--iodepth "many": "many" is not an integer`},
+		{"missing value", []string{"--iodepth"}, nil, "flag needs an argument: --iodepth"},
+		{"stray argument", []string{"--rw", "read", "extra"}, nil, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "results.json")
+			args := append([]string{"bench", "--target", "null://64m", "--size", "64k", "--results", path}, tc.args...)
+			out, code := runCLI(t, args...)
+			if tc.wantErr != "" {
+				if code != exitCannotRun || !strings.Contains(out, tc.wantErr) {
+					t.Errorf("exit %d, want 2 and %q:\n%s", code, tc.wantErr, out)
+				}
+				return
+			}
+			data, err := os.ReadFile(path)
+			if code != 0 || err != nil {
+				t.Fatalf("exit %d, %v\n%s", code, err, out)
+			}
+			var r workloads.Result
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(r.Jobs[0].Job) {
+				t.Errorf("job %+v", r.Jobs[0].Job)
+			}
+		})
+	}
+}
+
+func TestBenchHelp(t *testing.T) {
+	for _, h := range []string{"--help", "-h"} {
+		out, code := runCLI(t, "bench", h)
+		if code != 0 || !strings.Contains(out, "--iodepth") || !strings.Contains(out, "--direct alone means --direct=1") {
+			t.Errorf("bench %s: exit %d\n%s", h, code, out)
+		}
 	}
 }

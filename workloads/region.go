@@ -1,0 +1,134 @@
+package workloads
+
+import (
+	"fmt"
+	"math"
+)
+
+// Where a job works and how much it transfers, as fio decides it for one
+// file: the file is the target, size=N% and offset_increment=N% are of the
+// device, filesize is the file's size (the region) with size bounding the
+// bytes transferred, and offset_increment moves each clone's region.
+
+// Region validates the job against the device it will run on and returns
+// the region [start, start+length) its first worker addresses; with
+// offset_increment, each clone's is further on (see cloneRegion).
+func (j *Job) Region(blockSize int, devSize int64) (start, length int64, err error) {
+	return j.cloneRegion(0, blockSize, devSize)
+}
+
+// extent validates every clone's region and returns the span they cover.
+func (j *Job) extent(blockSize int, devSize int64) (start, length int64, err error) {
+	start, length, err = j.cloneRegion(0, blockSize, devSize)
+	if err != nil || j.NumJobs < 2 || j.increment(devSize) == 0 {
+		return start, length, err
+	}
+	ls, ll, err := j.cloneRegion(j.NumJobs-1, blockSize, devSize)
+	if err != nil {
+		return 0, 0, err
+	}
+	return start, max(start+length, ls+ll) - start, nil
+}
+
+// Span is the part of a device of devSize bytes the job's workers address
+// together, [start, end), for overlap checks made before the device is
+// open; when the job does not fit, it is everything from its offset on.
+func (j *Job) Span(devSize int64) (start, end int64) {
+	start, length, err := j.extent(1, devSize)
+	if err != nil {
+		return j.Offset, devSize
+	}
+	return start, start + length
+}
+
+// increment is offset_increment in bytes; a percentage is aligned down to
+// the smallest transfer, as fio aligns percentage offsets.
+func (j *Job) increment(devSize int64) int64 {
+	if p := j.OffsetIncrementPercent; p > 0 {
+		inc := percentOf(devSize, p)
+		return inc - inc%int64(j.MinBS())
+	}
+	return j.OffsetIncrement
+}
+
+// cloneRegion validates clone c's region and returns it.
+func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64, err error) {
+	bad := func(option, format string, a ...any) error {
+		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
+	}
+	for _, bs := range j.BlockSizes() {
+		if bs%blockSize != 0 {
+			return 0, 0, bad("bs", "%d is not a multiple of the device block size %d", bs, blockSize)
+		}
+	}
+	if j.Offset%int64(blockSize) != 0 {
+		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
+	}
+	inc := j.increment(devSize)
+	if inc%int64(blockSize) != 0 {
+		return 0, 0, bad("offset_increment", "%d is not a multiple of the device block size %d", inc, blockSize)
+	}
+	start = j.Offset + int64(c)*inc
+	sizeOpt := "size"
+	switch {
+	case j.FileSize > 0:
+		length, sizeOpt = j.FileSize, "filesize"
+	case j.SizePercent > 0:
+		length = min(percentOf(devSize, j.SizePercent), devSize-start)
+	case j.Size > 0:
+		length = j.Size
+	default:
+		length = devSize - start
+	}
+	if start+length > devSize {
+		if c > 0 {
+			return 0, 0, bad("offset_increment", "clone %d at offset %d + %s %d exceeds the device (%d bytes)", c, start, sizeOpt, length, devSize)
+		}
+		return 0, 0, bad(sizeOpt, "offset %d + %s %d exceeds the device (%d bytes)", start, sizeOpt, length, devSize)
+	}
+	// Whole units of the smallest transfer, so every offset is aligned to it.
+	length -= length % int64(j.MinBS())
+	if length < int64(j.MaxBS()) {
+		return 0, 0, bad(sizeOpt, "region of %d bytes is smaller than bs %d", length, j.MaxBS())
+	}
+	return start, length, nil
+}
+
+// transferBytes is what each worker transfers after the ramp when time does
+// not end it first: io_size, else size (at most the region with filesize,
+// as fio caps size at the files' total), else the region; times loops.
+func (j *Job) transferBytes(region int64) int64 {
+	n := region
+	if j.Size > 0 {
+		n = j.Size
+		if j.FileSize > 0 {
+			n = min(n, region)
+		}
+	}
+	if j.IOSize > 0 {
+		n = j.IOSize
+	}
+	loops := int64(max(j.Loops, 1))
+	if n > math.MaxInt64/loops {
+		return math.MaxInt64
+	}
+	return n * loops
+}
+
+// addressed is how far into the target the job reaches when its sizes are
+// in bytes: what a file target must hold.
+func (j *Job) addressed() int64 {
+	n := j.Size
+	if j.FileSize > 0 {
+		n = j.FileSize
+	}
+	return j.Offset + n + j.OffsetIncrement*int64(max(j.NumJobs-1, 0))
+}
+
+// percentOf is p% of n, rounded down.
+func percentOf(n int64, p int) int64 {
+	if n > math.MaxInt64/100 {
+		return n / 100 * int64(p)
+	}
+	return n * int64(p) / 100
+}
