@@ -16,14 +16,12 @@ import (
 )
 
 type cleanupFlags struct {
-	prefix   string
-	stateDir string
-	dryRun   bool
-	live     bool
-	timeout  time.Duration
-	rpcAddrs []string
-	// kube sweeps a cluster's run namespaces when set (--kubeconfig).
-	kube        bool
+	prefix      string
+	stateDir    string
+	dryRun      bool
+	live        bool
+	timeout     time.Duration
+	rpcAddrs    []string
 	kubeconfig  string
 	kubeContext string
 	runID       string
