@@ -3,15 +3,22 @@ package ociimage
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // buildPause compiles the project's pause program as a static binary.
@@ -145,4 +152,38 @@ func keys(m map[string][]byte) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// Push uploads the tarball's image to a registry (go-containerregistry's
+// in-memory one, over real HTTP) and the registry serves the same digest.
+func TestPushToRegistry(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	img, err := Build(Spec{Binary: buildPause(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pause.tar")
+	if err := WriteTarball(file, "nvmf-chaos/pause:test", img); err != nil {
+		t.Fatal(err)
+	}
+	dest := strings.TrimPrefix(srv.URL, "http://") + "/storage/pause:v1"
+	digest, err := Push(context.Background(), file, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := got.Digest(); d != digest {
+		t.Errorf("registry serves %s, pushed %s", d, digest)
+	}
+	if _, err := Push(context.Background(), file, "not a reference!"); err == nil {
+		t.Error("a bad destination was accepted")
+	}
 }
