@@ -169,7 +169,7 @@ func (k *kubeBackend) collect(ctx context.Context, ws []*kubeWorker) ([]*workloa
 				}
 				errs[i] = fmt.Errorf("workload %s: %w", kw.w.Name, err)
 			case rep.Error != "":
-				errs[i] = fmt.Errorf("workload %s: worker: %s", kw.w.Name, rep.Error)
+				errs[i] = fmt.Errorf("workload %s: worker pod %s: %s", kw.w.Name, kw.pod.Name, rep.Error)
 			}
 			if rep != nil {
 				results[i] = rep.Result
