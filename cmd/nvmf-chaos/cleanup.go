@@ -51,7 +51,7 @@ whose harness still runs on this machine is kept unless --include-live.`,
 		Example: `  nvmf-chaos cleanup --dry-run
   sudo nvmf-chaos cleanup
   nvmf-chaos cleanup --prefix nvmfc-1a2b3c
-  nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://user:pass@10.0.0.5:9009
+  nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://user:pass@198.18.7.11:9009
   nvmf-chaos cleanup --kubeconfig ~/.kube/config --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
