@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/worker"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -65,7 +66,7 @@ func newBackingCmd() *cobra.Command {
 				if !ok || err != nil || size <= 0 || !strings.HasPrefix(path, "/") {
 					return fmt.Errorf("backing create: %q: want /ABSOLUTE/PATH:BYTES", a)
 				}
-				if err := extendFile(path, size); err != nil {
+				if err := volume.EnsureFile(path, size); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "backing file %s: %d bytes\n", path, size)
@@ -90,24 +91,4 @@ func newBackingCmd() *cobra.Command {
 		},
 	})
 	return cmd
-}
-
-// extendFile creates path or grows it to size (sparse); it never shrinks a
-// file, so a restarted target keeps its data.
-func extendFile(path string, size int64) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("backing file: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("backing file %s: %w", path, err)
-	}
-	if st.Size() < size {
-		if err := f.Truncate(size); err != nil {
-			return fmt.Errorf("backing file %s: %w", path, err)
-		}
-	}
-	return nil
 }

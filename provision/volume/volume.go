@@ -150,7 +150,7 @@ func Create(ctx context.Context, spec Spec) (*Volume, error) {
 	sum := sha256.Sum256([]byte(nqn))
 	copy(v.NGUID[:], sum[:16])
 	if spec.Backing == File && !spec.FileOnTarget {
-		if err := ensureFile(spec.FilePath, spec.Size); err != nil {
+		if err := EnsureFile(spec.FilePath, spec.Size); err != nil {
 			return nil, fmt.Errorf("volume %s: %w", spec.Name, err)
 		}
 	}
@@ -166,7 +166,9 @@ func Create(ctx context.Context, spec Spec) (*Volume, error) {
 	return v, nil
 }
 
-func ensureFile(path string, size int64) error {
+// EnsureFile creates a backing file or grows it (sparse) to size; it never
+// shrinks one, so a restarted target keeps its data.
+func EnsureFile(path string, size int64) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("backing file: %w", err)
