@@ -402,36 +402,9 @@ func (k *kubeBackend) teardown(ctx context.Context) error {
 func (k *kubeBackend) removeData(ctx context.Context) error {
 	var errs []error
 	for node := range k.clusterNodes {
-		pod := kube.JanitorPod(k.ns, k.r.opts.RunID, node, k.pod)
-		if err := k.c.K.Resources().Create(ctx, pod); err != nil {
-			errs = append(errs, fmt.Errorf("janitor on %s: %w", node, err))
-			continue
-		}
-		if err := k.waitPodDone(ctx, pod.Name, time.Minute); err != nil {
-			errs = append(errs, fmt.Errorf("janitor on %s: %w (the run's data stays in %s/%s there)", node, err, kube.HostDataRoot, k.r.opts.RunID))
+		if err := k.c.RunJanitor(ctx, k.ns, k.r.opts.RunID, node, k.pod); err != nil {
+			errs = append(errs, fmt.Errorf("%w (the run's data stays in %s/%s there)", err, kube.HostDataRoot, k.r.opts.RunID))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// waitPodDone waits for a pod to succeed.
-func (k *kubeBackend) waitPodDone(ctx context.Context, name string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var pod corev1.Pod
-	for {
-		if err := k.c.K.Resources().Get(ctx, name, k.ns, &pod); err == nil {
-			switch {
-			case pod.Status.Phase == corev1.PodSucceeded:
-				return nil
-			case pod.Status.Phase == corev1.PodFailed || podCannotStart(&pod):
-				return fmt.Errorf("pod %s failed: %s", name, describePod(&pod))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("pod %s: %s after %s", name, describePod(&pod), timeout)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }

@@ -98,7 +98,7 @@ func (c *Client) sweepNamespace(ctx context.Context, ns corev1.Namespace, dryRun
 		if dryRun || runID == "" {
 			continue
 		}
-		if err := c.runJanitor(ctx, ns.Name, runID, node, ps); err != nil {
+		if err := c.RunJanitor(ctx, ns.Name, runID, node, ps); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -112,8 +112,9 @@ func (c *Client) sweepNamespace(ctx context.Context, ns corev1.Namespace, dryRun
 	return out, errors.Join(errs...)
 }
 
-// runJanitor removes a run's data folder on one node and waits for it.
-func (c *Client) runJanitor(ctx context.Context, ns, runID, node string, ps PodSettings) error {
+// RunJanitor removes a run's data folder on one node and waits for it;
+// a failed janitor says why.
+func (c *Client) RunJanitor(ctx context.Context, ns, runID, node string, ps PodSettings) error {
 	pod := JanitorPod(ns, runID, node, ps)
 	_ = c.K.Resources().Delete(ctx, pod) // a janitor of an earlier sweep
 	if err := c.K.Resources().Create(ctx, pod); err != nil {
@@ -127,7 +128,7 @@ func (c *Client) runJanitor(ctx context.Context, ns, runID, node string, ps PodS
 			case corev1.PodSucceeded:
 				return nil
 			case corev1.PodFailed:
-				return fmt.Errorf("janitor on %s failed: %s", node, p.Status.Message)
+				return fmt.Errorf("janitor on %s failed: %s %s", node, p.Status.Reason, p.Status.Message)
 			}
 		}
 		select {
