@@ -105,7 +105,7 @@ func (k *kubeBackend) connectWorker(ctx context.Context, kw *kubeWorker) error {
 	return nil
 }
 
-// waitJobPod waits until the Job's pod is Running, failing with its reason
+// waitJobPod waits until the Job's pod is Running and Ready, failing with its reason
 // if it cannot start.
 func (k *kubeBackend) waitJobPod(ctx context.Context, job string, timeout time.Duration) (*corev1.Pod, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -118,7 +118,7 @@ func (k *kubeBackend) waitJobPod(ctx context.Context, job string, timeout time.D
 			p := &pods.Items[0]
 			last = describePod(p)
 			switch {
-			case p.Status.Phase == corev1.PodRunning:
+			case p.Status.Phase == corev1.PodRunning && podIsReady(p):
 				return p, nil
 			case p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded || podCannotStart(p):
 				return nil, fmt.Errorf("worker pod %s will not run: %s", p.Name, last)
@@ -126,7 +126,7 @@ func (k *kubeBackend) waitJobPod(ctx context.Context, job string, timeout time.D
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("job %s: no running pod after %s: %s", job, timeout, last)
+			return nil, fmt.Errorf("job %s: no ready pod after %s: %s", job, timeout, last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -161,7 +161,7 @@ func (k *kubeBackend) collect(ctx context.Context, ws []*kubeWorker) ([]*workloa
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep, err := kw.client.Result(ctx)
+			rep, err := k.result(ctx, kw)
 			switch {
 			case err != nil:
 				if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
@@ -189,6 +189,27 @@ func (k *kubeBackend) collect(ctx context.Context, ws []*kubeWorker) ([]*workloa
 			ClockOffsetNs: int64(kw.clock.Offset), ClockErrorNs: int64(kw.clock.Bound)})
 	}
 	return results, errors.Join(errs...)
+}
+
+// result waits for a worker's record. A long poll cut by the tunnel (the
+// API server or kubelet closed a stream) is asked again while the pod
+// runs: the record is still there to fetch.
+func (k *kubeBackend) result(ctx context.Context, kw *kubeWorker) (*worker.Report, error) {
+	for {
+		rep, err := kw.client.Result(ctx)
+		if err == nil || ctx.Err() != nil {
+			return rep, err
+		}
+		if perr := k.workerFailed(ctx, kw.pod.Name); perr != nil {
+			return nil, errors.Join(err, perr)
+		}
+		k.r.logf("workload %s: asking for the record again: %v", kw.w.Name, err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // watchWorkers polls the worker pods and cancels the run with the reason

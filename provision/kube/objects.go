@@ -164,9 +164,15 @@ func WorkerJob(s WorkerSpec) *batchv1.Job {
 					NodeSelector:                  s.NodeSelector,
 					Containers: []corev1.Container{{
 						Name: "worker", Image: s.Pod.Image, ImagePullPolicy: s.Pod.ImagePullPolicy,
-						Args:      []string{"worker", "--listen", ":" + strconv.Itoa(WorkerPort)},
-						Env:       []corev1.EnvVar{{Name: "NVMF_CHAOS_WORKER_SPEC", Value: string(s.Spec)}},
-						Ports:     []corev1.ContainerPort{{Name: "control", ContainerPort: WorkerPort}},
+						Args:  []string{"worker", "--listen", ":" + strconv.Itoa(WorkerPort)},
+						Env:   []corev1.EnvVar{{Name: "NVMF_CHAOS_WORKER_SPEC", Value: string(s.Spec)}},
+						Ports: []corev1.ContainerPort{{Name: "control", ContainerPort: WorkerPort}},
+						// It listens once its volume is connected: Ready
+						// means the harness can talk to it.
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(WorkerPort)}},
+							PeriodSeconds: 1,
+						},
 						Resources: s.Pod.Resources,
 						// A worker that fails says why in its status.
 						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
