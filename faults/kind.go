@@ -70,6 +70,8 @@ type Spec struct {
 	// however long it lasts. The others degrade I/O while they last and may
 	// cause a stall at any point.
 	Immediate bool
+	// Engines can inject the kind (engine.go).
+	Engines []Engine
 }
 
 var specs = map[Kind]Spec{

@@ -150,6 +150,9 @@ type FaultEvent struct {
 	Node     string            `yaml:"node,omitempty" json:"node,omitempty"`
 	Volume   string            `yaml:"volume,omitempty" json:"volume,omitempty"`
 	Params   map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+	// Engine picks what injects the fault on Kubernetes: native (the API
+	// only) or chaos-mesh; empty takes the kind's default.
+	Engine string `yaml:"engine,omitempty" json:"engine,omitempty" jsonschema:"enum=native,enum=chaos-mesh"`
 	// Repeat fires the fault Count times, Every apart (link flapping).
 	Repeat *FaultRepeat `yaml:"repeat,omitempty" json:"repeat,omitempty"`
 	// Jitter starts each firing up to this much later than planned, by an

@@ -16,13 +16,6 @@ import (
 
 const backendKubernetes = "kubernetes"
 
-// kubeFaultKinds are the fault kinds the kubernetes backend injects: pod
-// faults through the API, target faults through the targets' JSON-RPC.
-var kubeFaultKinds = []faults.Kind{
-	faults.ProcessKill, faults.ProcessRestart,
-	faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError,
-}
-
 // kubernetes checks the kubernetes backend's settings, and refuses what
 // it cannot run yet, before anything is created.
 func (v *validator) kubernetes(s *Scenario) {
@@ -41,8 +34,16 @@ func (v *validator) kubernetes(s *Scenario) {
 		v.errorf("cluster.restart", "%q: not supported on kubernetes: the harness brings target pods back after faults", c.Restart)
 	}
 	for i, f := range s.Timeline.Faults {
-		if !slices.Contains(kubeFaultKinds, faults.Kind(f.Kind)) {
-			v.errorf(faultField(i, "kind"), "%q has no Kubernetes engine yet; on kubernetes: %s", f.Kind, kindList(kubeFaultKinds))
+		spec, ok := faults.Lookup(faults.Kind(f.Kind))
+		if !ok {
+			continue // named by the timeline's checks
+		}
+		if _, err := spec.KubeEngine(f.Engine); err != nil {
+			field := "engine"
+			if f.Engine == "" {
+				field = "kind"
+			}
+			v.errorf(faultField(i, field), "%v", err)
 		}
 	}
 	if k == nil {
@@ -101,12 +102,4 @@ func checkNodeRef(ref string) string {
 
 func faultField(i int, f string) string {
 	return fmt.Sprintf("timeline.faults[%d].%s", i, f)
-}
-
-func kindList(ks []faults.Kind) string {
-	s := make([]string, len(ks))
-	for i, k := range ks {
-		s[i] = string(k)
-	}
-	return strings.Join(s, ", ")
 }

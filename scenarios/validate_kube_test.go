@@ -19,7 +19,10 @@ func TestKubernetesValidation(t *testing.T) {
 	}{
 		{"kubernetes block on local", "backend: kubernetes, ", "", "4", "cluster.kubernetes: only used with backend: kubernetes"},
 		{"spdk target", "backend: kubernetes,", "backend: kubernetes, target: spdk, spdk_bin: /x,", "4", `cluster.target: "spdk": the kubernetes backend runs embedded targets only`},
-		{"fault without engine", "kind: process-kill", "kind: process-pause", "13", `timeline.faults[0].kind: "process-pause" has no Kubernetes engine yet`},
+		{"kind without a kubernetes engine", "kind: process-kill", "kind: node-down", "13", `timeline.faults[0].kind: node-down has no Kubernetes engine`},
+		{"engine the kind lacks", "kind: process-kill", "kind: process-pause, engine: chaos-mesh", "13", `timeline.faults[0].engine: engine "chaos-mesh": process-pause runs on native`},
+		{"unknown engine", "kind: process-kill", "kind: process-kill, engine: litmus", "13", `timeline.faults[0].engine: engine "litmus": process-kill runs on native or chaos-mesh`},
+		{"engine of an RPC fault", "kind: process-kill", "kind: ana-change, engine: native", "13", `ana-change has no Kubernetes engine (it goes through the target's RPC`},
 		{"bad namespace", "namespace: ns1", "namespace: NS_1", "4", `cluster.kubernetes.namespace: "NS_1"`},
 		{"unknown mapped node", "namespace: ns1", "namespace: ns1, nodes: {tgt-z: k8s-node-0}", "4", `cluster.kubernetes.nodes.tgt-z: node "tgt-z" is not in cluster.nodes`},
 		{"bad node reference", "namespace: ns1", "namespace: ns1, nodes: {tgt-a: Bad_Node}", "4", `cluster.kubernetes.nodes.tgt-a: "Bad_Node": not a node name`},
@@ -41,6 +44,23 @@ func TestKubernetesValidation(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "k.yaml:"+tt.line+":") {
 				t.Errorf("error %q, want %q at k.yaml:%s", err, tt.want, tt.line)
+			}
+		})
+	}
+}
+
+// Kubernetes-only kinds and engines are refused on the local backend.
+func TestKubernetesOnlyFaultsRefusedLocally(t *testing.T) {
+	tests := []struct{ from, to, want string }{
+		{"kind: process-kill", "kind: node-drain", "timeline.faults[0].kind: node-drain runs on kubernetes only"},
+		{"kind: process-kill", "kind: process-kill, engine: native", `timeline.faults[0].engine: "native": engines are chosen on kubernetes only`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.to, func(t *testing.T) {
+			doc := strings.Replace(minimal, tt.from, tt.to, 1)
+			_, err := ParseScenario("l.yaml", []byte(doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "l.yaml:13:") {
+				t.Errorf("error %v, want %q at l.yaml:13", err, tt.want)
 			}
 		})
 	}

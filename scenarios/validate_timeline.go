@@ -29,6 +29,14 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 		return
 	}
 	spec, _ := faults.Lookup(kind)
+	if s.Cluster.Backend != backendKubernetes {
+		switch {
+		case !spec.Local():
+			v.errorf(field+".kind", "%s runs on kubernetes only (cluster.backend: kubernetes)", kind)
+		case f.Engine != "":
+			v.errorf(field+".engine", "%q: engines are chosen on kubernetes only; remove engine", f.Engine)
+		}
+	}
 	if f.Node == "" {
 		v.errorf(field+".node", "required: which node %s hits", kind)
 	} else if !slices.Contains(s.Cluster.Nodes, f.Node) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,7 @@ func newListCmd() *cobra.Command {
 					if s.NeedsRoot {
 						root = " (root)"
 					}
-					fmt.Fprintf(w, "%s\t%s%s\n", k, s.Summary, root)
+					fmt.Fprintf(w, "%s\t%s\t%s%s\n", k, engineNames(s.Engines), s.Summary, root)
 				}
 			case showMetrics:
 				for _, n := range reports.MetricNames() {
@@ -51,4 +52,12 @@ func newListCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&showMetrics, "metrics", false, "list the metrics an SLO may name instead")
 	cmd.MarkFlagsMutuallyExclusive("faults", "metrics")
 	return cmd
+}
+
+func engineNames(es []faults.Engine) string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = string(e)
+	}
+	return strings.Join(out, ",")
 }
