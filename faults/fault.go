@@ -1,6 +1,9 @@
 package faults
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Fault is one injectable failure bound to its target (a node's process, a
 // node's network namespace, a volume's listener). The engines build them from
@@ -24,4 +27,14 @@ type Fault interface {
 	// Describe names the fault and its target in one line for logs and
 	// reports, e.g. "process-kill tgt-a (pid 4242)".
 	Describe() string
+}
+
+// EffectTimer is a fault whose effect is timed by someone else than the
+// harness: a Chaos Mesh controller applies the chaos somewhere between
+// the create call and the harness seeing it done, and records when. The
+// schedule maps that onto the run clock beside the call's own times.
+type EffectTimer interface {
+	// EffectAt is when the last Inject (PhaseInject) or Recover took
+	// effect, with the bound of its error; ok is false when unknown.
+	EffectAt(ph Phase) (at time.Time, bound time.Duration, ok bool)
 }

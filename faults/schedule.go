@@ -251,6 +251,12 @@ func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle i
 	}
 	ev := Event{Fault: it.Fault.Describe(), Kind: it.Kind, Node: it.Node, Phase: ph, Index: it.index,
 		Cycle: cycle, At: at, Planned: it.planned(cycle, ph), Took: time.Since(s.start) - at}
+	if et, ok := it.Fault.(EffectTimer); ok && err == nil {
+		if t, bound, ok := et.EffectAt(ph); ok {
+			d := t.Sub(s.start)
+			ev.EffectAt, ev.EffectErrorNs = &d, bound
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w", ph, ev.Fault, err)
 		ev.Err = err.Error()

@@ -333,3 +333,49 @@ func TestScheduleRecoverTimeoutBoundsRetries(t *testing.T) {
 		t.Errorf("calls %v: want inject, the scheduled recover and one exit attempt", calls)
 	}
 }
+
+// timedFault says its effect came at a time of its own, as a Chaos Mesh
+// controller's record does.
+type timedFault struct {
+	fakeFault
+	offset time.Duration // effect this long after the call started
+	start  time.Time
+}
+
+func (f *timedFault) Inject(ctx context.Context) error {
+	f.start = time.Now()
+	return f.fakeFault.Inject(ctx)
+}
+
+func (f *timedFault) EffectAt(ph Phase) (time.Time, time.Duration, bool) {
+	if ph == PhaseRecover {
+		return time.Time{}, 0, false
+	}
+	return f.start.Add(f.offset), time.Second, true
+}
+
+// The engine's own effect time lands on the run clock beside At, with its
+// error bound; a phase it cannot time carries none.
+func TestScheduleRecordsTheEnginesEffectTime(t *testing.T) {
+	f := &timedFault{fakeFault: fakeFault{name: "chaos"}, offset: 300 * time.Millisecond}
+	evs, err := runSchedule(t, context.Background(), []Timed{{Fault: f, Kind: ProcessKill, Node: "n1", Duration: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2", len(evs))
+	}
+	in, out := evs[0], evs[1]
+	if in.EffectAt == nil {
+		t.Fatal("the inject event has no effect time")
+	}
+	if d := *in.EffectAt - in.At; d < 300*time.Millisecond || d > 350*time.Millisecond {
+		t.Errorf("effect %v after the call, want 300ms (within the call's own start jitter)", d)
+	}
+	if in.EffectErrorNs != time.Second {
+		t.Errorf("error bound %v, want 1s", in.EffectErrorNs)
+	}
+	if out.EffectAt != nil {
+		t.Errorf("the recover event has an effect time %v it was never given", *out.EffectAt)
+	}
+}
