@@ -1,0 +1,148 @@
+// Package chaosmesh injects faults on Kubernetes as Chaos Mesh objects,
+// built from Chaos Mesh's own API types: inject creates the object and
+// waits until its status says AllInjected; recover deletes it and waits
+// until it is gone (its finalizer is removed once the controller has
+// undone the chaos).
+package chaosmesh
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
+)
+
+// Object is a Chaos Mesh object as the faults use it.
+type Object interface {
+	client.Object
+	GetStatus() *v1alpha1.ChaosStatus
+}
+
+// Target says which pods an object acts on: a scenario node's target pod,
+// and for network faults the run's worker pods on the other side.
+type Target struct {
+	Namespace string
+	RunID     string
+	// Node is the scenario node whose target pod is hit.
+	Node string
+	// Name is the object's name, unique in the run.
+	Name string
+}
+
+func (t Target) meta() metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: t.Name, Namespace: t.Namespace, Labels: map[string]string{
+		kube.LabelManagedBy: kube.ManagedBy, kube.LabelRunID: t.RunID, kube.LabelNode: t.Node,
+	}}
+}
+
+// targetPod selects the node's target pod, and only it.
+func (t Target) targetPod() v1alpha1.PodSelector {
+	return v1alpha1.PodSelector{Mode: v1alpha1.AllMode, Selector: v1alpha1.PodSelectorSpec{GenericSelectorSpec: v1alpha1.GenericSelectorSpec{
+		Namespaces: []string{t.Namespace},
+		LabelSelectors: map[string]string{
+			kube.LabelRunID: t.RunID, kube.LabelComponent: kube.ComponentTarget, kube.LabelNode: t.Node,
+		},
+	}}}
+}
+
+// workers selects the run's worker pods: the hosts.
+func (t Target) workers() *v1alpha1.PodSelector {
+	return &v1alpha1.PodSelector{Mode: v1alpha1.AllMode, Selector: v1alpha1.PodSelectorSpec{GenericSelectorSpec: v1alpha1.GenericSelectorSpec{
+		Namespaces:     []string{t.Namespace},
+		LabelSelectors: map[string]string{kube.LabelRunID: t.RunID, kube.LabelComponent: kube.ComponentWorker},
+	}}}
+}
+
+// Params are a fault's parameters with their defaults filled in.
+type Params func(name string) string
+
+// Build makes the object for a fault kind.
+func Build(kind faults.Kind, t Target, p Params) (Object, error) {
+	switch kind {
+	case faults.ProcessKill:
+		return t.podChaos(v1alpha1.PodKillAction), nil
+	case faults.PodFailure:
+		return t.podChaos(v1alpha1.PodFailureAction), nil
+	case faults.ContainerKill:
+		return t.podChaos(v1alpha1.ContainerKillAction), nil
+	case faults.NetworkPartition:
+		if port := p("port"); port != "data" && port != "all" {
+			return nil, fmt.Errorf("params.port %q: on Kubernetes the harness reaches the RPC through the API server, which a pod's network rules do not see; use data", port)
+		}
+		return t.networkChaos(v1alpha1.PartitionAction, v1alpha1.TcParameter{}), nil
+	case faults.PacketLoss:
+		return t.networkChaos(v1alpha1.LossAction, v1alpha1.TcParameter{Loss: &v1alpha1.LossSpec{Loss: p("percent")}}), nil
+	case faults.Latency:
+		return t.networkChaos(v1alpha1.DelayAction, v1alpha1.TcParameter{Delay: &v1alpha1.DelaySpec{Latency: p("delay")}}), nil
+	case faults.Bandwidth:
+		// limit (bytes queued) and buffer (bucket bytes) are tbf's; the
+		// values are Chaos Mesh's documented example.
+		return t.networkChaos(v1alpha1.BandwidthAction, v1alpha1.TcParameter{Bandwidth: &v1alpha1.BandwidthSpec{
+			Rate: p("rate"), Limit: 20971520, Buffer: 10000,
+		}}), nil
+	case faults.CPUStress:
+		w, err := workers(p)
+		if err != nil {
+			return nil, err
+		}
+		return t.stressChaos(v1alpha1.Stressors{CPUStressor: &v1alpha1.CPUStressor{Stressor: v1alpha1.Stressor{Workers: w}}}), nil
+	case faults.MemoryStress:
+		w, err := workers(p)
+		if err != nil {
+			return nil, err
+		}
+		return t.stressChaos(v1alpha1.Stressors{MemoryStressor: &v1alpha1.MemoryStressor{Stressor: v1alpha1.Stressor{Workers: w}, Size: p("size")}}), nil
+	}
+	return nil, fmt.Errorf("%s has no Chaos Mesh object", kind)
+}
+
+func workers(p Params) (int, error) {
+	w, err := strconv.Atoi(p("workers"))
+	if err != nil || w < 1 {
+		return 0, fmt.Errorf("params.workers %q: want a whole number of 1 or more", p("workers"))
+	}
+	return w, nil
+}
+
+func (t Target) podChaos(action v1alpha1.PodChaosAction) *v1alpha1.PodChaos {
+	return &v1alpha1.PodChaos{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "PodChaos"},
+		ObjectMeta: t.meta(),
+		Spec: v1alpha1.PodChaosSpec{
+			ContainerSelector: v1alpha1.ContainerSelector{PodSelector: t.targetPod(), ContainerNames: []string{"target"}},
+			Action:            action,
+		},
+	}
+}
+
+// networkChaos acts on the traffic between the node's target pod and the
+// run's workers, both ways, as the local engine's partition does.
+func (t Target) networkChaos(action v1alpha1.NetworkChaosAction, tc v1alpha1.TcParameter) *v1alpha1.NetworkChaos {
+	return &v1alpha1.NetworkChaos{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "NetworkChaos"},
+		ObjectMeta: t.meta(),
+		Spec: v1alpha1.NetworkChaosSpec{
+			PodSelector: t.targetPod(),
+			Action:      action,
+			TcParameter: tc,
+			Direction:   v1alpha1.Both,
+			Target:      t.workers(),
+		},
+	}
+}
+
+func (t Target) stressChaos(s v1alpha1.Stressors) *v1alpha1.StressChaos {
+	return &v1alpha1.StressChaos{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "StressChaos"},
+		ObjectMeta: t.meta(),
+		Spec: v1alpha1.StressChaosSpec{
+			ContainerSelector: v1alpha1.ContainerSelector{PodSelector: t.targetPod(), ContainerNames: []string{"target"}},
+			Stressors:         &s,
+		},
+	}
+}

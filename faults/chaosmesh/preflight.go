@@ -1,0 +1,117 @@
+package chaosmesh
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+)
+
+// ControllerLease is the Lease chaos-controller-manager renews while it
+// leads (controller-runtime leader election, ID "chaos-mesh", in the
+// namespace Chaos Mesh is installed in).
+const ControllerLease = "chaos-mesh"
+
+// leaseFresh is how recently the Lease must have been renewed for the
+// controller to count as running (its default lease lasts 15 s).
+const leaseFresh = time.Minute
+
+// Resource is the Chaos Mesh resource a kind is made of.
+func Resource(kind faults.Kind) string {
+	switch kind {
+	case faults.NetworkPartition, faults.PacketLoss, faults.Bandwidth, faults.Latency:
+		return "networkchaos"
+	case faults.CPUStress, faults.MemoryStress:
+		return "stresschaos"
+	}
+	return "podchaos"
+}
+
+// needsDaemon: the controller deletes pods and patches images itself;
+// every other action runs in the pod's namespaces through chaos-daemon.
+func needsDaemon(kind faults.Kind) bool {
+	return kind != faults.ProcessKill && kind != faults.PodFailure
+}
+
+// needsNetem lists the kinds Chaos Mesh injects with the netem qdisc.
+func needsNetem(kind faults.Kind) bool { return kind == faults.PacketLoss || kind == faults.Latency }
+
+// Preflight checks, before anything is created, that the cluster can run
+// these kinds through Chaos Mesh: its CRDs installed, its controller
+// leading, chaos-daemon running where a kind needs it. The error names
+// what is missing and how to get it.
+func Preflight(ctx context.Context, cs kubernetes.Interface, kinds []faults.Kind) error {
+	if len(kinds) == 0 {
+		return nil
+	}
+	gv := v1alpha1.SchemeGroupVersion.String()
+	list, err := cs.Discovery().ServerResourcesForGroupVersion(gv)
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("chaos-mesh engine: the cluster has no %s API: %w (install Chaos Mesh: https://chaos-mesh.org/docs/production-installation-using-helm/, or make k8s-up CHAOS_MESH=1 on the test cluster; or use engine: native where the kind has one)", gv, ErrNotInstalled)
+	}
+	if err != nil {
+		return fmt.Errorf("chaos-mesh engine: discovering %s: %w", gv, err)
+	}
+	var missing []string
+	for _, k := range kinds {
+		res := Resource(k)
+		if !slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == res }) && !slices.Contains(missing, res) {
+			missing = append(missing, res)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("chaos-mesh engine: the cluster's Chaos Mesh lacks %s: %w (install its CRDs)", strings.Join(missing, ", "), ErrNotInstalled)
+	}
+	if err := controllerRunning(ctx, cs); err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		if needsDaemon(k) {
+			if err := daemonRunning(ctx, cs, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func controllerRunning(ctx context.Context, cs kubernetes.Interface) error {
+	leases, err := cs.CoordinationV1().Leases("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + ControllerLease})
+	if err != nil {
+		return fmt.Errorf("chaos-mesh engine: checking that chaos-controller-manager runs (Lease %s): %w", ControllerLease, err)
+	}
+	for _, l := range leases.Items {
+		if l.Spec.RenewTime != nil && time.Since(l.Spec.RenewTime.Time) < leaseFresh && l.Spec.HolderIdentity != nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("chaos-mesh engine: chaos-controller-manager is not running: no Lease %q renewed in the last %s in any namespace (start it, or use engine: native where the kind has one)", ControllerLease, leaseFresh)
+}
+
+// daemonRunning looks for a chaos-daemon pod as Chaos Mesh's chart labels
+// it.
+func daemonRunning(ctx context.Context, cs kubernetes.Interface, kind faults.Kind) error {
+	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=chaos-daemon"})
+	if err != nil {
+		return fmt.Errorf("chaos-mesh engine: checking for chaos-daemon (%s needs it): %w", kind, err)
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase == corev1.PodRunning {
+			return nil // netem, where needed, shows only when it injects
+		}
+	}
+	hint := ""
+	if needsNetem(kind) {
+		hint = "; it also needs the netem qdisc in the nodes' kernels"
+	}
+	return fmt.Errorf("chaos-mesh engine: %s runs through chaos-daemon, and no chaos-daemon pod runs (app.kubernetes.io/component=chaos-daemon)%s; the project's test cluster cannot run chaos-daemon (its helpers nsexec, toda and tproxy are not Go)", kind, hint)
+}
