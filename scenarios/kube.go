@@ -18,7 +18,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	kptr "k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
@@ -41,6 +43,10 @@ type kubeBackend struct {
 	// clusterNodes are the cluster nodes target pods ran on, for the
 	// janitor that removes their data folders.
 	clusterNodes map[string]bool
+	// chaos reaches Chaos Mesh objects, made on the first such fault;
+	// chaosSeq numbers their names.
+	chaos    client.Client
+	chaosSeq int
 }
 
 // kubeTarget is one scenario node's target pod.
@@ -79,6 +85,9 @@ func newKubeBackend(ctx context.Context, r *Runner) (*kubeBackend, error) {
 		return nil, err
 	}
 	if err := k.checkNodes(pctx); err != nil {
+		return nil, err
+	}
+	if err := chaosmesh.Preflight(pctx, c.CS, k.chaosKinds()); err != nil {
 		return nil, err
 	}
 	r.logf("kubernetes: %s, server %s, namespace %s, image %s", c.Source, version, k.ns, k.pod.Image)
@@ -121,9 +130,8 @@ var kubeAccess = []authv1.ResourceAttributes{
 // user may do each thing the run does, and names every one it may not.
 func (k *kubeBackend) checkAccess(ctx context.Context) error {
 	var denied []string
-	for _, a := range kubeAccess {
-		a := a
-		if a.Resource != "namespaces" && a.Resource != "nodes" {
+	for _, a := range append(slices.Clone(kubeAccess), k.faultAccess()...) {
+		if a.Resource != "namespaces" && a.Resource != "nodes" && a.Namespace == "" {
 			a.Namespace = k.ns
 		}
 		rev := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}
@@ -193,9 +201,18 @@ func (k *kubeBackend) targetSpec(node string) kube.TargetSpec {
 		}
 	}
 	for _, v := range k.r.s.Volumes {
-		if slices.Contains(v.Nodes, node) && k.r.fileBacked(v) {
-			s.Files = append(s.Files, kube.BackingFile{Name: v.Name + ".img", Size: int64(v.Size)})
+		if !slices.Contains(v.Nodes, node) || !k.r.fileBacked(v) {
+			continue
 		}
+		name := v.Name
+		if v.Shared != nil && !*v.Shared && len(v.Nodes) > 1 {
+			name += "-" + node // each node its own copy (createVolume)
+		} else if len(v.Nodes) > 1 && k.cfg.Nodes[node] == "" {
+			// Two controllers open one file: only one machine's
+			// filesystem has it, so the pods go where the others are.
+			s.CoLocate = true
+		}
+		s.Files = append(s.Files, kube.BackingFile{Name: name + ".img", Size: int64(v.Size)})
 	}
 	return s
 }

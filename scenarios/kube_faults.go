@@ -1,18 +1,20 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"strconv"
 	"time"
 
+	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kptr "k8s.io/utils/ptr"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/kubeapi"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
@@ -25,119 +27,122 @@ func (k *kubeBackend) dataAddr(node string) string {
 	return ""
 }
 
-// podFault is a process fault on a node's target pod, through the API.
-func (k *kubeBackend) podFault(kind faults.Kind, n *runNode) (faults.Fault, error) {
+// kubeFault builds a fault on Kubernetes with the engine the scenario
+// asked for, or the kind's default.
+func (k *kubeBackend) kubeFault(ev FaultEvent, n *runNode, param func(string) string) (faults.Fault, error) {
+	kind := faults.Kind(ev.Kind)
+	spec, _ := faults.Lookup(kind)
+	engine, err := spec.KubeEngine(ev.Engine)
+	if err != nil {
+		return nil, err
+	}
+	switch engine {
+	case faults.EngineNative:
+		return k.nativeFault(kind, n, param)
+	case faults.EngineChaosMesh:
+		return k.chaosFault(kind, n, param)
+	}
+	return nil, fmt.Errorf("%s: engine %s is not a Kubernetes engine", kind, engine)
+}
+
+// nativeFault is a fault through the Kubernetes API alone.
+func (k *kubeBackend) nativeFault(kind faults.Kind, n *runNode, param func(string) string) (faults.Fault, error) {
 	switch kind {
 	case faults.ProcessKill:
-		return &podDelete{k: k, n: n, grace: 0}, nil
+		return &kubeapi.Delete{Run: k, Node: n.name, Grace: 0}, nil
 	case faults.ProcessRestart:
-		return &podDelete{k: k, n: n, grace: 5, restart: true}, nil
+		return &kubeapi.Delete{Run: k, Node: n.name, Grace: 5, Restart: true}, nil
+	case faults.ProcessPause:
+		return &kubeapi.Pause{Run: k, Node: n.name}, nil
+	case faults.NodeDrain:
+		return &kubeapi.Drain{Run: k, Node: n.name}, nil
+	case faults.DriverKill:
+		return &kubeapi.DriverKill{Client: k.c, Namespace: param("namespace"), Selector: param("selector")}, nil
 	}
-	return nil, fmt.Errorf("%s has no Kubernetes engine yet", kind)
+	return nil, fmt.Errorf("%s has no native engine", kind)
 }
 
-// podDelete deletes a node's target pod: with grace 0 it is process-kill
-// (SIGKILL, the pod gone at once), with a grace period process-restart
-// (SIGTERM, the target closes its connections). Recover, or Inject itself
-// for a restart, creates the pod again, waits until it is Ready and
-// provisions the node's volumes on it, as a local restart does.
-type podDelete struct {
-	k       *kubeBackend
-	n       *runNode
-	grace   int64
-	restart bool
-	uid     string // of the pod Inject deleted
-}
+// The run as the native faults see it.
+var _ kubeapi.Run = (*kubeBackend)(nil)
 
-var _ faults.Fault = (*podDelete)(nil)
+func (k *kubeBackend) Client() *kube.Client { return k.c }
+func (k *kubeBackend) Namespace() string    { return k.ns }
+func (k *kubeBackend) RunID() string        { return k.r.opts.RunID }
 
-func (f *podDelete) Available() error { return nil }
-
-func (f *podDelete) Describe() string {
-	what := "process-kill"
-	if f.restart {
-		what = "process-restart"
+// BringBack recreates a node's target pod from its spec if it is gone,
+// reconnects the harness and provisions the node's volumes again.
+func (k *kubeBackend) BringBack(ctx context.Context, node string) error {
+	n := k.r.nodes[node]
+	if n == nil {
+		return fmt.Errorf("no node %q", node)
 	}
-	return fmt.Sprintf("%s %s (pod %s/%s, grace %ds)", what, f.n.name, f.k.ns, kube.TargetPodName(f.n.name), f.grace)
-}
-
-// Inject deletes the pod and returns once the API no longer has it: the
-// fault has taken effect.
-func (f *podDelete) Inject(ctx context.Context) error {
-	name := kube.TargetPodName(f.n.name)
-	var pod corev1.Pod
-	if err := f.k.c.K.Resources().Get(ctx, name, f.k.ns, &pod); err != nil {
-		return fmt.Errorf("%s: %w", f.Describe(), err)
-	}
-	f.uid = string(pod.UID)
-	err := f.k.c.CS.CoreV1().Pods(f.k.ns).Delete(ctx, name, metav1.DeleteOptions{
-		GracePeriodSeconds: kptr.To(f.grace),
-		Preconditions:      &metav1.Preconditions{UID: &pod.UID},
-	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.Describe(), err)
-	}
-	if err := f.waitGone(ctx); err != nil {
-		return err
-	}
-	if f.restart {
-		return f.bringBack(ctx)
-	}
-	return nil
-}
-
-// Recover creates the pod again unless it already runs (a restart, or a
-// Recover after a failed Inject).
-func (f *podDelete) Recover(ctx context.Context) error {
-	if f.restart {
-		return nil
-	}
-	return f.bringBack(ctx)
-}
-
-func (f *podDelete) waitGone(ctx context.Context) error {
-	name := kube.TargetPodName(f.n.name)
+	name := kube.TargetPodName(node)
 	for {
 		var pod corev1.Pod
-		err := f.k.c.K.Resources().Get(ctx, name, f.k.ns, &pod)
-		if apierrors.IsNotFound(err) || (err == nil && string(pod.UID) != f.uid) {
-			return nil
+		err := k.c.K.Resources().Get(ctx, name, k.ns, &pod)
+		if apierrors.IsNotFound(err) {
+			if err := k.c.K.Resources().Create(ctx, kube.TargetPod(k.targets[node].spec)); err != nil {
+				return fmt.Errorf("node %s: recreating its target pod: %w", node, err)
+			}
+			break
 		}
-		select {
+		if err != nil {
+			return fmt.Errorf("node %s: %w", node, err)
+		}
+		if pod.DeletionTimestamp == nil && (pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded) {
+			// Its container was killed and, the pod being bare with
+			// restartPolicy Never, it will not run again: replace it.
+			if err := k.c.K.Resources().Delete(ctx, &pod); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("node %s: deleting its ended target pod: %w", node, err)
+			}
+		} else if pod.DeletionTimestamp == nil {
+			break // it runs (a restart that found it back)
+		}
+		select { // still terminating
 		case <-ctx.Done():
-			return fmt.Errorf("%s: pod still there: %w", f.Describe(), ctx.Err())
+			return fmt.Errorf("node %s: its old target pod is still terminating: %w", node, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// bringBack recreates the pod from the node's spec, reconnects the
-// harness and provisions the node's volumes again.
-func (f *podDelete) bringBack(ctx context.Context) error {
-	if err := f.waitGone(ctx); err != nil {
+	n.startMu.Lock()
+	defer n.startMu.Unlock()
+	if err := k.bringUp(ctx, n); err != nil {
 		return err
 	}
-	var pod corev1.Pod
-	err := f.k.c.K.Resources().Get(ctx, kube.TargetPodName(f.n.name), f.k.ns, &pod)
-	if apierrors.IsNotFound(err) {
-		if err := f.k.c.K.Resources().Create(ctx, kube.TargetPod(f.k.targets[f.n.name].spec)); err != nil {
-			return fmt.Errorf("%s: recreating the pod: %w", f.Describe(), err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("%s: %w", f.Describe(), err)
-	}
-	f.n.startMu.Lock()
-	defer f.n.startMu.Unlock()
-	if err := f.k.bringUp(ctx, f.n); err != nil {
-		return err
-	}
-	f.n.mu.Lock()
-	re := f.n.reprovision
-	f.n.mu.Unlock()
+	n.mu.Lock()
+	re := n.reprovision
+	n.mu.Unlock()
 	if re != nil {
 		if err := re(ctx); err != nil {
-			return fmt.Errorf("node %s: re-provision after restart: %w", f.n.name, err)
+			return fmt.Errorf("node %s: re-provision after restart: %w", node, err)
 		}
 	}
 	return nil
+}
+
+// faultAccess is what the run's faults do through the API beyond what
+// every run does, for the permission check before anything starts.
+func (k *kubeBackend) faultAccess() []authv1.ResourceAttributes {
+	var out []authv1.ResourceAttributes
+	for _, ev := range k.r.s.Timeline.Faults {
+		spec, _ := faults.Lookup(faults.Kind(ev.Kind))
+		engine, _ := spec.KubeEngine(ev.Engine)
+		switch {
+		case engine == faults.EngineChaosMesh:
+			res := chaosmesh.Resource(faults.Kind(ev.Kind))
+			for _, verb := range []string{"create", "get", "delete"} {
+				out = append(out, authv1.ResourceAttributes{Verb: verb, Group: "chaos-mesh.org", Resource: res})
+			}
+		case spec.Kind == faults.ProcessPause:
+			out = append(out, authv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec"})
+		case spec.Kind == faults.NodeDrain:
+			out = append(out, authv1.ResourceAttributes{Verb: "get", Resource: "nodes"}, authv1.ResourceAttributes{Verb: "patch", Resource: "nodes"},
+				authv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "eviction"})
+		case spec.Kind == faults.DriverKill:
+			ns := cmp.Or(ev.Params["namespace"], "kube-system")
+			out = append(out, authv1.ResourceAttributes{Verb: "list", Resource: "pods", Namespace: ns},
+				authv1.ResourceAttributes{Verb: "delete", Resource: "pods", Namespace: ns})
+		}
+	}
+	return out
 }

@@ -208,7 +208,7 @@ func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 		return r.targetFault(kind, n, vols, param)
 	}
 	if r.kube != nil {
-		return r.kube.podFault(kind, n)
+		return r.kube.kubeFault(ev, n, param)
 	}
 	return local.Build(kind, r.faultNode(n), ev.Params, ev.Duration.D())
 }

@@ -18,6 +18,7 @@ func subcommands() []func() *cobra.Command {
 		newSchemaCmd,
 		newImageCmd,
 		newWorkerCmd,
+		newSignalCmd,
 		newBackingCmd,
 	}
 }

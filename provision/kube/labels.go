@@ -8,6 +8,9 @@ const (
 	LabelRunID     = "nvmf-chaos.io/run-id"
 	LabelNode      = "nvmf-chaos.io/node"
 	LabelWorkload  = "nvmf-chaos.io/workload"
+	// LabelCoLocated marks target pods that share backing files and so
+	// must run on one cluster node.
+	LabelCoLocated = "nvmf-chaos.io/co-located"
 )
 
 // Components.

@@ -60,6 +60,10 @@ type TargetSpec struct {
 	NodeSelector map[string]string
 	Pod          PodSettings
 	Files        []BackingFile
+	// CoLocate puts the pod on the cluster node of the run's other
+	// co-located target pods: they share backing files, which live on one
+	// machine's filesystem.
+	CoLocate bool
 }
 
 // TargetPodName is the name of a scenario node's target pod.
@@ -99,17 +103,36 @@ func TargetPod(s TargetSpec) *corev1.Pod {
 			Args: initArgs, VolumeMounts: data, TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		}}
 	}
+	l := labels(s.RunID, ComponentTarget, LabelNode, s.Node)
+	var affinity *corev1.Affinity
+	if s.CoLocate {
+		l[LabelCoLocated] = "true"
+		// The first such pod matches its own term, so the scheduler
+		// places it anywhere; the others follow it, and so does a pod
+		// recreated after a fault.
+		affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelRunID: s.RunID, LabelCoLocated: "true"}},
+				TopologyKey:   corev1.LabelHostname,
+			}},
+		}}
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: TargetPodName(s.Node), Namespace: s.Namespace,
-			Labels: labels(s.RunID, ComponentTarget, LabelNode, s.Node),
+			Labels: l,
 		},
 		Spec: corev1.PodSpec{
-			NodeName: s.NodeName, NodeSelector: s.NodeSelector,
+			NodeName: s.NodeName, NodeSelector: s.NodeSelector, Affinity: affinity,
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			TerminationGracePeriodSeconds: ptr.To[int64](5),
-			InitContainers:                inits,
-			Containers:                    []corev1.Container{target},
+			// The target is then not PID 1 of its namespace, so a
+			// process-pause can stop it: `nvmf-chaos signal STOP`, exec'd
+			// in its container, sees it and signals it (PID 1 ignores
+			// SIGSTOP from inside its namespace).
+			ShareProcessNamespace: ptr.To(true),
+			InitContainers:        inits,
+			Containers:            []corev1.Container{target},
 			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
 				Path: path.Join(HostDataRoot, s.RunID), Type: ptr.To(corev1.HostPathDirectoryOrCreate),
 			}}}},

@@ -102,6 +102,11 @@ func (c *Client) sweepNamespace(ctx context.Context, ns corev1.Namespace, dryRun
 			errs = append(errs, err)
 		}
 	}
+	if runID != "" {
+		cordons, err := c.Uncordon(ctx, runID, dryRun)
+		out = append(out, cordons...)
+		errs = append(errs, err)
+	}
 	out = append(out, "namespace "+ns.Name)
 	if dryRun {
 		return out, nil
