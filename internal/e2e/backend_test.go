@@ -100,6 +100,7 @@ func TestKubernetesBuiltinsPass(t *testing.T) {
 	cases := []struct{ name, duration string }{
 		{"k8s-baseline", "10s"},
 		{"k8s-target-kill", "20s"},
+		{"k8s-target-restart", "20s"},
 	}
 	f := features.New("k8s built-ins")
 	for _, c := range cases {
@@ -128,7 +129,7 @@ func TestKubernetesBuiltinsPass(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(filepath.Dir(results[0]), "report.html")); err != nil {
 				t.Error(err)
 			}
-			if c.name == "k8s-target-kill" {
+			if c.name != "k8s-baseline" {
 				checkFailover(t, res)
 			}
 			h.checkNothingLeft(ctx, res.runID())
