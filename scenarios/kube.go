@@ -399,6 +399,19 @@ func (k *kubeBackend) teardown(ctx context.Context) error {
 	if err := k.removeData(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	if k.chaos != nil {
+		// Normally gone with their recovery; one left by a failed
+		// recovery would hold the namespace in Terminating.
+		if left, err := k.c.SweepChaos(ctx, k.ns, false); err != nil || len(left) > 0 {
+			k.r.logf("kubernetes: removed chaos objects a recovery left: %v", left)
+			errs = append(errs, err)
+		}
+	}
+	if k.cordons() {
+		if _, err := k.c.Uncordon(ctx, k.r.opts.RunID, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns}}
 	if err := k.c.K.Resources().Delete(ctx, ns, func(o *metav1.DeleteOptions) {
 		o.PropagationPolicy = kptr.To(metav1.DeletePropagationForeground)

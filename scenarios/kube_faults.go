@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -145,4 +146,10 @@ func (k *kubeBackend) faultAccess() []authv1.ResourceAttributes {
 		}
 	}
 	return out
+}
+
+// cordons reports whether the run drains nodes, so teardown makes sure
+// none stays cordoned whatever happened to the fault's recovery.
+func (k *kubeBackend) cordons() bool {
+	return slices.ContainsFunc(k.r.s.Timeline.Faults, func(ev FaultEvent) bool { return ev.Kind == string(faults.NodeDrain) })
 }

@@ -102,6 +102,9 @@ func (c *Client) sweepNamespace(ctx context.Context, ns corev1.Namespace, dryRun
 			errs = append(errs, err)
 		}
 	}
+	chaos, err := c.SweepChaos(ctx, ns.Name, dryRun)
+	out = append(out, chaos...)
+	errs = append(errs, err)
 	if runID != "" {
 		cordons, err := c.Uncordon(ctx, runID, dryRun)
 		out = append(out, cordons...)
