@@ -227,6 +227,12 @@ type FaultEvent struct {
 	// so only a gap starting within Options.MinHorizon of it counts, not
 	// noise later in a long fault. Absent (false) in older results.
 	Immediate bool `json:"immediate,omitempty"`
+	// EffectAtNs is when the engine says the fault took effect (a Chaos
+	// Mesh controller's record), mapped onto the run clock, and
+	// EffectErrorNs the mapping's error bound. AtNs stays the harness's
+	// own clock, which metrics use. Absent when the engine does not say.
+	EffectAtNs    *int64 `json:"effectAtNs,omitempty"`
+	EffectErrorNs int64  `json:"effectErrorNs,omitempty"`
 	// Err says the injector failed; the event still marks when it tried.
 	Err string `json:"error,omitempty"`
 }

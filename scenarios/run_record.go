@@ -80,8 +80,13 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 		}
 		planned := int64(e.Planned)
 		spec, _ := faults.Lookup(e.Kind)
-		out = append(out, reports.FaultEvent{Fault: ids[k], Firing: &k, Kind: string(e.Kind), Node: e.Node, Phase: phase,
-			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err})
+		fe := reports.FaultEvent{Fault: ids[k], Firing: &k, Kind: string(e.Kind), Node: e.Node, Phase: phase,
+			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err}
+		if e.EffectAt != nil {
+			at := int64(*e.EffectAt)
+			fe.EffectAtNs, fe.EffectErrorNs = &at, int64(e.EffectErrorNs)
+		}
+		out = append(out, fe)
 	}
 	return out
 }
