@@ -151,8 +151,11 @@ type result struct {
 		} `json:"workers"`
 	} `json:"environment"`
 	Faults []struct {
-		Phase string `json:"phase"`
-		Err   string `json:"error"`
+		Phase         string `json:"phase"`
+		AtNs          int64  `json:"atNs"`
+		EffectAtNs    *int64 `json:"effectAtNs"`
+		EffectErrorNs int64  `json:"effectErrorNs"`
+		Err           string `json:"error"`
 	} `json:"faults"`
 	PathEvents []struct {
 		Kind string `json:"kind"`
