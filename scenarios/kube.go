@@ -90,6 +90,9 @@ func newKubeBackend(ctx context.Context, r *Runner) (*kubeBackend, error) {
 	if err := chaosmesh.Preflight(pctx, c.CS, k.chaosKinds()); err != nil {
 		return nil, err
 	}
+	if err := k.checkDrivers(pctx); err != nil {
+		return nil, err
+	}
 	r.logf("kubernetes: %s, server %s, namespace %s, image %s", c.Source, version, k.ns, k.pod.Image)
 	return k, nil
 }

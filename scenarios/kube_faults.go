@@ -12,6 +12,7 @@ import (
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
@@ -152,4 +153,32 @@ func (k *kubeBackend) faultAccess() []authv1.ResourceAttributes {
 // none stays cordoned whatever happened to the fault's recovery.
 func (k *kubeBackend) cordons() bool {
 	return slices.ContainsFunc(k.r.s.Timeline.Faults, func(ev FaultEvent) bool { return ev.Kind == string(faults.NodeDrain) })
+}
+
+// checkDrivers makes sure every driver-kill finds its driver's pods
+// before the run starts, rather than failing at its inject half-way.
+func (k *kubeBackend) checkDrivers(ctx context.Context) error {
+	for i, ev := range k.r.s.Timeline.Faults {
+		if ev.Kind != string(faults.DriverKill) {
+			continue
+		}
+		spec, _ := faults.Lookup(faults.DriverKill)
+		param := func(name string) string {
+			for _, p := range spec.Params {
+				if p.Name == name {
+					return cmp.Or(ev.Params[name], p.Default)
+				}
+			}
+			return ev.Params[name]
+		}
+		pods, err := k.c.CS.CoreV1().Pods(param("namespace")).List(ctx, metav1.ListOptions{LabelSelector: param("selector")})
+		if err != nil {
+			return fmt.Errorf("timeline.faults[%d] driver-kill: %w", i, err)
+		}
+		if len(pods.Items) == 0 {
+			return fmt.Errorf("timeline.faults[%d] driver-kill: no pod matches %q in namespace %s: deploy the storage driver, or name its pods with params.namespace and params.selector",
+				i, param("selector"), param("namespace"))
+		}
+	}
+	return nil
 }

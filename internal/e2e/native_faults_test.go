@@ -15,7 +15,13 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
+	"sigs.k8s.io/e2e-framework/klient/wait"
+	"sigs.k8s.io/e2e-framework/klient/wait/conditions"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
@@ -162,4 +168,86 @@ func podProcess(pod string) int {
 		}
 	}
 	return 0
+}
+
+// driverKill runs k8s-driver-kill against a stand-in driver: a
+// Deployment and a DaemonSet labelled as one, in the test's namespace.
+// The fault's mechanics are real (pods deleted, controllers replace them,
+// I/O untouched meanwhile); only the driver is not a CSI driver, which
+// the test cluster cannot run.
+func TestDriverKillOnAStandInDriver(t *testing.T) {
+	f := features.New("driver-kill").Assess("the driver's pods die and come back while I/O goes on", func(ctx context.Context, t *testing.T, cfg *envconf.Config) context.Context {
+		ns := namespace(ctx)
+		labels := map[string]string{"app": "e2e-driver"}
+		c := container("driver", "target", "--listen", "0.0.0.0:4420", "--nqn", "nqn.2026-12.io.nvmf-chaos:driver", "--malloc", "8MiB", "--log-level", "warn")
+		tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+			TerminationGracePeriodSeconds: ptr.To[int64](1), Containers: []corev1.Container{c}}}
+		dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "driver-controller", Namespace: ns},
+			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}
+		ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "driver-node", Namespace: ns},
+			Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}
+		res := cfg.Client().Resources()
+		for _, o := range []k8s.Object{dep, ds} {
+			if err := res.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := wait.For(conditions.New(res).DeploymentAvailable(dep.Name, ns), wait.WithTimeout(2*time.Minute)); err != nil {
+			t.Fatalf("stand-in driver not available: %v", err)
+		}
+		before := podUIDs(ctx, t, cfg, ns)
+		doc, err := os.ReadFile("../../scenarios/library/k8s-driver-kill.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		scenario := strings.Replace(string(doc), `params: {namespace: kube-system, selector: "app in (spdkcsi-controller,spdkcsi-node)"}`,
+			`params: {namespace: `+ns+`, selector: "app=e2e-driver"}`, 1)
+		if scenario == string(doc) {
+			t.Fatal("the built-in's driver params changed: update the test")
+		}
+		file := filepath.Join(t.TempDir(), "driver-kill.yaml")
+		if err := os.WriteFile(file, []byte(scenario), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, cfg)
+		out := t.TempDir()
+		code, text := h.run("run", file, "--duration", "20s", "--out", out, "--quiet")
+		t.Log(text)
+		if code != 0 {
+			t.Fatalf("driver-kill run exited %d", code)
+		}
+		after := podUIDs(ctx, t, cfg, ns)
+		if len(after) < len(before) {
+			t.Errorf("%d driver pods after the run, %d before: not all came back", len(after), len(before))
+		}
+		for uid := range after {
+			if before[uid] {
+				t.Errorf("driver pod %s survived the kill", uid)
+			}
+		}
+		results, _ := filepath.Glob(filepath.Join(out, "*", "results.json"))
+		if len(results) == 1 {
+			h.checkNothingLeft(ctx, readResult(t, results[0]).runID())
+		}
+		return ctx
+	}).Feature()
+	testenv.Test(t, f)
+}
+
+// podUIDs lists the Ready stand-in driver pods' UIDs.
+func podUIDs(ctx context.Context, t *testing.T, cfg *envconf.Config, ns string) map[string]bool {
+	t.Helper()
+	var pods corev1.PodList
+	if err := cfg.Client().Resources(ns).List(ctx, &pods, func(o *metav1.ListOptions) { o.LabelSelector = "app=e2e-driver" }); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, p := range pods.Items {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
+				out[string(p.UID)] = true
+			}
+		}
+	}
+	return out
 }
