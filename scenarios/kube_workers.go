@@ -153,6 +153,7 @@ func (k *kubeBackend) collect(ctx context.Context, ws []*kubeWorker) ([]*workloa
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go k.watchWorkers(ctx, cancel, ws)
+	defer k.feedLive(ctx, ws)()
 	results := make([]*workloads.Result, len(ws))
 	events := make([][]reports.PathEvent, len(ws))
 	errs := make([]error, len(ws))
@@ -242,4 +243,47 @@ func toPathEvents(volume string, evs []worker.PathEvent) []reports.PathEvent {
 		out[i] = reports.PathEvent{AtNs: e.AtNs, Volume: volume, Path: e.Path, Kind: reports.PathEventKind(e.Kind), ANAState: e.ANAState, Detail: e.Detail}
 	}
 	return out
+}
+
+// livePollEvery is how often the harness asks each worker for its closed
+// intervals, for the progress line and Prometheus.
+const livePollEvery = time.Second
+
+// feedLive passes the workers' closed intervals to the run's live views,
+// as a local engine's observer gets them, until the returned stop is
+// called. A poll that fails is tried again at the next tick: the live
+// views are a courtesy, the record comes whole with the result.
+func (k *kubeBackend) feedLive(ctx context.Context, ws []*kubeWorker) (stop func()) {
+	live := k.r.opts.Live
+	if live == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, kw := range ws {
+		obs := live.Workload(kw.w.Name, kw.w.Volume)
+		wg.Go(func() {
+			var next int64
+			t := time.NewTicker(livePollEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				ivs, err := kw.client.Intervals(ctx, next)
+				if err != nil {
+					continue
+				}
+				for _, li := range ivs {
+					if ci, err := li.Closed(); err == nil {
+						obs.ObserveInterval(ci)
+					}
+					next = li.Seq + 1
+				}
+			}
+		})
+	}
+	return func() { cancel(); wg.Wait() }
 }

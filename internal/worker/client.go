@@ -59,6 +59,14 @@ func (c *Client) Result(ctx context.Context) (*Report, error) {
 	return &r, nil
 }
 
+// Intervals returns the worker's closed intervals numbered from since on,
+// for the harness's live views.
+func (c *Client) Intervals(ctx context.Context, since int64) ([]LiveInterval, error) {
+	var out []LiveInterval
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/intervals?since=%d", since), nil, &out)
+	return out, err
+}
+
 // Exit lets the worker's process end.
 func (c *Client) Exit(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/exit", nil, nil)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ type Server struct {
 	done    chan struct{}
 	exit    chan struct{}
 	report  Report
+	live    liveBuffer
 }
 
 // openRetry bounds how long Open keeps trying: a Service's routes reach
@@ -62,6 +64,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, idle time.Duration)
 		writeJSON(w, clockReply{UnixNs: time.Now().UnixNano()})
 	})
 	mux.HandleFunc("POST /start", s.handleStart(ctx))
+	mux.HandleFunc("GET /intervals", func(w http.ResponseWriter, r *http.Request) {
+		since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+		if err != nil && r.URL.Query().Get("since") != "" {
+			http.Error(w, "since: want a number", http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, s.live.since(since))
+	})
 	mux.HandleFunc("GET /result", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.done:
@@ -125,7 +135,7 @@ func (s *Server) handleStart(ctx context.Context) http.HandlerFunc {
 // run waits for run-clock zero and runs the engine on the run clock.
 func (s *Server) run(ctx context.Context, zero time.Time) {
 	defer close(s.done)
-	opts := []workloads.Option{workloads.WithStart(zero)}
+	opts := []workloads.Option{workloads.WithStart(zero), workloads.WithObserver(&s.live)}
 	if s.spec.Interval > 0 {
 		opts = append(opts, workloads.WithInterval(s.spec.Interval))
 	}

@@ -76,6 +76,7 @@ func TestWorkerRunsOnTheHarnessClock(t *testing.T) {
 	if _, err := json.Marshal(rep); err != nil {
 		t.Fatal(err)
 	}
+	checkLiveIntervals(t, c, j.Read.IOs+j.Write.IOs)
 	if err := c.Exit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +124,36 @@ func TestDecodeSpec(t *testing.T) {
 				t.Errorf("DecodeSpec = %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// checkLiveIntervals: the intervals the live views get add up to the
+// record's I/Os, their latencies decode with one sample per I/O, and
+// asking from past the last returns nothing.
+func checkLiveIntervals(t *testing.T, c *Client, wantIOs int64) {
+	t.Helper()
+	ivs, err := c.Intervals(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ios, samples int64
+	for i, li := range ivs {
+		if li.Seq != int64(i) {
+			t.Fatalf("interval %d numbered %d", i, li.Seq)
+		}
+		ci, err := li.Closed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ios += ci.IOs - ci.Errors
+		if ci.Latency != nil {
+			samples += ci.Latency.TotalCount()
+		}
+	}
+	if ios != wantIOs || samples != wantIOs {
+		t.Errorf("live intervals hold %d I/Os and %d latency samples, the record %d", ios, samples, wantIOs)
+	}
+	if more, err := c.Intervals(context.Background(), int64(len(ivs))); err != nil || len(more) != 0 {
+		t.Errorf("intervals past the last: %d, %v", len(more), err)
 	}
 }
