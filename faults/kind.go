@@ -11,7 +11,7 @@ import (
 // strings verbatim.
 type Kind string
 
-// The fault kinds of DESIGN.md section 8.
+// The fault kinds of the local engine (engine.go lists every kind's engines).
 const (
 	// ProcessKill sends SIGKILL to the node's target; recovery restarts it.
 	ProcessKill Kind = "process-kill"

@@ -22,7 +22,7 @@
 //
 // # Failover metrics
 //
-// failover_time, io_pause and recovery_time follow DESIGN.md §5 and are
+// failover_time, io_pause and recovery_time follow docs/ARCHITECTURE.md and are
 // computed per workload from its completion gaps (exact to the completion
 // timestamp) and its series. Each fault's horizon (the latest a gap may
 // start and count) is its duration, at least Options.MinHorizon (1 s), and

@@ -60,7 +60,7 @@ func (p *ioSeries) recovery(inject int64, baselineIOPS float64, measureEnd int64
 	return 0, false
 }
 
-// failover measures one fault from a workload's gaps (DESIGN.md §5): the
+// failover measures one fault from a workload's gaps (docs/ARCHITECTURE.md, metric definitions): the
 // longest gap starting in [inject − p999, horizon]; failover_time is inject
 // to the gap's end when the gap exceeds threshold, else 0.
 func failover(gaps []Gap, f faultSpan, p999, threshold int64) FaultMetrics {

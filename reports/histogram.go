@@ -9,8 +9,8 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Latency histograms span 1 µs to 60 s with 3 significant digits (DESIGN.md
-// §5); values are nanoseconds and recorders clamp into that range.
+// Latency histograms span 1 µs to 60 s with 3 significant digits (the
+// workloads recorders' range); values are nanoseconds and recorders clamp into that range.
 const (
 	LatencyLowestNs  = int64(time.Microsecond)
 	LatencyHighestNs = int64(60 * time.Second)

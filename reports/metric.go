@@ -23,7 +23,7 @@ const (
 	UnitBytesPerSecond
 )
 
-// Window names a stretch of the run a metric is computed over (DESIGN.md §5).
+// Window names a stretch of the run a metric is computed over (docs/ARCHITECTURE.md, metric definitions).
 type Window string
 
 // The windows of a run; warmup is recorded but never judged.

@@ -23,7 +23,7 @@ type Options struct {
 	SteadyFor      time.Duration `json:"steadyForNs"`
 }
 
-// DefaultOptions are DESIGN.md §5's definitions.
+// DefaultOptions are docs/ARCHITECTURE.md's definitions.
 func DefaultOptions() Options {
 	return Options{StallFloor: 10 * time.Millisecond, StallFactor: 10, MinHorizon: time.Second,
 		SteadyFraction: 0.9, SteadyFor: 3 * time.Second}

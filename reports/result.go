@@ -266,7 +266,5 @@ type PathEvent struct {
 	Kind   PathEventKind `json:"kind"`
 	// ANAState is the new state of an ana-change event.
 	ANAState string `json:"anaState,omitempty"`
-	// Requeued is how many I/Os a requeue event moved.
-	Requeued int    `json:"requeued,omitempty"`
 	Detail   string `json:"detail,omitempty"`
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// standardSLOs are DESIGN.md §6's example objectives.
+// standardSLOs are docs/ARCHITECTURE.md's example objectives.
 var standardSLOs = []SLO{
 	{Metric: "failover_time", Max: "2s"},
 	{Metric: "io_errors", Max: "0"},

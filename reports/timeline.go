@@ -26,7 +26,7 @@ type faultSpan struct {
 }
 
 // timeline is the run's windows as the phase marks and fault events define
-// them (DESIGN.md §5).
+// them (docs/ARCHITECTURE.md, metric definitions).
 type timeline struct {
 	measure  span
 	baseline span

@@ -124,7 +124,7 @@ slos:
 	}
 }
 
-// TestRunCalibratedPause is the failover_time calibration of DESIGN.md §5
+// TestRunCalibratedPause is the failover_time calibration of docs/ARCHITECTURE.md
 // on real processes: the target is stopped (SIGSTOP) for exactly D under
 // QD 32 load, shorter than KATO so the host waits instead of failing over;
 // the measured failover_time must be D within 10 ms.

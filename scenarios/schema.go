@@ -11,7 +11,7 @@ const (
 
 // Scenario is one chaos experiment: where the volumes live, what I/O runs
 // against them, which faults hit them when, and what must hold (SLOs).
-// Field names are the YAML keys of DESIGN.md section 7.
+// Field names are the YAML keys of scenario files (schema/scenario.schema.json).
 type Scenario struct {
 	APIVersion string      `yaml:"apiVersion" json:"apiVersion"`
 	Kind       string      `yaml:"kind" json:"kind"`

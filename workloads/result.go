@@ -126,8 +126,8 @@ func (l *Latency) Histogram() (*hdr.Histogram, error) {
 	return h, nil
 }
 
-// Latency histograms span 1 µs to 60 s with 3 significant digits (DESIGN §5);
-// values are recorded in nanoseconds and clamped into that range.
+// Latency histograms span 1 µs to 60 s with 3 significant digits (as
+// reports reads them); values are recorded in nanoseconds and clamped into that range.
 const (
 	latencyLowest  = int64(time.Microsecond)
 	latencyHighest = int64(60 * time.Second)

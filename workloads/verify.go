@@ -78,8 +78,8 @@ func checkUnit(unit []byte, run, lba uint64, job uint32) (unitStatus, blockHeade
 	return unitValid, h
 }
 
-// blockState is the engine's knowledge of one unit, the register model of
-// DESIGN §5. A read may return the last acknowledged write or any write that
+// blockState is the engine's knowledge of one unit, a register model
+// (docs/ARCHITECTURE.md, lost_writes and stale_reads). A read may return the last acknowledged write or any write that
 // overlapped it in time; floor is the oldest sequence still allowed.
 type blockState struct {
 	acked     uint64 // newest acknowledged write (0: none)
