@@ -218,7 +218,9 @@ func (r *Runner) hostAddr(node, listener string) string {
 		return n.proxy.Addr()
 	}
 	if r.kube != nil {
-		return r.kube.dataAddr(node)
+		if a := r.kube.dataAddr(node); a != "" {
+			return a // the target pod's Service
+		}
 	}
 	return listener
 }

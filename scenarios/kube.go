@@ -230,6 +230,11 @@ func (k *kubeBackend) startNodes(ctx context.Context) error {
 		return fmt.Errorf("creating namespace %s: %w", k.ns, err)
 	}
 	k.nsCreated = true
+	if r.targetKind() == targetExternal {
+		// The targets run outside the cluster: the run makes only its
+		// workers here, and reaches the targets at their RPC addresses.
+		return r.connectExternal(ctx)
+	}
 	for _, node := range r.s.Cluster.Nodes {
 		svc := kube.TargetService(k.ns, r.opts.RunID, node)
 		if err := k.c.K.Resources().Create(ctx, svc); err != nil {

@@ -85,7 +85,7 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 	if r.fileBacked(v) {
 		spec.Backing = volume.File
 		spec.FilePath = r.backingFile(v.Name)
-		spec.FileOnTarget = r.kube != nil
+		spec.FileOnTarget = r.targetsInPods()
 		r.ownFile(spec.FilePath)
 	} else if spec.Backing == "" {
 		spec.Backing = volume.Malloc
@@ -117,7 +117,7 @@ func (r *Runner) fileBacked(v Volume) bool {
 // ownFile records a backing file the run made, for teardown to remove; on
 // Kubernetes the files live on the nodes and the janitor pods remove them.
 func (r *Runner) ownFile(path string) {
-	if r.kube == nil {
+	if !r.targetsInPods() {
 		r.files = append(r.files, path)
 	}
 }

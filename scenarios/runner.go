@@ -277,10 +277,14 @@ func (r *Runner) slos() []reports.SLO {
 	return out
 }
 
+// targetsInPods says the targets run as the run's pods (Kubernetes, not
+// external targets).
+func (r *Runner) targetsInPods() bool { return r.kube != nil && r.targetKind() != targetExternal }
+
 // backingFile is where a shared volume's data lives for the run: in the
 // run folder, or on Kubernetes in the target pods' data folder.
 func (r *Runner) backingFile(vol string) string {
-	if r.kube != nil {
+	if r.targetsInPods() {
 		return kube.BackingFile{Name: vol + ".img"}.PodPath()
 	}
 	return filepath.Join(r.opts.Dir, vol+".img")

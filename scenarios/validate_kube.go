@@ -27,8 +27,9 @@ func (v *validator) kubernetes(s *Scenario) {
 		}
 		return
 	}
-	if t := cmp.Or(c.Target, targetEmbedded); t != targetEmbedded {
-		v.errorf("cluster.target", "%q: the kubernetes backend runs embedded targets only in this version", t)
+	target := cmp.Or(c.Target, targetEmbedded)
+	if target != targetEmbedded && target != targetExternal {
+		v.errorf("cluster.target", "%q: the kubernetes backend runs embedded targets as pods, or uses external ones; spdk is not built yet", target)
 	}
 	if c.Restart != "" && c.Restart != "never" {
 		v.errorf("cluster.restart", "%q: not supported on kubernetes: the harness brings target pods back after faults", c.Restart)
@@ -38,12 +39,16 @@ func (v *validator) kubernetes(s *Scenario) {
 		if !ok {
 			continue // named by the timeline's checks
 		}
-		if _, err := spec.KubeEngine(f.Engine); err != nil {
+		engine, err := spec.KubeEngine(f.Engine)
+		if err != nil {
 			field := "engine"
 			if f.Engine == "" {
 				field = "kind"
 			}
 			v.errorf(faultField(i, field), "%v", err)
+		}
+		if err == nil && target == targetExternal && engine != faults.EngineRPC && spec.Kind != faults.DriverKill {
+			v.errorf(faultField(i, "kind"), "%s acts on a target pod, and external targets run outside the cluster: use the RPC faults (ana-change, listener-remove, bdev-delay, bdev-error) or driver-kill", spec.Kind)
 		}
 	}
 	if k == nil {

@@ -18,7 +18,8 @@ func TestKubernetesValidation(t *testing.T) {
 		want           string
 	}{
 		{"kubernetes block on local", "backend: kubernetes, ", "", "4", "cluster.kubernetes: only used with backend: kubernetes"},
-		{"spdk target", "backend: kubernetes,", "backend: kubernetes, target: spdk, spdk_bin: /x,", "4", `cluster.target: "spdk": the kubernetes backend runs embedded targets only`},
+		{"spdk target", "backend: kubernetes,", "backend: kubernetes, target: spdk, spdk_bin: /x,", "4", `cluster.target: "spdk": the kubernetes backend runs embedded targets as pods, or uses external ones`},
+		{"pod fault on an external target", "backend: kubernetes,", "backend: kubernetes, target: external, rpc: {tgt-a: '198.18.0.1:5260', tgt-b: '198.18.0.2:5260'}, listen: {tgt-a: '198.18.0.1:4420', tgt-b: '198.18.0.2:4420'},", "13", `process-kill acts on a target pod, and external targets run outside the cluster`},
 		{"kind without a kubernetes engine", "kind: process-kill", "kind: node-down", "13", `timeline.faults[0].kind: node-down has no Kubernetes engine`},
 		{"engine the kind lacks", "kind: process-kill", "kind: process-pause, engine: chaos-mesh", "13", `timeline.faults[0].engine: engine "chaos-mesh": process-pause runs on native`},
 		{"unknown engine", "kind: process-kill", "kind: process-kill, engine: litmus", "13", `timeline.faults[0].engine: engine "litmus": process-kill runs on native or chaos-mesh`},

@@ -73,6 +73,10 @@ func (n Node) CgroupRoot() string { return "/" + n.Netns }
 // reaches nodes, pods and services from it.
 func bridgeIP() netip.Addr { return addrAt(nodeNet, 1) }
 
+// HostIP is this machine's address as the cluster's pods reach it: a
+// target running outside the cluster listens there.
+func HostIP() netip.Addr { return bridgeIP() }
+
 // serviceIP is the first service address, the kubernetes Service's.
 func serviceIP() netip.Addr { return addrAt(serviceNet, 1) }
 
