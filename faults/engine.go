@@ -39,6 +39,11 @@ const (
 	ContainerKill Kind = "container-kill"
 	// MemoryStress eats memory beside the target (Chaos Mesh).
 	MemoryStress Kind = "memory-stress"
+	// KubeletStop stops (SIGSTOP) the kubelet of the target pod's node,
+	// and RuntimeStop its container runtime, through chaosd on the node
+	// (Chaos Mesh PhysicalMachineChaos).
+	KubeletStop Kind = "kubelet-stop"
+	RuntimeStop Kind = "runtime-stop"
 )
 
 // kubeOnly are the specs of the Kubernetes-only kinds.
@@ -52,6 +57,12 @@ var kubeOnly = map[Kind]Spec{
 	PodFailure: {Kind: PodFailure, Immediate: true, NeedsDuration: true,
 		Summary: "make the target pod fail for the duration (its container image swapped for one that never runs)"},
 	ContainerKill: {Kind: ContainerKill, Immediate: true, Summary: "kill the target container inside its pod; the run brings the target back after"},
+	KubeletStop: {Kind: KubeletStop, NeedsDuration: true,
+		Summary: "stop the kubelet of the target pod's node (chaosd), continue it after the duration",
+		Params:  []Param{{Name: "process", Help: "the kubelet's process name on the node", Default: "kubelet"}}},
+	RuntimeStop: {Kind: RuntimeStop, NeedsDuration: true,
+		Summary: "stop the container runtime of the target pod's node (chaosd), continue it after the duration",
+		Params:  []Param{{Name: "process", Help: "the runtime's process name on the node", Default: "containerd"}}},
 	MemoryStress: {Kind: MemoryStress, NeedsDuration: true, Summary: "eat memory beside the node's target",
 		Params: []Param{
 			{Name: "size", Help: "memory to eat per worker, e.g. 256MB or 50%", Default: "256MB"},
@@ -90,6 +101,8 @@ var engines = map[Kind][]Engine{
 	PodFailure:       {EngineChaosMesh},
 	ContainerKill:    {EngineChaosMesh},
 	MemoryStress:     {EngineChaosMesh},
+	KubeletStop:      {EngineChaosMesh},
+	RuntimeStop:      {EngineChaosMesh},
 }
 
 // KubeEngine picks the engine of a fault on Kubernetes: the one asked for

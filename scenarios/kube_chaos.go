@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
 // chaosFault is a fault as a Chaos Mesh object acting on the node's target
@@ -21,13 +24,25 @@ func (k *kubeBackend) chaosFault(kind faults.Kind, n *runNode, param func(string
 	}
 	k.chaosSeq++
 	t := chaosmesh.Target{Namespace: k.ns, RunID: k.r.opts.RunID, Node: n.name, Name: fmt.Sprintf("%s-%s-%d", kind, n.name, k.chaosSeq)}
-	if _, err := chaosmesh.Build(kind, t, param); err != nil {
+	probe := t
+	probe.Machine = "ns/machine" // known only at inject; the rest is checked now
+	o, err := chaosmesh.Build(kind, probe, param)
+	if err != nil {
 		return nil, err
 	}
-	f := &chaosmesh.Fault{C: k.chaos, Kind: kind, New: func() chaosmesh.Object {
-		o, _ := chaosmesh.Build(kind, t, param) // built once above without error
-		return o
-	}}
+	f := &chaosmesh.Fault{C: k.chaos, Kind: kind, Node: n.name,
+		What: fmt.Sprintf("%s %s/%s", o.GetObjectKind().GroupVersionKind().Kind, t.Namespace, t.Name),
+		New: func(ctx context.Context) (chaosmesh.Object, error) {
+			t := t
+			if chaosmesh.Resource(kind) == "physicalmachinechaos" {
+				m, err := k.machineOf(ctx, n.name)
+				if err != nil {
+					return nil, err
+				}
+				t.Machine = m
+			}
+			return chaosmesh.Build(kind, t, param)
+		}}
 	switch kind {
 	case faults.ProcessKill, faults.PodFailure, faults.ContainerKill:
 		// The target pod is bare, so nothing but the run brings it back,
@@ -47,4 +62,14 @@ func (k *kubeBackend) chaosKinds() []faults.Kind {
 		}
 	}
 	return out
+}
+
+// machineOf finds the PhysicalMachine of the cluster node the scenario
+// node's target pod runs on now.
+func (k *kubeBackend) machineOf(ctx context.Context, node string) (string, error) {
+	var pod corev1.Pod
+	if err := k.c.K.Resources().Get(ctx, kube.TargetPodName(node), k.ns, &pod); err != nil {
+		return "", fmt.Errorf("node %s: its target pod: %w", node, err)
+	}
+	return chaosmesh.Machine(ctx, k.chaos, pod.Spec.NodeName)
 }

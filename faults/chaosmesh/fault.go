@@ -44,8 +44,13 @@ const poll = 100 * time.Millisecond
 type Fault struct {
 	C    client.Client
 	Kind faults.Kind
-	// New builds a fresh object for each firing.
-	New func() Object
+	// New builds a fresh object for each firing (a machine-level kind
+	// looks up where the target pod runs now).
+	New func(ctx context.Context) (Object, error)
+	// What names the object in Describe: "PodChaos ns/name".
+	What string
+	// Node is the scenario node hit.
+	Node string
 	// AfterRecover runs once the object is gone: a pod the chaos killed
 	// is brought back by the run, as on the local backend.
 	AfterRecover func(ctx context.Context) error
@@ -61,15 +66,17 @@ var _ faults.Fault = (*Fault)(nil)
 func (f *Fault) Available() error { return nil }
 
 func (f *Fault) Describe() string {
-	o := f.New()
-	return fmt.Sprintf("%s %s (chaos-mesh %s %s/%s)", f.Kind, o.GetLabels()["nvmf-chaos.io/node"],
-		o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName())
+	return fmt.Sprintf("%s %s (chaos-mesh %s)", f.Kind, f.Node, f.What)
 }
 
 // Inject creates the object and waits for AllInjected; a Failed record
 // event ends the wait with the controller's message.
 func (f *Fault) Inject(ctx context.Context) error {
-	f.obj = f.New()
+	obj, err := f.New(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Describe(), err)
+	}
+	f.obj = obj
 	f.injected, f.recovered = time.Time{}, time.Time{}
 	if err := f.C.Create(ctx, f.obj); err != nil {
 		return fmt.Errorf("%s: creating: %w", f.Describe(), err)
@@ -97,7 +104,7 @@ func (f *Fault) Inject(ctx context.Context) error {
 // Recover deletes the object and waits until it is gone.
 func (f *Fault) Recover(ctx context.Context) error {
 	if f.obj == nil {
-		f.obj = f.New()
+		return nil // never created: nothing to undo
 	}
 	if err := f.C.Delete(ctx, f.obj); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("%s: deleting: %w", f.Describe(), err)

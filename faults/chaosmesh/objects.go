@@ -8,6 +8,8 @@ package chaosmesh
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,6 +34,9 @@ type Target struct {
 	Node string
 	// Name is the object's name, unique in the run.
 	Name string
+	// Machine names the PhysicalMachine (chaosd) of the cluster node the
+	// target pod runs on, namespace/name, for the machine-level kinds.
+	Machine string
 }
 
 func (t Target) meta() metav1.ObjectMeta {
@@ -97,8 +102,30 @@ func Build(kind faults.Kind, t Target, p Params) (Object, error) {
 			return nil, err
 		}
 		return t.stressChaos(v1alpha1.Stressors{MemoryStressor: &v1alpha1.MemoryStressor{Stressor: v1alpha1.Stressor{Workers: w}, Size: p("size")}}), nil
+	case faults.KubeletStop, faults.RuntimeStop:
+		return t.processStop(p("process"))
 	}
 	return nil, fmt.Errorf("%s has no Chaos Mesh object", kind)
+}
+
+// processStop stops a process on the target's machine through chaosd
+// (SIGSTOP; chaosd continues it when the object is deleted).
+func (t Target) processStop(process string) (Object, error) {
+	ns, name, ok := strings.Cut(t.Machine, "/")
+	if !ok || ns == "" || name == "" {
+		return nil, fmt.Errorf("no PhysicalMachine for the node of %s's target (want namespace/name, have %q)", t.Node, t.Machine)
+	}
+	return &v1alpha1.PhysicalMachineChaos{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "PhysicalMachineChaos"},
+		ObjectMeta: t.meta(),
+		Spec: v1alpha1.PhysicalMachineChaosSpec{
+			Action: v1alpha1.PMProcessAction,
+			PhysicalMachineSelector: v1alpha1.PhysicalMachineSelector{Mode: v1alpha1.AllMode, Selector: v1alpha1.PhysicalMachineSelectorSpec{
+				PhysicalMachines: map[string][]string{ns: {name}},
+			}},
+			ExpInfo: v1alpha1.ExpInfo{Process: &v1alpha1.ProcessSpec{Process: process, Signal: int(syscall.SIGSTOP)}},
+		},
+	}, nil
 }
 
 func workers(p Params) (int, error) {

@@ -2,6 +2,7 @@ package chaosmesh
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 )
@@ -32,14 +34,21 @@ func Resource(kind faults.Kind) string {
 		return "networkchaos"
 	case faults.CPUStress, faults.MemoryStress:
 		return "stresschaos"
+	case faults.KubeletStop, faults.RuntimeStop:
+		return "physicalmachinechaos"
 	}
 	return "podchaos"
+}
+
+// onMachine lists the kinds that act on a node's machine through chaosd.
+func onMachine(kind faults.Kind) bool {
+	return kind == faults.KubeletStop || kind == faults.RuntimeStop
 }
 
 // needsDaemon: the controller deletes pods and patches images itself;
 // every other action runs in the pod's namespaces through chaos-daemon.
 func needsDaemon(kind faults.Kind) bool {
-	return kind != faults.ProcessKill && kind != faults.PodFailure
+	return kind != faults.ProcessKill && kind != faults.PodFailure && !onMachine(kind)
 }
 
 // needsNetem lists the kinds Chaos Mesh injects with the netem qdisc.
@@ -80,8 +89,45 @@ func Preflight(ctx context.Context, cs kubernetes.Interface, kinds []faults.Kind
 				return err
 			}
 		}
+		if onMachine(k) {
+			if err := machinesRegistered(ctx, cs, k); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// machinesRegistered wants at least one PhysicalMachine (a node's chaosd
+// registered with Chaos Mesh); which node's is looked up at inject.
+func machinesRegistered(ctx context.Context, cs kubernetes.Interface, kind faults.Kind) error {
+	var list v1alpha1.PhysicalMachineList
+	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/chaos-mesh.org/v1alpha1/physicalmachines").DoRaw(ctx)
+	if err == nil {
+		err = json.Unmarshal(raw, &list)
+	}
+	if err != nil {
+		return fmt.Errorf("chaos-mesh engine: %s runs through chaosd on the node: listing PhysicalMachines: %w", kind, err)
+	}
+	if len(list.Items) == 0 {
+		return fmt.Errorf("chaos-mesh engine: %s runs through chaosd on the node, and no PhysicalMachine is registered: run chaosd on the nodes and register each as a PhysicalMachine named after its node (or labelled kubernetes.io/hostname=NODE)", kind)
+	}
+	return nil
+}
+
+// Machine finds the PhysicalMachine of a cluster node: named after it, or
+// labelled kubernetes.io/hostname=node. It returns namespace/name.
+func Machine(ctx context.Context, c client.Client, node string) (string, error) {
+	var list v1alpha1.PhysicalMachineList
+	if err := c.List(ctx, &list); err != nil {
+		return "", fmt.Errorf("listing PhysicalMachines: %w", err)
+	}
+	for _, m := range list.Items {
+		if m.Name == node || m.Labels["kubernetes.io/hostname"] == node {
+			return m.Namespace + "/" + m.Name, nil
+		}
+	}
+	return "", fmt.Errorf("no PhysicalMachine for node %s (named after it or labelled kubernetes.io/hostname=%s)", node, node)
 }
 
 func controllerRunning(ctx context.Context, cs kubernetes.Interface) error {

@@ -32,6 +32,8 @@ var chaosKinds = map[faults.Kind]map[string]string{
 	faults.Bandwidth:        {"rate": "10mbit"},
 	faults.CPUStress:        {"workers": "2"},
 	faults.MemoryStress:     {"workers": "1", "size": "256MB"},
+	faults.KubeletStop:      nil,
+	faults.RuntimeStop:      nil,
 }
 
 // chaosInstalled skips unless the cluster serves the Chaos Mesh API.
@@ -69,7 +71,7 @@ func TestChaosMeshEngine(t *testing.T) {
 					}
 					return ""
 				}
-				o, err := chaosmesh.Build(kind, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: string(kind)}, p)
+				o, err := chaosmesh.Build(kind, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: string(kind), Machine: "chaos-mesh/k8s-node-0"}, p)
 				if err != nil {
 					t.Errorf("%s: %v", kind, err)
 					continue
