@@ -116,7 +116,8 @@ func buildNetFault(kind faults.Kind, n *Node, p params) (faults.Fault, error) {
 		}
 		return NewLatency(n.Node, n.Proxy, d)
 	}
-	return nil, misuse(kind, n, errors.New("not a local fault: it goes through the target's RPC engine"))
+	spec, _ := faults.Lookup(kind)
+	return nil, misuse(kind, n, fmt.Errorf("not a local fault: its engines are %v", spec.Engines))
 }
 
 // needsTarget lists the kinds that act on the node's target process.

@@ -2,6 +2,7 @@ package local
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +24,9 @@ func testNode() *Node {
 // TestBuildEveryLocalKind builds each local kind with its default params:
 // the defaults of faults.Lookup must be valid for the local engine.
 func TestBuildEveryLocalKind(t *testing.T) {
-	remote := map[faults.Kind]bool{faults.ANAChange: true, faults.ListenerRemove: true, faults.BdevDelay: true, faults.BdevError: true}
 	for _, k := range faults.Kinds() {
 		f, err := Build(k, testNode(), nil, time.Minute)
-		if remote[k] {
+		if spec, _ := faults.Lookup(k); !slices.Contains(spec.Engines, faults.EngineLocal) {
 			if err == nil || !strings.Contains(err.Error(), "not a local fault") {
 				t.Errorf("%s: %v, want refused as not local", k, err)
 			}
