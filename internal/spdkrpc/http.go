@@ -52,9 +52,10 @@ type HTTPOptions struct {
 	// MaxBody bounds a request body in bytes; 0 means the server's
 	// receive limit (MaxPending), so HTTP refuses what the socket refuses.
 	MaxBody int64
-	// Realm names the protected space in WWW-Authenticate; default "SPDK".
-	Realm string
 }
+
+// wwwAuthenticate is the challenge sent with 401 (RFC 7617).
+const wwwAuthenticate = `Basic realm="SPDK", charset="UTF-8"`
 
 // HTTP server timeouts: a client that trickles its headers or body cannot
 // hold a connection forever. There is no write timeout, as the socket has
@@ -68,12 +69,11 @@ const (
 
 // httpEndpoint is the http.Handler of one HTTP endpoint.
 type httpEndpoint struct {
-	srv      *Server
-	max      int64
-	auth     bool
-	userSum  [sha256.Size]byte
-	passSum  [sha256.Size]byte
-	wwwAuthn string
+	srv     *Server
+	max     int64
+	auth    bool
+	userSum [sha256.Size]byte
+	passSum [sha256.Size]byte
 }
 
 // HTTPHandler returns a handler serving the server's methods the way SPDK's
@@ -85,11 +85,6 @@ func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 	if h.max <= 0 {
 		h.max = int64(s.maxPending())
 	}
-	realm := opts.Realm
-	if realm == "" {
-		realm = "SPDK"
-	}
-	h.wwwAuthn = fmt.Sprintf("Basic realm=%q, charset=\"UTF-8\"", realm)
 	if c := opts.Credentials; c != nil {
 		h.auth = true
 		h.userSum = sha256.Sum256([]byte(c.User))
@@ -132,7 +127,7 @@ func (h *httpEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Credentials first: an unauthenticated client learns nothing else,
 	// and its body is never read, let alone run.
 	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", h.wwwAuthn)
+		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
 		return
 	}
