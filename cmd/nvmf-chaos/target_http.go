@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 )
 
 // Environment variables that carry the --rpc-http credentials, as a
@@ -88,4 +89,18 @@ func rpcHTTPOptions(a rpcHTTPAuth) (spdkrpc.HTTPOptions, error) {
 		return spdkrpc.HTTPOptions{}, err
 	}
 	return spdkrpc.HTTPOptions{Credentials: creds}, nil
+}
+
+// rpcClientAuth is the client side of the same variables: when set, they
+// are the credentials of the http(s) RPC addresses a command dials, so a
+// password need not sit in an address on its command line.
+func rpcClientAuth(getenv func(string) string) ([]rpc.Option, error) {
+	user, pass := getenv(envRPCUser), getenv(envRPCPassword)
+	switch {
+	case user == "" && pass == "":
+		return nil, nil
+	case user == "" || pass == "":
+		return nil, fmt.Errorf("set both %s and %s, or neither", envRPCUser, envRPCPassword)
+	}
+	return []rpc.Option{rpc.WithBasicAuth(user, pass)}, nil
 }

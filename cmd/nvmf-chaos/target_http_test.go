@@ -172,3 +172,51 @@ func TestTargetRPCHTTPRefusesWithoutCredentials(t *testing.T) {
 		}
 	}
 }
+
+// cleanup --rpc http://HOST:PORT takes the credentials from the same
+// environment variables as the target, so no password is on its command
+// line; without them the target refuses it with 401.
+func TestCleanupRPCHTTPCredentialsFromEnvironment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	u := startTarget(ctx, t, []string{envRPCUser + "=csi", envRPCPassword + "=s3cret"}, "--rpc-http", "127.0.0.1:0")
+	tests := []struct {
+		name, user, pass string
+		code             int
+		want             string
+	}{
+		{"from the environment", "csi", "s3cret", 0, ""},
+		{"wrong password", "csi", "wrong", exitCannotRun, "refused the credentials"},
+		{"none", "", "", exitCannotRun, "refused the credentials"},
+		{"half", "csi", "", exitCannotRun, "set both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(envRPCUser, tt.user)
+			t.Setenv(envRPCPassword, tt.pass)
+			out, code := runCLI(t, "cleanup", "--prefix", "nvmfc-zz9", "--state-dir", t.TempDir(), "--rpc", u)
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Fatalf("exit %d, want %d with %q:\n%s", code, tt.code, tt.want, out)
+			}
+		})
+	}
+}
+
+func TestRPCClientAuth(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		options int
+		wantErr bool
+	}{
+		{env: nil, options: 0},
+		{env: map[string]string{envRPCUser: "u", envRPCPassword: "p"}, options: 1},
+		{env: map[string]string{envRPCUser: "u"}, wantErr: true},
+		{env: map[string]string{envRPCPassword: "p"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		opts, err := rpcClientAuth(func(k string) string { return tt.env[k] })
+		if (err != nil) != tt.wantErr || len(opts) != tt.options {
+			t.Errorf("env %v: %d options, error %v; want %d options, error %v", tt.env, len(opts), err, tt.options, tt.wantErr)
+		}
+	}
+}
