@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ whose harness still runs on this machine is kept unless --include-live.`,
 		Example: `  nvmf-chaos cleanup --dry-run
   sudo nvmf-chaos cleanup
   nvmf-chaos cleanup --prefix nvmfc-1a2b3c
-  nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://user:pass@198.18.7.11:9009
+  NVMF_CHAOS_RPC_USER=csi NVMF_CHAOS_RPC_PASSWORD=... nvmf-chaos cleanup --rpc /var/tmp/spdk.sock --rpc http://198.18.7.11:9009
   nvmf-chaos cleanup --kubeconfig ~/.kube/config --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,7 +68,8 @@ whose harness still runs on this machine is kept unless --include-live.`,
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "also sweep the Kubernetes cluster of this kubeconfig `file` (\"\" with --context: the default one)")
 	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig `context` of the cluster to sweep")
 	fl.StringVar(&f.runID, "run-id", "", "on Kubernetes, remove only the run with this `ID`")
-	fl.StringArrayVar(&f.rpcAddrs, "rpc", nil, "also sweep the SPDK target at this RPC `address` (unix socket, host:port or http URL; repeatable)")
+	fl.StringArrayVar(&f.rpcAddrs, "rpc", nil, "also sweep the SPDK target at this RPC `address` (unix socket, host:port or http URL; repeatable); "+
+		"an http URL without user:pass@ takes "+envRPCUser+"/"+envRPCPassword)
 	return cmd
 }
 
@@ -110,8 +112,12 @@ func sweepTargets(ctx context.Context, f *cleanupFlags) ([]string, error) {
 	}
 	var out []string
 	var errs []error
+	auth, err := rpcClientAuth(os.Getenv)
+	if err != nil && len(f.rpcAddrs) > 0 {
+		return nil, fmt.Errorf("--rpc: %w", err)
+	}
 	for _, addr := range f.rpcAddrs {
-		c, err := rpc.Dial(ctx, addr)
+		c, err := rpc.Dial(ctx, addr, auth...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--rpc %s: %w", addr, err))
 			continue

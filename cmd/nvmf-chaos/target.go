@@ -36,6 +36,8 @@ type targetFlags struct {
 	minKATO   time.Duration
 	logLevel  string
 	rpcSocket []string
+	rpcHTTP   []string
+	httpAuth  rpcHTTPAuth
 }
 
 func newTargetCmd() *cobra.Command {
@@ -49,7 +51,8 @@ SIGTERM, then disconnects every host and exits. The namespace lives in memory
 file export one namespace through two controllers, like a dual-controller array.
 Every listener also serves the discovery subsystem.`,
 		Example: `  nvmf-chaos target --listen 127.0.0.1:4420 --malloc 256MiB
-  nvmf-chaos target --listen 127.0.0.1:4420 --listen 127.0.0.1:4421 --file /tmp/vol.img --file-size 1GiB`,
+  nvmf-chaos target --listen 127.0.0.1:4420 --listen 127.0.0.1:4421 --file /tmp/vol.img --file-size 1GiB
+  nvmf-chaos target --rpc-socket /var/tmp/spdk.sock --rpc-http 10.0.0.5:9009 --rpc-http-credentials /etc/nvmf-chaos/rpc-user`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTarget(cmd.Context(), cmd, &f)
@@ -69,6 +72,11 @@ Every listener also serves the discovery subsystem.`,
 	fl.StringArrayVar(&f.rpcSocket, "rpc-socket", nil, "serve SPDK's JSON-RPC API on this unix socket `path` or host:port "+
 		"(repeatable: a local socket for the harness plus a management address on the node's network); "+
 		"without --nqn/--malloc/--file the target starts empty, with no transport like nvmf_tgt, and is provisioned over RPC")
+	fl.StringArrayVar(&f.rpcHTTP, "rpc-http", nil, "also serve the JSON-RPC API over HTTP with basic auth on this host:port `address`, "+
+		"as SPDK's scripts/rpc_http_proxy.py does for the SPDK CSI driver (repeatable; with or without --rpc-socket); "+
+		"credentials from --rpc-http-credentials or "+envRPCUser+"/"+envRPCPassword)
+	fl.StringVar(&f.httpAuth.file, "rpc-http-credentials", "", "`file` holding one line user:password for --rpc-http")
+	fl.BoolVar(&f.httpAuth.insecure, "rpc-http-insecure", false, "serve --rpc-http without authentication (anyone who reaches it controls the target)")
 	return cmd
 }
 
@@ -81,17 +89,26 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	if err != nil {
 		return fmt.Errorf("--ana-state: %w", err)
 	}
+	ep := rpcEndpoints{sockets: f.rpcSocket, http: f.rpcHTTP}
+	if ep.httpOpts, err = targetHTTPOptions(f); err != nil {
+		return err
+	}
 	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
 	defer tgt.Close()
 	fl := cmd.Flags()
 	cmdline := fl.Changed("nqn") || fl.Changed("malloc") || fl.Changed("file")
-	if len(f.rpcSocket) > 0 {
-		stop, err := serveRPC(ctx, tgt, logger, f.rpcSocket, cmdline)
+	if len(f.rpcSocket) > 0 || len(f.rpcHTTP) > 0 {
+		stop, httpAddrs, err := serveRPC(ctx, tgt, logger, ep, cmdline)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(cmd.OutOrStdout(), "rpc listening on %s\n", strings.Join(f.rpcSocket, ", "))
+		if len(f.rpcSocket) > 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "rpc listening on %s\n", strings.Join(f.rpcSocket, ", "))
+		}
+		for _, a := range httpAddrs {
+			fmt.Fprintf(cmd.OutOrStdout(), "rpc-http listening on http://%s/\n", a)
+		}
 		if !cmdline {
 			<-ctx.Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "shutting down")
@@ -126,29 +143,36 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	return nil
 }
 
+// rpcEndpoints are where serveRPC serves the API.
+type rpcEndpoints struct {
+	sockets  []string // --rpc-socket: unix socket paths or host:port
+	http     []string // --rpc-http: host:port
+	httpOpts spdkrpc.HTTPOptions
+}
+
+// targetHTTPOptions checks the --rpc-http flags before anything starts, so
+// a missing password fails the command instead of a later request.
+func targetHTTPOptions(f *targetFlags) (spdkrpc.HTTPOptions, error) {
+	if len(f.rpcHTTP) == 0 {
+		if f.httpAuth.file != "" || f.httpAuth.insecure {
+			return spdkrpc.HTTPOptions{}, errors.New("--rpc-http-credentials and --rpc-http-insecure need --rpc-http")
+		}
+		return spdkrpc.HTTPOptions{}, nil
+	}
+	return rpcHTTPOptions(f.httpAuth)
+}
+
 // serveRPC serves the SPDK-compatible API on every address, one API state
-// behind them all; spdk_kill_instance signals this process, as it does
-// nvmf_tgt. The API starts with no transport, as nvmf_tgt does, so a
-// bring-up written for SPDK (nvmf_create_transport first) works unchanged;
-// withTransport records the TCP transport the command's own --listen
-// subsystem uses. The returned func stops the server.
-func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addrs []string, withTransport bool) (func(), error) {
-	var ls []net.Listener
-	for _, addr := range addrs {
-		var l net.Listener
-		var err error
-		if strings.Contains(addr, "/") || !strings.Contains(addr, ":") {
-			l, err = spdkrpc.ListenUnix(ctx, addr)
-		} else {
-			l, err = spdkrpc.ListenTCP(ctx, addr)
-		}
-		if err != nil {
-			for _, l := range ls {
-				_ = l.Close()
-			}
-			return nil, fmt.Errorf("--rpc-socket %s: %w", addr, err)
-		}
-		ls = append(ls, l)
+// and one method table behind them all; spdk_kill_instance signals this
+// process, as it does nvmf_tgt. The API starts with no transport, as
+// nvmf_tgt does, so a bring-up written for SPDK (nvmf_create_transport
+// first) works unchanged; withTransport records the TCP transport the
+// command's own --listen subsystem uses. It returns a func that stops the
+// server and the bound --rpc-http addresses.
+func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, ep rpcEndpoints, withTransport bool) (func(), []string, error) {
+	socks, https, err := listenRPC(ctx, ep)
+	if err != nil {
+		return nil, nil, err
 	}
 	kill := func(sig string) error {
 		s, ok := map[string]syscall.Signal{spdkrpc.SIGINT: syscall.SIGINT, spdkrpc.SIGTERM: syscall.SIGTERM,
@@ -165,13 +189,55 @@ func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, addr
 	}
 	srv := spdkrpc.NewServer()
 	a.Register(srv)
-	for _, l := range ls {
+	for _, l := range socks {
 		go func() { _ = srv.Serve(l) }()
+	}
+	var bound []string
+	for _, l := range https {
+		bound = append(bound, l.Addr().String())
+		go func() { _ = srv.ServeHTTPProxy(l, ep.httpOpts) }()
+	}
+	if len(https) > 0 && ep.httpOpts.Credentials == nil {
+		logger.Warn("--rpc-http-insecure: the JSON-RPC API is served without authentication", "addrs", bound)
 	}
 	// The target goes before the API's bdevs: closing a bdev under
 	// commands still running would fail them with media errors, which no
 	// host retries on another path.
-	return func() { _ = srv.Close(); _ = tgt.Close(); _ = a.Close() }, nil
+	return func() { _ = srv.Close(); _ = tgt.Close(); _ = a.Close() }, bound, nil
+}
+
+// listenRPC opens every RPC listener, or none: on an error the ones
+// already open are closed.
+func listenRPC(ctx context.Context, ep rpcEndpoints) (socks, https []net.Listener, err error) {
+	fail := func(e error) ([]net.Listener, []net.Listener, error) {
+		for _, l := range append(socks, https...) {
+			_ = l.Close()
+		}
+		return nil, nil, e
+	}
+	for _, addr := range ep.sockets {
+		var l net.Listener
+		if strings.Contains(addr, "/") || !strings.Contains(addr, ":") {
+			l, err = spdkrpc.ListenUnix(ctx, addr)
+		} else {
+			l, err = spdkrpc.ListenTCP(ctx, addr)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("--rpc-socket %s: %w", addr, err))
+		}
+		socks = append(socks, l)
+	}
+	for _, addr := range ep.http {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fail(fmt.Errorf("--rpc-http %s: want host:port: %w", addr, err))
+		}
+		l, err := spdkrpc.ListenTCP(ctx, addr)
+		if err != nil {
+			return fail(fmt.Errorf("--rpc-http %s: %w", addr, err))
+		}
+		https = append(https, l)
+	}
+	return socks, https, nil
 }
 
 // openTargetBdev opens the namespace's backing device from the flags.

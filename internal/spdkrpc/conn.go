@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -62,23 +61,18 @@ func (sc *serverConn) readLoop() {
 		}
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			sc.write(&Response{Version: Version, ID: nullID, Error: NewError(CodeParseError, MsgParseError)})
+			sc.write(parseErrorReply)
 		}
 		return // EOF, closed, too large or unparsable: the connection ends
 	}
 }
 
 // dispatch validates one top-level value and runs its handler on a new
-// goroutine. Arrays are refused as SPDK v24.01 does ("batch array (not
-// currently supported)" → Invalid request).
+// goroutine; check, run and encode are shared with the HTTP endpoint.
 func (sc *serverConn) dispatch(raw json.RawMessage) {
-	if kind(raw) != '{' {
-		sc.write(&Response{Version: Version, ID: nullID, Error: NewError(CodeInvalidRequest, MsgInvalidRequest)})
-		return
-	}
-	req, perr := parseRequest(raw)
-	if perr != nil {
-		sc.write(&Response{Version: Version, ID: nullID, Error: perr})
+	req, early := check(raw)
+	if early != nil {
+		sc.write(early)
 		return
 	}
 	select {
@@ -90,73 +84,16 @@ func (sc *serverConn) dispatch(raw json.RawMessage) {
 	go func() {
 		defer sc.inflight.Done()
 		defer func() { <-sc.slots }()
-		sc.reply(req, sc.call(req))
-	}()
-}
-
-// outcome is what a handler produced.
-type outcome struct {
-	result any
-	err    error
-}
-
-// call runs the handler, turning a panic into an internal error so one bad
-// handler cannot take the whole target down with it.
-func (sc *serverConn) call(req *Request) (out outcome) {
-	h := sc.srv.handler(req.Method)
-	if h == nil {
-		return outcome{err: NewError(CodeMethodNotFound, MsgMethodNotFound)}
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			out = outcome{err: NewError(CodeInternalError, fmt.Sprintf("%s: handler panic: %v", req.Method, p))}
+		if r := sc.srv.run(sc.ctx, req); r != nil {
+			sc.write(r)
 		}
 	}()
-	res, err := h(sc.ctx, req.Params)
-	return outcome{result: res, err: err}
 }
 
-// reply sends the result or error; successful notifications get no reply,
-// failed ones an error with a null id, as SPDK's spdk_jsonrpc_end_result.
-func (sc *serverConn) reply(req *Request, out outcome) {
-	id := req.ID
-	if req.isNotification() {
-		id = nullID
-	}
-	if out.err != nil {
-		sc.write(&Response{Version: Version, ID: id, Error: asError(out.err)})
-		return
-	}
-	if req.isNotification() {
-		return
-	}
-	raw, err := json.Marshal(out.result)
-	if err != nil {
-		sc.write(&Response{Version: Version, ID: id, Error: NewError(CodeInternalError, "marshal result: "+err.Error())})
-		return
-	}
-	sc.write(&Response{Version: Version, ID: id, Result: raw})
-}
-
-// asError finds the error object in err's chain or wraps err as an internal
-// error carrying its text.
-func asError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) && e != nil {
-		return e
-	}
-	return NewError(CodeInternalError, err.Error())
-}
-
-// write sends one reply followed by "\n" as SPDK's end_response does.
-// Failures are ignored: they only happen when the connection is going away,
-// and the read loop notices that on its own.
+// write sends one reply. Failures are ignored: they only happen when the
+// connection is going away, and the read loop notices that on its own.
 func (sc *serverConn) write(r *Response) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return
-	}
-	b = append(b, '\n')
+	b := encode(r)
 	sc.wmu.Lock()
 	defer sc.wmu.Unlock()
 	_, _ = sc.conn.Write(b)

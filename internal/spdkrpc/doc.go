@@ -12,8 +12,10 @@
 //     with SPDK's exact JSON field names (checked against lib/nvmf/nvmf_rpc.c,
 //     module/bdev/*/*_rpc.c, lib/bdev/bdev_rpc.c, lib/event/app_rpc.c and
 //     python/spdk/rpc/*.py at tag v24.01);
-//   - a small Server that serves those frames on unix and TCP listeners and
-//     dispatches to registered handlers.
+//   - a small Server that serves those frames on unix and TCP listeners, and
+//     the same method table over HTTP with basic auth as SPDK's HTTP proxy
+//     (scripts/rpc_http_proxy.py) does, and dispatches to registered
+//     handlers.
 //
 // Nothing here knows what a bdev or a subsystem is: the embedded target
 // registers the handlers that give the methods meaning.

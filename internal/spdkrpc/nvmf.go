@@ -208,3 +208,30 @@ type NvmfSubsystemAddHostParams struct {
 	TgtName string `json:"tgt_name,omitempty"`
 	PSK     string `json:"psk,omitempty"` // v24.01: path of a TLS PSK file
 }
+
+// MethodNvmfSubsystemGetListeners lists a subsystem's listeners. The
+// harness does not use it; the SPDK CSI driver asks it whether a volume is
+// already published.
+const MethodNvmfSubsystemGetListeners = "nvmf_subsystem_get_listeners"
+
+// NvmfSubsystemGetListenersParams are nvmf_subsystem_get_listeners's
+// params. An unknown NQN fails with -32602 "Invalid parameters", which
+// the SPDK CSI driver reads as "not published".
+type NvmfSubsystemGetListenersParams struct {
+	NQN     string `json:"nqn"`
+	TgtName string `json:"tgt_name,omitempty"`
+}
+
+// SubsystemListener is one element of nvmf_subsystem_get_listeners's
+// result (dump_nvmf_subsystem_listener): the address and, when the
+// subsystem reports ANA, the listener's state in each ANA group.
+type SubsystemListener struct {
+	Address   ListenAddress      `json:"address"`
+	AnaStates []ListenerAnaState `json:"ana_states,omitempty"`
+}
+
+// ListenerAnaState is one ANA group's state on a listener.
+type ListenerAnaState struct {
+	AnaGroup uint32 `json:"ana_group"`
+	AnaState string `json:"ana_state"`
+}

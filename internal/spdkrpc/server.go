@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ type Server struct {
 	handlers  map[string]Handler
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
+	https     map[*http.Server]struct{}
+	httpConns int        // HTTP connections whose goroutine still runs
+	httpGone  *sync.Cond // signalled when httpConns drops to 0; uses mu
 	closed    bool
 	wg        sync.WaitGroup
 	ctx       context.Context
@@ -57,13 +61,16 @@ type Server struct {
 // SPDK's "Method not found" until handlers are added.
 func NewServer() *Server {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		handlers:  map[string]Handler{},
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[net.Conn]struct{}{},
+		https:     map[*http.Server]struct{}{},
 		ctx:       ctx,
 		cancel:    cancel,
 	}
+	s.httpGone = sync.NewCond(&s.mu)
+	return s
 }
 
 // Register makes h serve method, replacing any earlier handler for it.
@@ -145,13 +152,15 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 	sc.readLoop()
 }
 
-// Close stops all listeners and connections, cancels handler contexts and
-// waits for every goroutine the server started. It is safe to call twice.
+// Close stops all listeners and connections (HTTP ones included), cancels
+// handler contexts and waits for every handler and goroutine the server
+// started. It is safe to call twice.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		s.wg.Wait()
+		s.waitHTTPConns()
 		return nil
 	}
 	s.closed = true
@@ -164,9 +173,15 @@ func (s *Server) Close() error {
 	for c := range s.conns {
 		_ = c.Close()
 	}
+	for hs := range s.https {
+		if err := hs.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.waitHTTPConns()
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,7 @@ type Option func(*options)
 type options struct {
 	timeout    time.Duration
 	httpClient *http.Client
+	basicAuth  *url.Userinfo
 }
 
 // WithTimeout sets the per-call timeout (default DefaultTimeout); 0 leaves
@@ -61,6 +63,15 @@ func WithTimeout(d time.Duration) Option {
 // a TLS configuration trusting the proxy's certificate.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) { o.httpClient = hc }
+}
+
+// WithBasicAuth gives the credentials for an http(s) address that carries
+// none, so that a password need not be written into the address (and from
+// there onto a command line or into a scenario file). An address with its
+// own user:pass@ is refused with this option, as ambiguous. Socket
+// addresses ignore it.
+func WithBasicAuth(user, password string) Option {
+	return func(o *options) { o.basicAuth = url.UserPassword(user, password) }
 }
 
 // Dial connects to the target at addr: a unix socket path (empty means
@@ -78,6 +89,14 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{ep: ep, timeout: o.timeout}
 	if ep.network == "http" {
+		if o.basicAuth != nil {
+			if ep.url.User != nil {
+				return nil, fmt.Errorf("rpc address %s: credentials both in the address and given apart: give one", ep)
+			}
+			u := *ep.url
+			u.User = o.basicAuth
+			ep.url = &u
+		}
 		c.t = newHTTPTransport(ep, o.httpClient)
 		return c, nil
 	}

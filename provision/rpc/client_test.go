@@ -237,3 +237,46 @@ func TestCloseFailsCalls(t *testing.T) {
 		})
 	}
 }
+
+// WithBasicAuth supplies the proxy's credentials outside the address; a
+// wrong password is still refused, and credentials in both places are an
+// error before anything is sent.
+func TestWithBasicAuth(t *testing.T) {
+	tg := startTarget(t, registerBasics)
+	bare := "http://" + tg.proxy.Listener.Addr().String()
+	tests := []struct {
+		name, addr string
+		opt        Option
+		dialErr    bool
+		callErr    error
+	}{
+		{name: "apart", addr: bare, opt: WithBasicAuth(proxyUser, proxyPass)},
+		{name: "wrong password apart", addr: bare, opt: WithBasicAuth(proxyUser, "hunter2"), callErr: ErrUnauthorized},
+		{name: "none", addr: bare, opt: WithTimeout(DefaultTimeout), callErr: ErrUnauthorized},
+		{name: "both", addr: tg.proxyURL(proxyUser, proxyPass), opt: WithBasicAuth(proxyUser, proxyPass), dialErr: true},
+		{name: "ignored on a socket", addr: tg.sock, opt: WithBasicAuth(proxyUser, "hunter2")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Dial(testCtx(t), tt.addr, tt.opt)
+			if tt.dialErr {
+				if err == nil {
+					_ = c.Close()
+					t.Fatal("Dial accepted credentials in the address and apart")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_, err = c.SpdkGetVersion(testCtx(t))
+			if !errors.Is(err, tt.callErr) {
+				t.Fatalf("spdk_get_version: %v, want %v", err, tt.callErr)
+			}
+			if strings.Contains(c.Addr(), proxyPass) {
+				t.Errorf("Addr leaks the password: %s", c.Addr())
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net"
 	"path/filepath"
 	"strings"
@@ -212,4 +214,75 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
+}
+
+// bdev_lvol_create takes its size as v24.01 does: size_in_mib, or the
+// deprecated byte count "size" (what the SPDK CSI driver sends), not both.
+func TestLvolCreateSizeMembers(t *testing.T) {
+	c, _ := startAPI(t)
+	c.ok("bdev_malloc_create", spdkrpc.BdevMallocCreateParams{Name: "base0", NumBlocks: 16384, BlockSize: 4096}, nil)
+	c.ok("bdev_lvol_create_lvstore", spdkrpc.BdevLvolCreateLvstoreParams{BdevName: "base0", LvsName: "lvs0"}, nil)
+	tests := []struct {
+		name      string
+		params    map[string]any
+		code      int   // 0: success
+		wantBytes int64 // the lvol's size on success
+	}{
+		{"size_in_mib", map[string]any{"size_in_mib": 8}, 0, 8 << 20},
+		{"size in bytes rounds up to a cluster", map[string]any{"size": 5 << 20}, 0, 8 << 20},
+		{"both", map[string]any{"size": 4 << 20, "size_in_mib": 4}, spdkrpc.CodeInternalError, 0},
+		{"unknown member", map[string]any{"size_in_mib": 4, "sizes": 1}, spdkrpc.CodeInvalidParams, 0},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.t = t
+			p := map[string]any{"lvol_name": fmt.Sprintf("vol%d", i), "lvs_name": "lvs0", "thin_provision": true}
+			maps.Copy(p, tt.params)
+			if tt.code != 0 {
+				c.fails("bdev_lvol_create", p, tt.code)
+				return
+			}
+			var uuid string
+			c.ok("bdev_lvol_create", p, &uuid)
+			var bdevs []spdkrpc.Bdev
+			c.ok("bdev_get_bdevs", spdkrpc.BdevGetBdevsParams{Name: uuid}, &bdevs)
+			if len(bdevs) != 1 || int64(bdevs[0].NumBlocks)*int64(bdevs[0].BlockSize) != tt.wantBytes {
+				t.Fatalf("lvol %+v, want %d bytes", bdevs, tt.wantBytes)
+			}
+		})
+	}
+}
+
+// nvmf_subsystem_get_listeners lists addresses (and ANA states when the
+// subsystem reports ANA); an unknown NQN is SPDK's "Invalid parameters".
+func TestSubsystemGetListeners(t *testing.T) {
+	c, _ := startAPI(t)
+	c.ok("nvmf_create_transport", map[string]any{"trtype": "TCP"}, nil)
+	c.ok("bdev_malloc_create", spdkrpc.BdevMallocCreateParams{Name: "m0", NumBlocks: 2048, BlockSize: 512}, nil)
+	la := spdkrpc.ListenAddress{Trtype: "TCP", Adrfam: "IPv4", Traddr: "127.0.0.1", Trsvcid: freePort(t)}
+	for _, ana := range []bool{false, true} {
+		nqn := fmt.Sprintf("nqn.2016-06.io.nvmf-chaos:ana-%v", ana)
+		c.ok("nvmf_create_subsystem", spdkrpc.NvmfCreateSubsystemParams{NQN: nqn, AllowAnyHost: true, AnaReporting: ana}, nil)
+		var none []spdkrpc.SubsystemListener
+		c.ok("nvmf_subsystem_get_listeners", spdkrpc.NvmfSubsystemGetListenersParams{NQN: nqn}, &none)
+		if none == nil || len(none) != 0 {
+			t.Fatalf("ana %v: listeners before any: %#v, want []", ana, none)
+		}
+		lp := spdkrpc.NvmfSubsystemListenerParams{NQN: nqn, ListenAddress: la}
+		if ana {
+			c.ok("nvmf_subsystem_add_ns", spdkrpc.NvmfSubsystemAddNsParams{NQN: nqn, Namespace: spdkrpc.NamespaceParams{BdevName: "m0"}}, nil)
+			lp.AnaState = "non_optimized"
+		}
+		c.ok("nvmf_subsystem_add_listener", lp, nil)
+		r := c.call("nvmf_subsystem_get_listeners", spdkrpc.NvmfSubsystemGetListenersParams{NQN: nqn})
+		want := `[{"address":{"trtype":"TCP","adrfam":"IPv4","traddr":"127.0.0.1","trsvcid":"` + la.Trsvcid + `"}}]`
+		if ana {
+			want = strings.TrimSuffix(want, "}]") + `,"ana_states":[{"ana_group":1,"ana_state":"non_optimized"}]}]`
+		}
+		if r.Error != nil || string(r.Result) != want {
+			t.Fatalf("ana %v: got %s %v\nwant %s", ana, r.Result, r.Error, want)
+		}
+	}
+	c.fails("nvmf_subsystem_get_listeners", spdkrpc.NvmfSubsystemGetListenersParams{NQN: "nqn.2016-06.io.nvmf-chaos:none"}, spdkrpc.CodeInvalidParams)
+	c.fails("nvmf_subsystem_get_listeners", nil, spdkrpc.CodeInvalidParams)
 }

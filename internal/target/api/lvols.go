@@ -96,9 +96,34 @@ func (a *API) getLvstores(_ context.Context, params json.RawMessage) (any, error
 	return out, nil
 }
 
+// lvolCreateParams are bdev_lvol_create's params as v24.01 decodes them:
+// besides size_in_mib it still takes the byte-sized "size" (deprecated in
+// v23.09, removed in v24.05), which the SPDK CSI driver sends. The shared
+// params struct leaves it out so that the harness never sends it.
+type lvolCreateParams struct {
+	spdkrpc.BdevLvolCreateParams
+	Size uint64 `json:"size"`
+}
+
+// bytes is the lvol size SPDK v24.01 derives from the params, or its error
+// when both sizes are given.
+func (p *lvolCreateParams) bytes() (int64, error) {
+	switch {
+	case p.Size > 0 && p.SizeInMiB > 0:
+		return 0, spdkrpc.NewError(spdkrpc.CodeInternalError, "size is deprecated. Specify only size_in_mib instead.")
+	case p.SizeInMiB > 0:
+		return int64(p.SizeInMiB) << 20, nil
+	}
+	return int64(p.Size), nil
+}
+
 func (a *API) createLvol(_ context.Context, params json.RawMessage) (any, error) {
-	var p spdkrpc.BdevLvolCreateParams
+	var p lvolCreateParams
 	if err := decode(params, &p, true); err != nil {
+		return nil, err
+	}
+	size, err := p.bytes()
+	if err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -107,7 +132,7 @@ func (a *API) createLvol(_ context.Context, params json.RawMessage) (any, error)
 	if s == nil || (p.LvsName != "" && p.UUID != "") {
 		return nil, spdkrpc.ErrnoError(syscall.ENODEV)
 	}
-	l, err := s.CreateLvol(p.LvolName, int64(p.SizeInMiB)<<20, p.ThinProvision)
+	l, err := s.CreateLvol(p.LvolName, size, p.ThinProvision)
 	switch {
 	case errors.Is(err, bdev.ErrExists):
 		return nil, spdkrpc.NewError(spdkrpc.CodeInvalidParams, "File exists")

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -27,6 +29,7 @@ func (a *API) nvmfHandlers() map[string]spdkrpc.Handler {
 		spdkrpc.MethodNvmfSubsystemRemoveListener:      a.removeListener,
 		spdkrpc.MethodNvmfSubsystemListenerSetAnaState: a.setANAState,
 		spdkrpc.MethodNvmfSubsystemAddHost:             a.addHost,
+		spdkrpc.MethodNvmfSubsystemGetListeners:        a.getListeners,
 	}
 }
 
@@ -182,6 +185,34 @@ func listenAddress(addr string) spdkrpc.ListenAddress {
 	}
 	return spdkrpc.ListenAddress{Trtype: spdkrpc.TransportTCP, Adrfam: fam, Traddr: host, Trsvcid: port,
 		Transport: spdkrpc.TransportTCP}
+}
+
+// getListeners answers nvmf_subsystem_get_listeners. SPDK lists a state
+// for every ANA group up to the subsystem's max_nsid; the target knows the
+// groups that hold namespaces, and lists those.
+func (a *API) getListeners(_ context.Context, params json.RawMessage) (any, error) {
+	var p spdkrpc.NvmfSubsystemGetListenersParams
+	if err := decode(params, &p, true); err != nil {
+		return nil, err
+	}
+	s := a.tgt.Subsystem(p.NQN)
+	if s == nil {
+		return nil, invalidParams
+	}
+	info := s.Info()
+	out := []spdkrpc.SubsystemListener{}
+	for _, l := range info.Listeners {
+		sl := spdkrpc.SubsystemListener{Address: listenAddress(l.Addr)}
+		sl.Address.Transport = "" // v24.01 writes the deprecated member only in nvmf_get_subsystems
+		if info.ANAReporting {
+			sl.AnaStates = []spdkrpc.ListenerAnaState{}
+			for _, g := range slices.Sorted(maps.Keys(l.ANA)) {
+				sl.AnaStates = append(sl.AnaStates, spdkrpc.ListenerAnaState{AnaGroup: g, AnaState: l.ANA[g].String()})
+			}
+		}
+		out = append(out, sl)
+	}
+	return out, nil
 }
 
 func (a *API) addNamespace(_ context.Context, params json.RawMessage) (any, error) {
