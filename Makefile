@@ -79,8 +79,8 @@ k8s-build: ## Build Kubernetes, etcd, containerd and runc (and Chaos Mesh with C
 bin/testcluster: $(shell git ls-files 'internal/testcluster/*.go' 'cmd/testcluster/*.go' 2>/dev/null)
 	$(GO) build -o bin/testcluster ./cmd/testcluster
 
-k8s-up: k8s-build image bin/testcluster ## Start the test cluster (NODES=1..8) and print its kubeconfig; a no-op if up.
-	$(TESTCLUSTER) up --nodes $(NODES) --image $(PAUSE_TAR) --image $(IMAGE_TAR) --probe-image $(IMAGE_TAG)
+k8s-up: k8s-build image bin/testcluster ## Start the test cluster (NODES=1..8, CHAOS_MESH=1) and print its kubeconfig; a no-op if up.
+	$(TESTCLUSTER) up --nodes $(NODES) --image $(PAUSE_TAR) --image $(IMAGE_TAR) --probe-image $(IMAGE_TAG) $(if $(filter 1,$(CHAOS_MESH)),--chaos-mesh)
 
 k8s-down: bin/testcluster ## Stop the test cluster; fails if the machine is not as k8s-up found it.
 	$(TESTCLUSTER) down
