@@ -179,6 +179,61 @@ func TestChaosMeshPodKill(t *testing.T) {
 	testenv.Test(t, f)
 }
 
+// pod-failure needs no chaos-daemon either: the controller swaps the
+// pod's images for the pause image (the test cluster's sandbox image, so
+// nothing is pulled) and puts them back when the duration ends, which the
+// AllRecovered condition reports.
+func TestChaosMeshPodFailure(t *testing.T) {
+	f := features.New("Chaos Mesh pod-failure").
+		Assess("the pod's container is paused, then restored", func(ctx context.Context, t *testing.T, cfg *envconf.Config) context.Context {
+			requireChaosMesh(ctx, t, cfg, true)
+			ns := namespace(ctx)
+			res := cfg.Client().Resources()
+			pod := victimPod(ns, "victim")
+			if err := res.Create(ctx, pod); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait.For(conditions.New(res).PodRunning(pod), wait.WithTimeout(2*time.Minute)); err != nil {
+				t.Fatalf("pod not Running: %v", err)
+			}
+			pc := podChaos(ns, "fail", v1alpha1.PodFailureAction, ptr.To("5s"))
+			t0 := time.Now()
+			if err := res.Create(ctx, pc); err != nil {
+				t.Fatalf("creating PodChaos: %v", err)
+			}
+			for _, c := range []struct {
+				cond  v1alpha1.ChaosConditionType
+				image func(string) bool
+			}{
+				{v1alpha1.ConditionAllInjected, func(img string) bool { return img != image }},
+				{v1alpha1.ConditionAllRecovered, func(img string) bool { return img == image }},
+			} {
+				err := wait.For(conditions.New(res).ResourceMatch(pc, func(o k8s.Object) bool {
+					return conditionTrue(o.(*v1alpha1.PodChaos).Status.ChaosStatus, c.cond)
+				}), wait.WithTimeout(time.Minute), wait.WithInterval(200*time.Millisecond))
+				logChaos(t, pc)
+				if err != nil {
+					t.Fatalf("PodChaos never %s: %v", c.cond, err)
+				}
+				if err := res.Get(ctx, pod.Name, ns, pod); err != nil {
+					t.Fatal(err)
+				}
+				if img := pod.Spec.Containers[0].Image; !c.image(img) {
+					t.Errorf("%s but the container's image is %q", c.cond, img)
+				}
+				t.Logf("%s %.1f s after create; image %s", c.cond, time.Since(t0).Seconds(), pod.Spec.Containers[0].Image)
+			}
+			if err := res.Delete(ctx, pc); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait.For(conditions.New(res).ResourceDeleted(pc), wait.WithTimeout(time.Minute)); err != nil {
+				t.Fatalf("PodChaos still there after delete: %v", err)
+			}
+			return ctx
+		}).Feature()
+	testenv.Test(t, f)
+}
+
 // The controller can update a real NetworkChaos partition through the
 // webhooks: it adds its finalizer and records the selected pod. This
 // failed when the CRDs came from the chaos-mesh module's manifests, older
