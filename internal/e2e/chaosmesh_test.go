@@ -56,8 +56,18 @@ func requireChaosMesh(ctx context.Context, t *testing.T, cfg *envconf.Config, co
 	if !controller {
 		return
 	}
+	// A dead controller's Lease keeps its holder: only a renewal within
+	// the Lease's duration says one leads now.
 	lease, err := cs.CoordinationV1().Leases(chaosMeshNamespace).Get(ctx, chaosMeshLease, metav1.GetOptions{})
-	if err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+	if err == nil && (lease.Spec.HolderIdentity == nil || lease.Spec.RenewTime == nil || lease.Spec.LeaseDurationSeconds == nil) {
+		err = fmt.Errorf("no holder or renewal: %+v", lease.Spec)
+	}
+	if err == nil {
+		if age := time.Since(lease.Spec.RenewTime.Time); age > time.Duration(*lease.Spec.LeaseDurationSeconds)*time.Second {
+			err = fmt.Errorf("held by %s but not renewed for %s", *lease.Spec.HolderIdentity, age.Round(time.Second))
+		}
+	}
+	if err != nil {
 		t.Fatalf("Chaos Mesh CRDs are installed but no chaos-controller-manager leads (lease %s/%s: %v)", chaosMeshNamespace, chaosMeshLease, err)
 	}
 }
