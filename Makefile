@@ -58,6 +58,9 @@ fixtures: ## Re-record the HTML report test fixtures from real short runs (commi
 # --- Kubernetes test cluster (root; see README "Kubernetes test cluster") ---
 K8S_CACHE ?= $(or $(NVMF_CHAOS_K8S_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nvmf-chaos/k8s)
 NODES     ?= 1
+# CHAOS_MESH=1: build Chaos Mesh's controller manager too and run it in the
+# cluster (CRDs, webhooks, leader election; no chaos-daemon).
+CHAOS_MESH ?= 0
 IMAGE_TAG ?= nvmf-chaos:dev
 IMAGE_TAR := bin/nvmf-chaos-image.tar
 PAUSE_TAR := bin/pause-image.tar
@@ -70,14 +73,14 @@ image: ## Build the nvmf-chaos and pause images as tarballs in bin/ (no Docker).
 	bin/image/nvmf-chaos image build --binary bin/image/nvmf-chaos --tag $(IMAGE_TAG) -o $(IMAGE_TAR)
 	bin/image/nvmf-chaos image build --binary bin/image/pause --tag nvmf-chaos/pause:3.10 -o $(PAUSE_TAR)
 
-k8s-build: ## Build Kubernetes, etcd, containerd and runc into K8S_CACHE (once; seconds when cached).
-	NVMF_CHAOS_K8S_CACHE=$(K8S_CACHE) ./scripts/k8s/build.sh
+k8s-build: ## Build Kubernetes, etcd, containerd and runc (and Chaos Mesh with CHAOS_MESH=1) into K8S_CACHE (once; seconds when cached).
+	NVMF_CHAOS_K8S_CACHE=$(K8S_CACHE) CHAOS_MESH=$(CHAOS_MESH) ./scripts/k8s/build.sh
 
 bin/testcluster: $(shell git ls-files 'internal/testcluster/*.go' 'cmd/testcluster/*.go' 2>/dev/null)
 	$(GO) build -o bin/testcluster ./cmd/testcluster
 
-k8s-up: k8s-build image bin/testcluster ## Start the test cluster (NODES=1..8) and print its kubeconfig; a no-op if up.
-	$(TESTCLUSTER) up --nodes $(NODES) --image $(PAUSE_TAR) --image $(IMAGE_TAR) --probe-image $(IMAGE_TAG)
+k8s-up: k8s-build image bin/testcluster ## Start the test cluster (NODES=1..8, CHAOS_MESH=1) and print its kubeconfig; a no-op if up.
+	$(TESTCLUSTER) up --nodes $(NODES) --image $(PAUSE_TAR) --image $(IMAGE_TAR) --probe-image $(IMAGE_TAG) $(if $(filter 1,$(CHAOS_MESH)),--chaos-mesh)
 
 k8s-down: bin/testcluster ## Stop the test cluster; fails if the machine is not as k8s-up found it.
 	$(TESTCLUSTER) down

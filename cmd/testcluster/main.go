@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 	up.Flags().StringArrayVar(&o.Images, "image", nil, "image `tarball` to import into every node (repeatable; the sandbox image must be one)")
 	up.Flags().StringVar(&o.ProbeImage, "probe-image", "nvmf-chaos:dev", "image of the probe pod run on each node (empty: no probe)")
 	up.Flags().StringArrayVar(&o.ProbeArgs, "probe-arg", []string{"list"}, "argument of the probe pod (repeatable)")
+	up.Flags().BoolVar(&o.ChaosMesh, "chaos-mesh", false, "also install Chaos Mesh's CRDs and run its controller manager (built by scripts/k8s/build-chaos-mesh.sh)")
 
 	down := &cobra.Command{
 		Use:   "down",

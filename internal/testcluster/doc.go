@@ -9,6 +9,9 @@
 // half of the 198.18.0.0/15 benchmarking range the project keeps to. The
 // control plane runs in the first node's namespace. Nothing is pulled: the
 // images pods run are tarballs imported into each node's containerd.
+// With Options.ChaosMesh, Chaos Mesh's CRDs, webhooks and
+// chaos-controller-manager (built by scripts/k8s/build-chaos-mesh.sh) run
+// there too, the controller as one more host process.
 //
 // Up records the machine's state before it starts anything and Down
 // removes every process, mount, cgroup, link, namespace, file and sysctl

@@ -104,7 +104,14 @@ func stopProcesses(l Layout, st *State) []error {
 		}
 	}
 	for i := len(rest) - 1; i >= 0; i-- {
-		rest[i].stop(5 * time.Second)
+		grace := 5 * time.Second
+		if rest[i].Component == chaosMeshComponent {
+			// It stops its controllers on SIGTERM but does not exit:
+			// upstream's fx app then waits for a second signal. Nothing
+			// it holds outlives the cluster, so a short wait will do.
+			grace = time.Second
+		}
+		rest[i].stop(grace)
 	}
 	for range 50 {
 		pids := append(processesOf(filepath.Join(l.Cache, "bin")), netnsPIDs()...)

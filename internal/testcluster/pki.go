@@ -76,7 +76,8 @@ func writePKI(l Layout, nodes []Node) error {
 // certSpecs lists the certificates: the API server's serving certificate
 // and one client certificate per identity RBAC knows (system:masters for
 // the admin and the API server's calls to kubelets, the bootstrap users of
-// the scheduler, controller manager and kube-proxy, one per kubelet).
+// the scheduler, controller manager and kube-proxy, one per kubelet), and
+// Chaos Mesh's webhook serving certificate.
 func certSpecs(nodes []Node) []certSpec {
 	cp := nodes[0]
 	specs := []certSpec{
@@ -91,6 +92,10 @@ func certSpecs(nodes []Node) []certSpec {
 		{file: "kube-controller-manager", cn: "system:kube-controller-manager"},
 		{file: "kube-scheduler", cn: "system:kube-scheduler"},
 		{file: "kube-proxy", cn: "system:kube-proxy"},
+		// Chaos Mesh's webhook server, which the API server calls by
+		// the node's address (made even when Chaos Mesh is not run:
+		// certificates cost nothing, a second PKI step would).
+		{file: "chaos-mesh-webhook", cn: "chaos-mesh-webhook", server: true, ips: []net.IP{cp.IP.AsSlice()}},
 	}
 	for _, n := range nodes {
 		specs = append(specs, certSpec{file: "kubelet-" + n.Name, cn: "system:node:" + n.Name, orgs: []string{"system:nodes"}})

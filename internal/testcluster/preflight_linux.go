@@ -10,7 +10,8 @@ import (
 
 // Preflight says, in one message, everything Up needs that this machine
 // lacks, before anything is started; nil when nothing is missing.
-func Preflight(l Layout, images []string) error {
+// chaosMesh adds what Options.ChaosMesh needs.
+func Preflight(l Layout, images []string, chaosMesh bool) error {
 	var missing []string
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (the cluster makes network namespaces, mounts and cgroups)")
@@ -24,6 +25,13 @@ func Preflight(l Layout, images []string) error {
 	if len(bins) > 0 {
 		missing = append(missing, fmt.Sprintf("%s in %s (build them with scripts/k8s/build.sh; make k8s-up does)",
 			strings.Join(bins, ", "), filepath.Join(l.Cache, "bin")))
+	}
+	if chaosMesh {
+		for _, p := range []string{l.Bin(chaosMeshComponent), l.ChaosMeshCRDs()} {
+			if _, err := os.Stat(p); err != nil {
+				missing = append(missing, p+" (build it with scripts/k8s/build-chaos-mesh.sh; make k8s-up CHAOS_MESH=1 does)")
+			}
+		}
 	}
 	tools := map[string]string{
 		"ip": "iproute2", "nsenter": "util-linux", "iptables": "iptables",

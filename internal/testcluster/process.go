@@ -32,6 +32,9 @@ type component struct {
 	netns string // network namespace to run in; "" for the root one
 	bin   string
 	args  []string
+	// env is added to componentEnv's: settings a component reads only
+	// from its environment (Chaos Mesh's controller does).
+	env []string
 }
 
 // start runs c in the background in its own session (so a Ctrl-C or
@@ -55,7 +58,7 @@ func start(l Layout, c component) (*Proc, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = l.Dir
-	cmd.Env = componentEnv(l)
+	cmd.Env = append(componentEnv(l), c.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	fmt.Fprintf(logf, "\n=== %s: %s\n", time.Now().Format(time.RFC3339), strings.Join(argv, " "))
 	if err := cmd.Start(); err != nil {

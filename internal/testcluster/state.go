@@ -24,8 +24,11 @@ type State struct {
 	CreatedPaths []string `json:"created_paths"`
 	// Before is the machine as Up found it; Down compares with it.
 	Before *Snapshot `json:"before,omitempty"`
-	// Ready is set once every node is Ready and the probe pods ran.
+	// Ready is set once every node is Ready and the probe pods ran (and,
+	// with ChaosMesh, its controller leads and its webhooks answer).
 	Ready bool `json:"ready"`
+	// ChaosMesh records that Up was asked for Chaos Mesh.
+	ChaosMesh bool `json:"chaos_mesh,omitempty"`
 }
 
 // ErrNoCluster means no cluster state was found.

@@ -38,6 +38,13 @@ func Status(ctx context.Context, l Layout, out io.Writer) error {
 			}
 			fmt.Fprintf(out, "node %-31s %s  %s\n", n.Name, n.IP, ready)
 		}
+		if st.ChaosMesh {
+			leader, err := ChaosMeshLeader(ctx, cs)
+			if err != nil {
+				leader = "NO LEADER: " + err.Error()
+			}
+			fmt.Fprintf(out, "chaos mesh lease %-25s %s\n", ChaosMeshNamespace+"/"+ChaosMeshLease, leader)
+		}
 	}
 	fmt.Fprintf(out, "kubeconfig: %s\nlogs: %s\n", l.Kubeconfig(), l.LogDir())
 	if len(dead) > 0 {

@@ -25,6 +25,10 @@ type Options struct {
 	// Ready; its ProbeArgs must exit 0.
 	ProbeImage string
 	ProbeArgs  []string
+	// ChaosMesh installs Chaos Mesh's CRDs and runs its controller once
+	// the nodes are Ready (see startChaosMesh); it needs
+	// scripts/k8s/build-chaos-mesh.sh's output in the cache.
+	ChaosMesh bool
 	// Out receives progress lines.
 	Out io.Writer
 }
@@ -38,7 +42,7 @@ func Up(ctx context.Context, o Options) (err error) {
 	if o.Nodes < 1 || o.Nodes > MaxNodes {
 		return fmt.Errorf("nodes: %d is not between 1 and %d", o.Nodes, MaxNodes)
 	}
-	if err := Preflight(l, o.Images); err != nil {
+	if err := Preflight(l, o.Images, o.ChaosMesh); err != nil {
 		return err
 	}
 	if up, err := alreadyUp(ctx, o); up || err != nil {
@@ -63,6 +67,11 @@ func Up(ctx context.Context, o Options) (err error) {
 	}
 	if err := waitWorkload(ctx, o, st); err != nil {
 		return err
+	}
+	if o.ChaosMesh {
+		if err := startChaosMesh(ctx, o, st); err != nil {
+			return err
+		}
 	}
 	st.Ready = true
 	if err := st.save(l); err != nil {
@@ -90,6 +99,9 @@ func alreadyUp(ctx context.Context, o Options) (bool, error) {
 		if st.Ready && len(dead) == 0 {
 			if len(st.Nodes) != o.Nodes {
 				return true, fmt.Errorf("the test cluster is up with %d node(s), not %d: make k8s-down first to change NODES", len(st.Nodes), o.Nodes)
+			}
+			if o.ChaosMesh && !st.ChaosMesh {
+				return true, fmt.Errorf("the test cluster is up without Chaos Mesh: make k8s-down first to add it")
 			}
 			fmt.Fprintf(o.Out, "test cluster already up: %d node(s) since %s\nkubeconfig: %s\n", len(st.Nodes), st.Started.Format(time.RFC3339), l.Kubeconfig())
 			return true, nil
@@ -133,7 +145,7 @@ func prepare(ctx context.Context, o Options) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording the machine's state: %w", err)
 	}
-	st := &State{Started: time.Now(), Sysctls: readSysctls(), CreatedPaths: missingPaths(fixedHostPaths), Before: before}
+	st := &State{Started: time.Now(), Sysctls: readSysctls(), CreatedPaths: missingPaths(fixedHostPaths), Before: before, ChaosMesh: o.ChaosMesh}
 	for i := range o.Nodes {
 		st.Nodes = append(st.Nodes, nodeAt(i))
 	}

@@ -13,9 +13,12 @@
 #   CONTAINERD_VERSION    containerd version  (default v2.4.2)
 #   RUNC_VERSION          runc version        (default v1.5.3)
 #   K8S_BUILD_PARALLEL    go build -p         (default 2)
+#   CHAOS_MESH            1: also run build-chaos-mesh.sh (Chaos Mesh's
+#                         controller manager and CRDs, ~7 min cold)
 #
 # Binaries end up in $CACHE/bin, wrapper Go modules in $CACHE/src/<name>,
-# and $CACHE/bin/VERSIONS records what was built (one line per component).
+# and $CACHE/bin/VERSIONS records what was built (one line per component;
+# lines of other scripts, such as build-chaos-mesh.sh's, are kept).
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
@@ -82,6 +85,22 @@ WANT_VERSIONS=$(
 	want_line runc "$RUNC_VERSION"
 )
 ALL_BINS=("${KUBE_CMDS[@]}" etcd "${CONTAINERD_CMDS[@]}" runc)
+OWN_NAMES=(kubernetes etcd containerd runc)
+
+# This script's lines of VERSIONS, in canonical order.
+own_versions() {
+	local n
+	[ -f "$BIN/VERSIONS" ] || return 0
+	for n in "${OWN_NAMES[@]}"; do grep -m1 "^$n " "$BIN/VERSIONS" || true; done
+}
+
+# finish runs the Chaos Mesh build when asked, so the warm path and a
+# fresh build end the same way.
+finish() {
+	if [ "${CHAOS_MESH:-0}" = 1 ]; then
+		"$(dirname "${BASH_SOURCE[0]}")/build-chaos-mesh.sh"
+	fi
+}
 
 have_bins() {
 	local b
@@ -89,8 +108,9 @@ have_bins() {
 }
 
 # --- warm path --------------------------------------------------------------
-if [ -f "$BIN/VERSIONS" ] && [ "$(cat "$BIN/VERSIONS")" = "$WANT_VERSIONS" ] && have_bins "${ALL_BINS[@]}"; then
+if [ "$(own_versions)" = "$WANT_VERSIONS" ] && have_bins "${ALL_BINS[@]}"; then
 	echo "k8s toolchain up to date in $BIN"
+	finish
 	exit 0
 fi
 
@@ -109,13 +129,19 @@ component_done() { # name version bins...
 record() { # name version: set this component's line, keep the others, canonical order
 	local tmp n l
 	tmp=$(mktemp "$BIN/.VERSIONS.XXXXXX")
-	for n in kubernetes etcd containerd runc; do
-		if [ "$n" = "$1" ]; then
-			want_line "$1" "$2"
-		elif [ -f "$BIN/VERSIONS" ] && l=$(grep -m1 "^$n " "$BIN/VERSIONS"); then
-			printf '%s\n' "$l"
+	{
+		for n in "${OWN_NAMES[@]}"; do
+			if [ "$n" = "$1" ]; then
+				want_line "$1" "$2"
+			elif [ -f "$BIN/VERSIONS" ] && l=$(grep -m1 "^$n " "$BIN/VERSIONS"); then
+				printf '%s\n' "$l"
+			fi
+		done
+		# Lines of other build scripts, after ours.
+		if [ -f "$BIN/VERSIONS" ]; then
+			grep -v -E "^($(IFS='|'; echo "${OWN_NAMES[*]}")) " "$BIN/VERSIONS" || true
 		fi
-	done >"$tmp"
+	} >"$tmp"
 	chmod 644 "$tmp"
 	mv "$tmp" "$BIN/VERSIONS"
 }
@@ -263,7 +289,8 @@ build_containerd
 build_runc
 
 have_bins "${ALL_BINS[@]}" || die "some binaries are missing in $BIN"
-[ "$(cat "$BIN/VERSIONS")" = "$WANT_VERSIONS" ] || die "VERSIONS does not match after the build: $(cat "$BIN/VERSIONS")"
+[ "$(own_versions)" = "$WANT_VERSIONS" ] || die "VERSIONS does not match after the build: $(cat "$BIN/VERSIONS")"
 
 [ "${#STEP_TIMES[@]}" -gt 0 ] && log "step times: ${STEP_TIMES[*]}"
 echo "k8s toolchain ready in $BIN ($(elapsed "$start_all") s)"
+finish
