@@ -23,10 +23,16 @@ import (
 // dataAddr is where hosts reach a node's listener: its Service, which
 // follows the target pod through every restart.
 func (k *kubeBackend) dataAddr(node string) string {
-	if t := k.targets[node]; t != nil {
-		return net.JoinHostPort(t.svcIP, strconv.Itoa(kube.DataPort))
+	t := k.targets[node]
+	switch {
+	case t == nil:
+		return ""
+	case t.svcIP == "":
+		// Not created yet (a dry run): the Service's DNS name, which
+		// every cluster with DNS resolves.
+		return net.JoinHostPort(kube.TargetPodName(node)+"."+k.ns+".svc", strconv.Itoa(kube.DataPort))
 	}
-	return ""
+	return net.JoinHostPort(t.svcIP, strconv.Itoa(kube.DataPort))
 }
 
 // kubeFault builds a fault on Kubernetes with the engine the scenario

@@ -28,6 +28,8 @@ type runOptions struct {
 	metrics  metricsOptions
 	// kubeconfig and kubeContext pick the cluster of a kubernetes run.
 	kubeconfig, kubeContext string
+	// dryRun prints a kubernetes run's objects and creates nothing.
+	dryRun bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -49,7 +51,8 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 		Example: `  nvmf-chaos run baseline
   nvmf-chaos run ana-failover --out /tmp/results
   nvmf-chaos run my-scenario.yaml --seed 42
-  nvmf-chaos run k8s-target-kill --kubeconfig ~/.cache/nvmf-chaos/k8s/cluster/kubeconfig`,
+  nvmf-chaos run k8s-target-kill --kubeconfig ~/.cache/nvmf-chaos/k8s/cluster/kubeconfig
+  nvmf-chaos run k8s-target-kill --dry-run | kubectl apply --dry-run=server -f -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runScenario(cmd, args[0], &o) },
 	}
@@ -64,6 +67,7 @@ Exit codes: 0 every SLO passed, 1 an SLO failed, 2 the scenario could not run.`,
 	f.StringVar(&o.nodes, "nodes", "auto", "how nodes run: netns (network namespaces, needs root), loopback, or auto (netns when possible)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `file` of a backend: kubernetes run (default: the scenario's, $KUBECONFIG, ~/.kube/config)")
 	f.StringVar(&o.kubeContext, "context", "", "kubeconfig `context` of a backend: kubernetes run (default: the scenario's, or the current one)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print a backend: kubernetes run's objects as YAML for kubectl apply -f -, and create nothing")
 	addMetricsFlags(cmd, &o.metrics)
 	return cmd
 }
@@ -80,6 +84,12 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	mode, err := nodeMode(o.nodes)
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
+	}
+	if o.dryRun {
+		if err := scenarios.NewRunner(s, scenarios.RunOptions{}).Manifests(cmd.OutOrStdout()); err != nil {
+			return &exitError{code: exitCannotRun, err: err}
+		}
+		return nil
 	}
 	if s.Repeat > 1 || len(s.Sweep) > 0 {
 		m, err := startBatchMetrics(&o.metrics, cmd.ErrOrStderr(), "run")

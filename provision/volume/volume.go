@@ -112,8 +112,11 @@ type Volume struct {
 func (s *Spec) names() (nqn, bdevName, lvs, serial string) {
 	base := fmt.Sprintf("%s_%s_%s", Prefix, s.RunID, s.Name)
 	sum := sha256.Sum256([]byte(base))
-	return NQNPrefix + s.RunID + ":" + s.Name, base, base + "_lvs", fmt.Sprintf("NVMFC%015X", sum[:8])[:20]
+	return s.NQN(), base, base + "_lvs", fmt.Sprintf("NVMFC%015X", sum[:8])[:20]
 }
+
+// NQN is the subsystem NQN the volume gets, known before it exists.
+func (s *Spec) NQN() string { return NQNPrefix + s.RunID + ":" + s.Name }
 
 func (s *Spec) validate() error {
 	switch {
