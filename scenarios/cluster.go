@@ -78,9 +78,9 @@ func (w progressWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// checkFaultsFit refuses, before anything starts, faults this cluster
-// cannot inject: network faults without namespaces, process faults on
-// targets that are not ours.
+// checkFaultsFit refuses, before anything starts, faults this machine
+// cannot inject: network faults without namespaces, kinds whose tools are
+// missing. What the scenario alone rules out, validation has refused.
 func (r *Runner) checkFaultsFit() error {
 	netns := r.cluster != nil && r.cluster.Mode() == cluster.ModeNetns
 	for i, f := range r.s.Timeline.Faults {
@@ -89,13 +89,8 @@ func (r *Runner) checkFaultsFit() error {
 			continue // validation has named it already
 		}
 		where := fmt.Sprintf("timeline.faults[%d] (%s on %s)", i, f.Kind, f.Node)
-		switch {
-		case r.cluster == nil && (needsProcess(spec.Kind) || spec.NeedsRoot):
-			return fmt.Errorf("%s: cluster.target external: the harness neither runs nor networks an external target; use RPC faults (ana-change, listener-remove, bdev-*) or latency", where)
-		case spec.NeedsRoot && !netns:
+		if spec.NeedsRoot && !netns {
 			return fmt.Errorf("%s: needs network namespaces (root and iproute2); nodes run on loopback here", where)
-		case f.Kind == string(faults.NetworkPartition) && f.Params["port"] == "rpc" && r.targetKind() == targetSPDK:
-			return fmt.Errorf("%s: nvmf_tgt serves RPC only on a unix socket, so there is no management network to partition", where)
 		}
 		if err := local.KindRequirements(spec.Kind); err != nil {
 			return fmt.Errorf("%s: %w", where, err)

@@ -81,14 +81,11 @@ func (r *Runner) createVolume(ctx context.Context, v Volume) (*volume.Volume, er
 // volumeSpec turns a scenario volume into a provisioning spec with a
 // listener on each exporting node.
 func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
-	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: volume.Backing(v.Backing)}
-	if r.fileBacked(v) {
-		spec.Backing = volume.File
+	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: backingOf(v)}
+	if spec.Backing == volume.File {
 		spec.FilePath = r.backingFile(v.Name)
 		spec.FileOnTarget = r.kube != nil
 		r.ownFile(spec.FilePath)
-	} else if spec.Backing == "" {
-		spec.Backing = volume.Malloc
 	}
 	for _, f := range r.s.Timeline.Faults {
 		if slices.Contains(v.Nodes, f.Node) && (f.Volume == "" || f.Volume == v.Name) {
@@ -108,10 +105,19 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 	return spec, nil
 }
 
-// fileBacked says whether a volume lives in a file: when it says so, or
-// when several nodes share it (two controllers of one namespace).
-func (r *Runner) fileBacked(v Volume) bool {
-	return v.Backing == string(volume.File) || (v.Backing == "" && len(v.Nodes) > 1)
+// fileBacked says whether a volume lives in a file.
+func (r *Runner) fileBacked(v Volume) bool { return backingOf(v) == volume.File }
+
+// backingOf is what a volume lives in: what it says, else a file when
+// several nodes share it (two controllers of one namespace), else memory.
+func backingOf(v Volume) volume.Backing {
+	switch {
+	case v.Backing != "":
+		return volume.Backing(v.Backing)
+	case len(v.Nodes) > 1:
+		return volume.File
+	}
+	return volume.Malloc
 }
 
 // ownFile records a backing file the run made, for teardown to remove; on

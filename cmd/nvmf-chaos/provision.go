@@ -96,7 +96,7 @@ func runProvision(cmd *cobra.Command, f *provisionFlags) error {
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: fmt.Errorf("find own binary: %w", err)}
 	}
-	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Dir: dir, RunID: f.runID, Mode: mode,
+	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Dir: dir, RunID: f.runID, Mode: mode, Source: loaded.Source,
 		Progress: cmd.ErrOrStderr(), Detached: f.serve})
 	acc, err := r.Provision(cmd.Context())
 	if err != nil {

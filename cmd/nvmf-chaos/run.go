@@ -104,7 +104,7 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	}
 	progress, stopProgress := startProgress(cmd.ErrOrStderr(), lr, o.quiet)
 	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: lr, Mode: mode,
-		Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext})
+		Source: loaded.Source, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext})
 	res, runErr := r.Run(cmd.Context())
 	stopProgress()
 	lr.Finish(res)
@@ -149,7 +149,7 @@ func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) erro
 	if o.repeat != 0 {
 		s.Repeat = o.repeat
 	}
-	if o.duration != 0 || o.warmup != 0 || o.repeat != 0 {
+	if o.duration != 0 || o.warmup != 0 || o.repeat != 0 || o.spdkBin != "" {
 		return scenarios.Validate(s, source)
 	}
 	return nil
