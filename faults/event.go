@@ -38,4 +38,7 @@ type Event struct {
 	Took time.Duration `json:"took_ns"`
 	// Err is the call's error, as text so the record survives results.json.
 	Err string `json:"err,omitempty"`
+	// Effect is the took-effect check of a successful inject; nil when the
+	// fault has none (see EffectChecker), and on recover events.
+	Effect *EffectCheck `json:"effect,omitempty"`
 }

@@ -229,6 +229,19 @@ type FaultEvent struct {
 	Immediate bool `json:"immediate,omitempty"`
 	// Err says the injector failed; the event still marks when it tried.
 	Err string `json:"error,omitempty"`
+	// Effect is an inject's took-effect check: absent when the fault has
+	// none, on recover events, and in older results.
+	Effect *FaultEffect `json:"effect,omitempty"`
+}
+
+// FaultEffect is what a firing's took-effect check found: the process
+// was stopped, the rule was in place... A firing without effect makes the
+// run an error, never a pass, since the fault it measures did not happen.
+type FaultEffect struct {
+	// TookNs is how long the check ran before it confirmed or gave up.
+	TookNs int64 `json:"tookNs"`
+	// Err says why the fault did not take effect; empty when it did.
+	Err string `json:"error,omitempty"`
 }
 
 // Firing names one fired instance of a timeline fault: the fault's index

@@ -80,8 +80,12 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 		}
 		planned := int64(e.Planned)
 		spec, _ := faults.Lookup(e.Kind)
+		var effect *reports.FaultEffect
+		if e.Effect != nil {
+			effect = &reports.FaultEffect{TookNs: int64(e.Effect.Took), Err: e.Effect.Err}
+		}
 		out = append(out, reports.FaultEvent{Fault: ids[k], Firing: &k, Kind: string(e.Kind), Node: e.Node, Phase: phase,
-			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err})
+			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err, Effect: effect})
 	}
 	return out
 }
