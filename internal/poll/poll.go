@@ -67,6 +67,7 @@ func Until(ctx context.Context, what string, cond Condition, opts ...Option) err
 	}
 	t := time.NewTicker(max(o.interval, time.Millisecond))
 	defer t.Stop()
+	var last error // the last reason, from a call the deadline did not cut
 	for {
 		err := cond(ctx)
 		var stop stopErr
@@ -75,13 +76,15 @@ func Until(ctx context.Context, what string, cond Condition, opts ...Option) err
 			return nil
 		case errors.As(err, &stop):
 			return fmt.Errorf("waiting for %s: %w", what, stop.err)
+		case last == nil || ctx.Err() == nil:
+			last = err
 		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(context.Cause(ctx), ErrTimeout) {
-				return fmt.Errorf("waiting for %s: %w after %s (last: %w)", what, ErrTimeout, o.timeout, err)
+				return fmt.Errorf("waiting for %s: %w after %s (last: %w)", what, ErrTimeout, o.timeout, last)
 			}
-			return fmt.Errorf("waiting for %s: %w (last: %w)", what, ctx.Err(), err)
+			return fmt.Errorf("waiting for %s: %w (last: %w)", what, ctx.Err(), last)
 		case <-t.C:
 		}
 	}

@@ -29,6 +29,14 @@ func TestUntil(t *testing.T) {
 		{"times out naming what and why", func(int) error { return errors.New("state R") },
 			[]Option{Every(5 * time.Millisecond), Within(30 * time.Millisecond)}, 0,
 			"waiting for pid 42 stopped: timed out after 30ms (last: state R)", ErrTimeout, 0},
+		{"a call the deadline cuts keeps the reason before it", func(n int) error {
+			if n == 1 {
+				return errors.New("state R")
+			}
+			time.Sleep(40 * time.Millisecond) // cut by the timeout
+			return errors.New("signal: killed")
+		}, []Option{Every(time.Millisecond), Within(20 * time.Millisecond)}, 0,
+			"waiting for pid 42 stopped: timed out after 20ms (last: state R)", ErrTimeout, 2},
 		{"stop ends at once", func(int) error { return Stop(died) }, nil, 0, "waiting for pid 42 stopped: process exited", died, 1},
 		{"context ends first", func(int) error { return errors.New("state R") },
 			[]Option{Every(5 * time.Millisecond), Within(time.Hour)}, 20 * time.Millisecond,
