@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -40,22 +39,6 @@ func stopProcess(p Process) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = p.Wait(ctx)
-}
-
-// procState is the one-letter state of /proc/PID/stat (R, S, T, Z…).
-func procState(pid int) (string, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", err
-	}
-	// The command name in parentheses may hold spaces: the state follows
-	// the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+3 > len(s) {
-		return "", fmt.Errorf("/proc/%d/stat: unexpected %q", pid, s)
-	}
-	return s[i+2 : i+3], nil
 }
 
 // eventually polls cond every 10ms for at most limit.
