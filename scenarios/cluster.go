@@ -114,6 +114,7 @@ func (r *Runner) startNodes(ctx context.Context) error {
 	if r.cluster == nil {
 		return r.connectExternal(ctx)
 	}
+	r.sweepStale(ctx)
 	if err := r.cluster.Create(ctx); err != nil {
 		return err
 	}
@@ -135,6 +136,19 @@ func (r *Runner) startNodes(ctx context.Context) error {
 		r.logf("node %s: %s target pid %d in %s, data %s, rpc %s", cn.Name, r.targetKind(), n.PID(), where, n.dataAddr, n.mgmt)
 	}
 	return r.startProxies(ctx)
+}
+
+// sweepStale removes what killed runs left behind, saying what, so this
+// run never meets their names or subnets. A failed sweep is reported, not
+// fatal: what it could not remove may well not be in the way.
+func (r *Runner) sweepStale(ctx context.Context) {
+	found, err := r.cluster.SweepStale(ctx)
+	for _, res := range found {
+		r.logf("swept a leftover of a run whose harness is gone: %s", res)
+	}
+	if err != nil {
+		r.logf("sweeping leftovers of dead runs: %v (`nvmf-chaos cleanup` removes them)", err)
+	}
 }
 
 // connectExternal reaches already running targets at the scenario's RPC

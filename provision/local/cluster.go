@@ -219,6 +219,16 @@ func (c *Cluster) Node(name string) (*Node, error) {
 	return nil, fmt.Errorf("local cluster %s: no node %q", c.name, name)
 }
 
+// SweepStale removes what runs registered like this one left behind when
+// their harness died without tearing down (kill -9, a crash): target
+// processes, namespaces, links, nftables tables and state. Live runs,
+// detached ones included, and anything unregistered are left alone (see
+// WithDeadRunsOnly). Call it before Create, so no leftover holds a name or
+// a subnet this run needs; it returns what it removed.
+func (c *Cluster) SweepStale(ctx context.Context) ([]Resource, error) {
+	return Sweep(ctx, c.opts.Prefix+"-", WithStateDir(c.opts.StateDir), WithDeadRunsOnly())
+}
+
 // Create makes the run directory and, in ModeNetns, the bridge, namespaces
 // and veth pairs; it records them in the state file before making them, so
 // a crash half-way is still swept. Calling it again finishes or confirms a

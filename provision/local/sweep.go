@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,12 +59,21 @@ func WithStateDir(dir string) SweepOption { return func(s *sweeper) { s.stateDir
 // by default they are left alone, so cleanup never breaks a running test.
 func WithLiveRuns(include bool) SweepOption { return func(s *sweeper) { s.live = include } }
 
+// WithDeadRunsOnly sweeps only runs registered in the state directory
+// whose harness is gone (killed, crashed), and only what is named after
+// them: nothing unregistered, nothing of a live or detached run. It is
+// what a new run may do unasked; clusters registered elsewhere (tests
+// with a state directory of their own) are never touched.
+func WithDeadRunsOnly() SweepOption { return func(s *sweeper) { s.deadOnly = true } }
+
 type sweeper struct {
 	prefix   string
 	stateDir string
 	dry      bool
 	live     bool
+	deadOnly bool
 	skip     []string // names of live runs left alone
+	only     []string // with deadOnly, the dead runs swept
 	found    []Resource
 	errs     []error
 }
@@ -95,17 +105,23 @@ func Sweep(ctx context.Context, prefix string, opts ...SweepOption) ([]Resource,
 	return s.found, errors.Join(s.errs...)
 }
 
-// matches reports whether a name belongs to the prefix and to no live run.
+// matches reports whether a name belongs to the prefix and to no live run
+// (with WithDeadRunsOnly: to one of the dead runs).
 func (s *sweeper) matches(name string) bool {
 	if !strings.HasPrefix(name, s.prefix) && !strings.HasPrefix(name, strings.ReplaceAll(s.prefix, "-", "_")) {
 		return false
 	}
-	for _, live := range s.skip {
-		if name == live || strings.HasPrefix(name, live+"-") || strings.HasPrefix(name, live+"_") {
-			return false
-		}
+	if s.deadOnly {
+		return slices.ContainsFunc(s.only, func(run string) bool { return ownedBy(name, run) })
 	}
-	return true
+	return !slices.ContainsFunc(s.skip, func(run string) bool { return ownedBy(name, run) })
+}
+
+// ownedBy reports whether name is run's, or one of the names it makes.
+func ownedBy(name, run string) bool {
+	under := strings.ReplaceAll(run, "-", "_") // nftables spelling
+	return name == run || strings.HasPrefix(name, run+"-") || strings.HasPrefix(name, run+"_") ||
+		name == under || strings.HasPrefix(name, under+"_")
 }
 
 // stateEntry is one registered run: its registration link and its state
@@ -136,7 +152,12 @@ func (s *sweeper) readStates() []stateEntry {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.errs = append(s.errs, fmt.Errorf("sweep: %w", err))
 		}
-		if st != nil && st.Owner.Alive() && !s.live && !st.Detached {
+		switch {
+		case s.deadOnly && (st == nil || st.Owner.Alive()):
+			continue
+		case s.deadOnly:
+			s.only = append(s.only, st.Name)
+		case st != nil && st.Owner.Alive() && !s.live && !st.Detached:
 			s.skip = append(s.skip, st.Name)
 			continue
 		}
