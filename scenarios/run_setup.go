@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	faulttarget "github.com/nvmf-chaos/nvmf-chaos/faults/target"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
-	// Importing nvmeof also registers the nvme+tcp backend with workloads.Open.
 	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
 
@@ -320,8 +318,8 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		u := r.targetURL(r.vols[w.Volume])
-		dev, err := workloads.Open(ctx, u, workloads.OpenOptionsFor(jobs))
+		t := r.target(r.vols[w.Volume])
+		dev, err := nvmeof.OpenTarget(ctx, t, workloads.OpenOptionsFor(jobs))
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
@@ -334,7 +332,7 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 		if src, ok := dev.(nvmeof.PathEventSource); ok {
 			r.pathSources = append(r.pathSources, pathSource{volume: w.Volume, src: src})
 		}
-		r.logf("workload %s: %s", w.Name, u)
+		r.logf("workload %s: %s", w.Name, t.URL())
 	}
 	return engines, nil
 }
@@ -379,44 +377,24 @@ func jobSeed(seed int64, wi, i int) uint64 {
 	return uint64(seed) + uint64(wi)*golden + uint64(i)
 }
 
-// targetURL is the nvme+tcp URL of a volume with the scenario's host
-// settings. A volume on several nodes is multipath: every path is listed
-// and the host picks among them by ANA state.
-func (r *Runner) targetURL(v *volume.Volume) string {
-	var addrs []string
+// target is how the host reaches a volume: its paths, with the scenario's
+// host settings. A volume on several nodes is multipath: every path is
+// listed and the host picks among them by ANA state.
+func (r *Runner) target(v *volume.Volume) nvmeof.Target {
+	t := nvmeof.Target{NQN: v.NQN, NSID: v.NSID}
 	for _, p := range v.Paths {
-		addrs = append(addrs, r.hostAddr(p.Node, p.Addr))
+		t.Addrs = append(t.Addrs, r.hostAddr(p.Node, p.Addr))
 	}
-	q := url.Values{}
 	h := r.s.Host
-	setDur := func(k string, d Duration) {
-		if d != 0 {
-			q.Set(k, d.String())
-		}
+	t.Host = nvmeof.Host{KATO: h.KATO.D(), IOTimeout: h.IOTimeout.D(), IOQueues: h.NrIOQueues, QueueSize: h.QueueSize,
+		HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest}
+	if len(t.Addrs) > 1 {
+		t.Host.ReconnectDelay, t.Host.CtrlLossTmo, t.Host.FastIOFailTmo = h.ReconnectDelay.D(), h.CtrlLossTmo.D(), h.FastIOFailTmo.D()
+		t.Host.Policy = h.Policy
 	}
-	setDur("kato", h.KATO)
-	setDur("io_timeout", h.IOTimeout)
-	setInt := func(k string, n int) {
-		if n != 0 {
-			q.Set(k, strconv.Itoa(n))
-		}
-	}
-	setInt("nr_io_queues", h.NrIOQueues)
-	setInt("queue_size", h.QueueSize)
-	if h.HeaderDigest {
-		q.Set("hdgst", "1")
-	}
-	if h.DataDigest {
-		q.Set("ddgst", "1")
-	}
-	if len(addrs) > 1 {
-		setDur("reconnect_delay", h.ReconnectDelay)
-		setDur("ctrl_loss_tmo", h.CtrlLossTmo)
-		setDur("fast_io_fail_tmo", h.FastIOFailTmo)
-		if h.Policy != "" {
-			q.Set("policy", h.Policy)
-		}
-	}
-	q.Set("nsid", strconv.FormatUint(uint64(v.NSID), 10))
-	return "nvme+tcp://" + strings.Join(addrs, ",") + "/" + v.NQN + "?" + q.Encode()
+	return t
 }
+
+// targetURL is a volume's target as text, for worker pods and
+// `provision` output, which take it as a URL.
+func (r *Runner) targetURL(v *volume.Volume) string { return r.target(v).URL() }
