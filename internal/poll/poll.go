@@ -29,6 +29,20 @@ var ErrTimeout = errors.New("timed out")
 // Stop to end the wait at once (the process it waits on died).
 type Condition func(ctx context.Context) error
 
+// errNotYet is the reason a boolean condition gives for not holding.
+var errNotYet = errors.New("not yet")
+
+// Holds makes a Condition of a boolean check, for waits whose only news
+// is yes or no.
+func Holds(cond func() bool) Condition {
+	return func(context.Context) error {
+		if cond() {
+			return nil
+		}
+		return errNotYet
+	}
+}
+
 type stopErr struct{ err error }
 
 func (s stopErr) Error() string { return s.err.Error() }
@@ -79,13 +93,16 @@ func Until(ctx context.Context, what string, cond Condition, opts ...Option) err
 		case last == nil || ctx.Err() == nil:
 			last = err
 		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(context.Cause(ctx), ErrTimeout) {
-				return fmt.Errorf("waiting for %s: %w after %s (last: %w)", what, ErrTimeout, o.timeout, last)
+		if ctx.Err() == nil { // a tick ready at once must not hide the end
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+				continue
 			}
-			return fmt.Errorf("waiting for %s: %w (last: %w)", what, ctx.Err(), last)
-		case <-t.C:
 		}
+		if errors.Is(context.Cause(ctx), ErrTimeout) {
+			return fmt.Errorf("waiting for %s: %w after %s (last: %w)", what, ErrTimeout, o.timeout, last)
+		}
+		return fmt.Errorf("waiting for %s: %w (last: %w)", what, ctx.Err(), last)
 	}
 }

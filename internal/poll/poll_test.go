@@ -68,3 +68,16 @@ func TestUntil(t *testing.T) {
 		})
 	}
 }
+
+// TestHolds: a boolean check waits like any condition, and its timeout
+// still names what it waited for.
+func TestHolds(t *testing.T) {
+	n := 0
+	if err := Until(context.Background(), "the third look", Holds(func() bool { n++; return n >= 3 }), Every(time.Millisecond)); err != nil || n != 3 {
+		t.Fatalf("err %v after %d looks, want nil after 3", err, n)
+	}
+	err := Until(context.Background(), "never", Holds(func() bool { return false }), Every(time.Millisecond), Within(10*time.Millisecond))
+	if err == nil || err.Error() != "waiting for never: timed out after 10ms (last: not yet)" {
+		t.Fatalf("err %v", err)
+	}
+}
