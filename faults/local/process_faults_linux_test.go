@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 )
 
 // startSleep starts a long sleep as a stand-in target, stopped at cleanup.
@@ -41,16 +42,13 @@ func stopProcess(p Process) {
 	_ = p.Wait(ctx)
 }
 
-// eventually polls cond every 10ms for at most limit.
+// eventually reports whether cond holds within limit (0: now).
 func eventually(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
+	if limit <= 0 {
+		return cond()
 	}
-	return cond()
+	return poll.Until(context.Background(), "a test condition", poll.Holds(cond),
+		poll.Every(10*time.Millisecond), poll.Within(limit)) == nil
 }
 
 func TestKillKillsAndRestarts(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/netns"
 )
 
@@ -331,12 +332,9 @@ func (s *sweeper) stopDetached(ctx context.Context, states []stateEntry) {
 	ctx, cancel := context.WithTimeout(ctx, detachedGrace)
 	defer cancel()
 	for _, o := range owners {
-		for o.Alive() && ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(pollInterval):
-			}
-		}
+		// One that outlives the grace is killed with the rest.
+		_ = poll.Until(ctx, fmt.Sprintf("detached provision pid %d to exit", o.PID),
+			poll.Holds(func() bool { return !o.Alive() }), poll.Every(pollInterval), poll.Within(0))
 	}
 }
 
@@ -352,22 +350,16 @@ func killAll(ctx context.Context, refs []ProcRef) error {
 			_ = syscall.Kill(r.PID, syscall.SIGKILL)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, killTimeout)
-	defer cancel()
-	for {
+	return poll.Until(ctx, "killed processes to exit", func(context.Context) error {
 		var left []string
 		for _, r := range refs {
 			if r.Alive() {
 				left = append(left, strconv.Itoa(r.PID))
 			}
 		}
-		if len(left) == 0 {
-			return nil
+		if len(left) > 0 {
+			return fmt.Errorf("pids %s still alive after SIGKILL", strings.Join(left, ", "))
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("processes %s still alive after SIGKILL: %w", strings.Join(left, ", "), ctx.Err())
-		case <-time.After(pollInterval):
-		}
-	}
+		return nil
+	}, poll.Every(pollInterval), poll.Within(killTimeout))
 }
