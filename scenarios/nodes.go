@@ -295,3 +295,11 @@ func (r nodeRPC) BdevErrorInjectError(ctx context.Context, p rpc.BdevErrorInject
 	}
 	return c.BdevErrorInjectError(ctx, p)
 }
+
+func (r nodeRPC) NvmfGetSubsystems(ctx context.Context, p rpc.NvmfGetSubsystemsParams) ([]rpc.Subsystem, error) {
+	c, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return c.NvmfGetSubsystems(ctx, p)
+}

@@ -267,7 +267,17 @@ func (r *Runner) targetFault(kind faults.Kind, n *runNode, vols []*volume.Volume
 	if len(fs) == 1 {
 		return fs[0], nil
 	}
-	return groupFault(fs), nil
+	return newGroupFault(fs), nil
+}
+
+// newGroupFault groups fs, checking its effect when every member can.
+func newGroupFault(fs []faults.Fault) faults.Fault {
+	for _, f := range fs {
+		if _, ok := f.(faults.EffectChecker); !ok {
+			return groupFault(fs)
+		}
+	}
+	return checkedGroup{groupFault(fs)}
 }
 
 // groupFault applies one fault kind to each volume a node exports.
@@ -297,6 +307,19 @@ func (g groupFault) Recover(ctx context.Context) error {
 	var errs []error
 	for _, f := range g {
 		errs = append(errs, f.Recover(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// checkedGroup is a group whose every member checks its effect: the
+// group took effect when all of them did. A group with an unchecked
+// member is not one, so it is never recorded as confirmed.
+type checkedGroup struct{ groupFault }
+
+func (g checkedGroup) TookEffect(ctx context.Context) error {
+	var errs []error
+	for _, f := range g.groupFault {
+		errs = append(errs, f.(faults.EffectChecker).TookEffect(ctx))
 	}
 	return errors.Join(errs...)
 }
