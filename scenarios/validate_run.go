@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
 
@@ -30,6 +31,9 @@ func (v *validator) runnable(s *Scenario) {
 		return // validate_kube names what that backend cannot inject
 	}
 	target := cmp.Or(s.Cluster.Target, targetEmbedded)
+	if n := len(s.Cluster.Nodes); target != targetExternal && n > cluster.MaxNodes {
+		v.errorf("cluster.nodes", "%d nodes: a local cluster runs at most %d", n, cluster.MaxNodes)
+	}
 	for i, f := range s.Timeline.Faults {
 		spec, ok := faults.Lookup(faults.Kind(f.Kind))
 		if !ok {

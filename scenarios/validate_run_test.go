@@ -3,10 +3,13 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 )
 
 // refusedByRun are scenarios run used to refuse only once it had started
@@ -90,5 +93,23 @@ func TestRunRefusesWhatValidateRefuses(t *testing.T) {
 				t.Errorf("the run made %s before refusing", dir)
 			}
 		})
+	}
+}
+
+// TestValidateRefusesMoreNodesThanALocalCluster: the local cluster takes
+// at most cluster.MaxNodes nodes; validate says so at cluster.nodes.
+func TestValidateRefusesMoreNodesThanALocalCluster(t *testing.T) {
+	nodes := make([]string, cluster.MaxNodes+1)
+	for i := range nodes {
+		nodes[i] = fmt.Sprintf("n%d", i)
+	}
+	list := strings.Join(nodes, ", ")
+	doc := strings.NewReplacer("cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {nodes: ["+list+"]}",
+		"nodes: [tgt-a, tgt-b], ana: {tgt-a: optimized, tgt-b: non-optimized}}", "nodes: ["+list+"]}",
+		"node: tgt-a", "node: n0").Replace(minimal)
+	_, err := ParseScenario("t.yaml", []byte(doc))
+	want := fmt.Sprintf("t.yaml:4:18: cluster.nodes: %d nodes: a local cluster runs at most %d", cluster.MaxNodes+1, cluster.MaxNodes)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 }
