@@ -33,6 +33,16 @@ type checked interface {
 // after a real inject, and names what is missing when the inject changed
 // nothing (a dud process, a deaf proxy) or never ran.
 func TestLocalFaultsCheckTheirEffect(t *testing.T) {
+	// One namespace pair serves every network case: each fault's table is
+	// its own and Recover removes it, and a pair per case made the kernel
+	// tear down a dozen namespaces under the next tests.
+	var pair *nsPair
+	shared := func() *nsPair {
+		if pair == nil {
+			pair = newNSPair(t)
+		}
+		return pair
+	}
 	tests := []struct {
 		name    string
 		root    bool // needs namespaces
@@ -53,28 +63,28 @@ func TestLocalFaultsCheckTheirEffect(t *testing.T) {
 		{"cpu-stress", false, func(t *testing.T) checked { return must(t)(NewCPUStress("tgt-a", 1, time.Minute, startSleep(t))) }, true, ""},
 		{"cpu-stress never injected", false, func(t *testing.T) checked { return must(t)(NewCPUStress("tgt-a", 1, time.Minute, startSleep(t))) }, false, "no busy loop running"},
 		{"network-partition", true, func(t *testing.T) checked {
-			p := newNSPair(t)
+			p := shared()
 			return must(t)(NewPartition(PartitionConfig{NodeNet: p.nodeNet(), Host: p.hostAddr, Ports: []uint16{dataPort}}))
 		}, true, ""},
 		{"network-partition never injected", true, func(t *testing.T) checked {
-			p := newNSPair(t)
+			p := shared()
 			return must(t)(NewPartition(PartitionConfig{NodeNet: p.nodeNet(), Host: p.hostAddr, Ports: []uint16{dataPort}}))
 		}, false, "is not in netns"},
-		{"packet-loss", true, func(t *testing.T) checked { return must(t)(NewPacketLoss(newNSPair(t).nodeNet(), 50)) }, true, ""},
+		{"packet-loss", true, func(t *testing.T) checked { return must(t)(NewPacketLoss(shared().nodeNet(), 50)) }, true, ""},
 		{"node-down", true, func(t *testing.T) checked {
-			p := newNSPair(t)
+			p := shared()
 			return must(t)(NewNodeDown(p.nodeNet(), startProcess(t, "ip", "netns", "exec", p.node, "sleep", "300")))
 		}, true, ""},
 		{"node-down of a dud", true, func(t *testing.T) checked {
-			p := newNSPair(t)
+			p := shared()
 			return must(t)(NewNodeDown(p.nodeNet(), dud{startProcess(t, "ip", "netns", "exec", p.node, "sleep", "300")}))
 		}, true, "is still running"},
 		{"bandwidth", true, func(t *testing.T) checked {
-			p := newNSPair(t)
+			p := shared()
 			return must(t)(NewBandwidth("tgt-a", "10mbit", Link{Netns: p.node, Dev: p.nodeDev}))
 		}, true, ""},
 		{"bandwidth never injected", true, func(t *testing.T) checked {
-			p := newNSPair(t)
+			p := shared()
 			return must(t)(NewBandwidth("tgt-a", "10mbit", Link{Netns: p.node, Dev: p.nodeDev}))
 		}, false, "has no tbf"},
 	}
