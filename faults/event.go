@@ -36,12 +36,15 @@ type Event struct {
 	Planned time.Duration `json:"planned_ns"`
 	// Took is how long the Inject or Recover call ran.
 	Took time.Duration `json:"took_ns"`
-	// EffectAt, when set, is when the fault's engine says it took effect,
-	// on the run clock, within EffectErrorNs (its timestamps' resolution):
+	// EngineAt, when set, is when the fault's engine says it took effect,
+	// on the run clock, within EngineErrorNs (its timestamps' resolution):
 	// a Chaos Mesh object's record. Metrics keep using At, the harness's
 	// own clock; the gap between them is the engine's latency.
-	EffectAt      *time.Duration `json:"effect_at_ns,omitempty"`
-	EffectErrorNs time.Duration  `json:"effect_error_ns,omitempty"`
+	EngineAt      *time.Duration `json:"engine_at_ns,omitempty"`
+	EngineErrorNs time.Duration  `json:"engine_error_ns,omitempty"`
 	// Err is the call's error, as text so the record survives results.json.
 	Err string `json:"err,omitempty"`
+	// Effect is the took-effect check of a successful inject; nil when the
+	// fault has none (see EffectChecker), and on recover events.
+	Effect *EffectCheck `json:"effect,omitempty"`
 }

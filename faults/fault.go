@@ -29,12 +29,12 @@ type Fault interface {
 	Describe() string
 }
 
-// EffectTimer is a fault whose effect is timed by someone else than the
+// EngineTimer is a fault whose effect is timed by someone else than the
 // harness: a Chaos Mesh controller applies the chaos somewhere between
 // the create call and the harness seeing it done, and records when. The
 // schedule maps that onto the run clock beside the call's own times.
-type EffectTimer interface {
-	// EffectAt is when the last Inject (PhaseInject) or Recover took
+type EngineTimer interface {
+	// EngineAt is when the last Inject (PhaseInject) or Recover took
 	// effect, with the bound of its error; ok is false when unknown.
-	EffectAt(ph Phase) (at time.Time, bound time.Duration, ok bool)
+	EngineAt(ph Phase) (at time.Time, bound time.Duration, ok bool)
 }

@@ -72,6 +72,7 @@ type Schedule struct {
 	items          []Timed
 	onEvent        func(Event)
 	recoverTimeout time.Duration
+	effectTimeout  time.Duration
 
 	ran atomic.Bool
 
@@ -97,12 +98,15 @@ func WithRecoverTimeout(d time.Duration) Option {
 // run's clock origin: take it from time.Now so offsets use the monotonic
 // clock, and use the same value for every other timestamp of the run.
 func NewSchedule(start time.Time, items []Timed, opts ...Option) (*Schedule, error) {
-	s := &Schedule{start: start, items: slices.Clone(items), recoverTimeout: DefaultRecoverTimeout}
+	s := &Schedule{start: start, items: slices.Clone(items), recoverTimeout: DefaultRecoverTimeout, effectTimeout: DefaultEffectTimeout}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.recoverTimeout <= 0 {
 		return nil, fmt.Errorf("recover timeout %s: want > 0", s.recoverTimeout)
+	}
+	if s.effectTimeout <= 0 {
+		return nil, fmt.Errorf("effect timeout %s: want > 0", s.effectTimeout)
 	}
 	var errs []error
 	for i, it := range s.items {
@@ -240,7 +244,8 @@ func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it indexed,
 	return err
 }
 
-// apply runs one phase and logs it.
+// apply runs one phase and logs it; an inject that succeeded is checked
+// for its effect before the event is logged, so the event carries both.
 func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle int, ph Phase) error {
 	at := time.Since(s.start)
 	var err error
@@ -251,15 +256,20 @@ func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle i
 	}
 	ev := Event{Fault: it.Fault.Describe(), Kind: it.Kind, Node: it.Node, Phase: ph, Index: it.index,
 		Cycle: cycle, At: at, Planned: it.planned(cycle, ph), Took: time.Since(s.start) - at}
-	if et, ok := it.Fault.(EffectTimer); ok && err == nil {
-		if t, bound, ok := et.EffectAt(ph); ok {
+	if et, ok := it.Fault.(EngineTimer); ok && err == nil {
+		if t, bound, ok := et.EngineAt(ph); ok {
 			d := t.Sub(s.start)
-			ev.EffectAt, ev.EffectErrorNs = &d, bound
+			ev.EngineAt, ev.EngineErrorNs = &d, bound
 		}
 	}
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w", ph, ev.Fault, err)
 		ev.Err = err.Error()
+	} else if ph == PhaseInject {
+		ev.Effect, err = s.checkEffect(ctx, it.Fault)
+		if err != nil {
+			err = fmt.Errorf("%s %s (cycle %d): %w", ph, ev.Fault, cycle, err)
+		}
 	}
 	s.log(ev)
 	return err

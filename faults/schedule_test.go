@@ -347,7 +347,7 @@ func (f *timedFault) Inject(ctx context.Context) error {
 	return f.fakeFault.Inject(ctx)
 }
 
-func (f *timedFault) EffectAt(ph Phase) (time.Time, time.Duration, bool) {
+func (f *timedFault) EngineAt(ph Phase) (time.Time, time.Duration, bool) {
 	if ph == PhaseRecover {
 		return time.Time{}, 0, false
 	}
@@ -366,16 +366,16 @@ func TestScheduleRecordsTheEnginesEffectTime(t *testing.T) {
 		t.Fatalf("%d events, want 2", len(evs))
 	}
 	in, out := evs[0], evs[1]
-	if in.EffectAt == nil {
+	if in.EngineAt == nil {
 		t.Fatal("the inject event has no effect time")
 	}
-	if d := *in.EffectAt - in.At; d < 300*time.Millisecond || d > 350*time.Millisecond {
+	if d := *in.EngineAt - in.At; d < 300*time.Millisecond || d > 350*time.Millisecond {
 		t.Errorf("effect %v after the call, want 300ms (within the call's own start jitter)", d)
 	}
-	if in.EffectErrorNs != time.Second {
-		t.Errorf("error bound %v, want 1s", in.EffectErrorNs)
+	if in.EngineErrorNs != time.Second {
+		t.Errorf("error bound %v, want 1s", in.EngineErrorNs)
 	}
-	if out.EffectAt != nil {
-		t.Errorf("the recover event has an effect time %v it was never given", *out.EffectAt)
+	if out.EngineAt != nil {
+		t.Errorf("the recover event has an effect time %v it was never given", *out.EngineAt)
 	}
 }

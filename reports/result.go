@@ -227,13 +227,26 @@ type FaultEvent struct {
 	// so only a gap starting within Options.MinHorizon of it counts, not
 	// noise later in a long fault. Absent (false) in older results.
 	Immediate bool `json:"immediate,omitempty"`
-	// EffectAtNs is when the engine says the fault took effect (a Chaos
+	// EngineAtNs is when the engine says the fault took effect (a Chaos
 	// Mesh controller's record), mapped onto the run clock, and
-	// EffectErrorNs the mapping's error bound. AtNs stays the harness's
+	// EngineErrorNs the mapping's error bound. AtNs stays the harness's
 	// own clock, which metrics use. Absent when the engine does not say.
-	EffectAtNs    *int64 `json:"effectAtNs,omitempty"`
-	EffectErrorNs int64  `json:"effectErrorNs,omitempty"`
+	EngineAtNs    *int64 `json:"engineAtNs,omitempty"`
+	EngineErrorNs int64  `json:"engineErrorNs,omitempty"`
 	// Err says the injector failed; the event still marks when it tried.
+	Err string `json:"error,omitempty"`
+	// Effect is an inject's took-effect check: absent when the fault has
+	// none, on recover events, and in older results.
+	Effect *FaultEffect `json:"effect,omitempty"`
+}
+
+// FaultEffect is what a firing's took-effect check found: the process
+// was stopped, the rule was in place... A firing without effect makes the
+// run an error, never a pass, since the fault it measures did not happen.
+type FaultEffect struct {
+	// TookNs is how long the check ran before it confirmed or gave up.
+	TookNs int64 `json:"tookNs"`
+	// Err says why the fault did not take effect; empty when it did.
 	Err string `json:"error,omitempty"`
 }
 

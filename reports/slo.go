@@ -108,6 +108,9 @@ func EvaluateMetrics(slos []SLO, runs ...*Metrics) (Evaluation, error) {
 // Finish computes r's metrics and judges its SLOs, storing both in r so
 // results.json carries them. It is what a Runner calls after a run.
 func Finish(r *Result, slos []SLO, opts Options) error {
+	if err := checkEffects(r.Faults); err != nil {
+		return err
+	}
 	m, err := Compute(r, opts)
 	if err != nil {
 		return fmt.Errorf("computing metrics: %w", err)
@@ -245,4 +248,16 @@ func statistic(xs []float64, of string, upper bool) float64 {
 func rank(xs []float64, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(xs)))) - 1
 	return xs[min(max(i, 0), len(xs)-1)]
+}
+
+// checkEffects refuses to judge a record with a firing that did not take
+// effect: its SLOs would measure a fault that never happened.
+func checkEffects(evs []FaultEvent) error {
+	var errs []error
+	for _, e := range evs {
+		if e.Effect != nil && e.Effect.Err != "" {
+			errs = append(errs, fmt.Errorf("fault %d (%s on %s) did not take effect: %s", e.Fault, e.Kind, e.Node, e.Effect.Err))
+		}
+	}
+	return errors.Join(errs...)
 }

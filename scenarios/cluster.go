@@ -78,9 +78,9 @@ func (w progressWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// checkFaultsFit refuses, before anything starts, faults this cluster
-// cannot inject: network faults without namespaces, process faults on
-// targets that are not ours.
+// checkFaultsFit refuses, before anything starts, faults this machine
+// cannot inject: network faults without namespaces, kinds whose tools are
+// missing. What the scenario alone rules out, validation has refused.
 func (r *Runner) checkFaultsFit() error {
 	netns := r.cluster != nil && r.cluster.Mode() == cluster.ModeNetns
 	for i, f := range r.s.Timeline.Faults {
@@ -89,13 +89,8 @@ func (r *Runner) checkFaultsFit() error {
 			continue // validation has named it already
 		}
 		where := fmt.Sprintf("timeline.faults[%d] (%s on %s)", i, f.Kind, f.Node)
-		switch {
-		case r.cluster == nil && (needsProcess(spec.Kind) || spec.NeedsRoot):
-			return fmt.Errorf("%s: cluster.target external: the harness neither runs nor networks an external target; use RPC faults (ana-change, listener-remove, bdev-*) or latency", where)
-		case spec.NeedsRoot && !netns:
+		if spec.NeedsRoot && !netns {
 			return fmt.Errorf("%s: needs network namespaces (root and iproute2); nodes run on loopback here", where)
-		case f.Kind == string(faults.NetworkPartition) && f.Params["port"] == "rpc" && r.targetKind() == targetSPDK:
-			return fmt.Errorf("%s: nvmf_tgt serves RPC only on a unix socket, so there is no management network to partition", where)
 		}
 		if err := local.KindRequirements(spec.Kind); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
@@ -119,6 +114,7 @@ func (r *Runner) startNodes(ctx context.Context) error {
 	if r.cluster == nil {
 		return r.connectExternal(ctx)
 	}
+	r.sweepStale(ctx)
 	if err := r.cluster.Create(ctx); err != nil {
 		return err
 	}
@@ -140,6 +136,19 @@ func (r *Runner) startNodes(ctx context.Context) error {
 		r.logf("node %s: %s target pid %d in %s, data %s, rpc %s", cn.Name, r.targetKind(), n.PID(), where, n.dataAddr, n.mgmt)
 	}
 	return r.startProxies(ctx)
+}
+
+// sweepStale removes what killed runs left behind, saying what, so this
+// run never meets their names or subnets. A failed sweep is reported, not
+// fatal: what it could not remove may well not be in the way.
+func (r *Runner) sweepStale(ctx context.Context) {
+	found, err := r.cluster.SweepStale(ctx)
+	for _, res := range found {
+		r.logf("swept a leftover of a run whose harness is gone: %s", res)
+	}
+	if err != nil {
+		r.logf("sweeping leftovers of dead runs: %v (`nvmf-chaos cleanup` removes them)", err)
+	}
 }
 
 // connectExternal reaches already running targets at the scenario's RPC

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
@@ -55,26 +56,21 @@ const rpcWait = 15 * time.Second
 // connect dials the node's management RPC, retrying until it answers (a
 // target's TCP RPC listener may trail its unix socket by a moment).
 func (n *runNode) connect(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, rpcWait)
-	defer cancel()
-	var err error
-	for {
-		var c *rpc.Client
-		if c, err = rpc.Dial(ctx, n.mgmt, rpc.WithTimeout(10*time.Second)); err == nil {
-			if _, err = c.SpdkGetVersion(ctx); err == nil {
-				if err = n.prepare(ctx, c); err == nil {
-					n.setRPC(c)
-					return nil
-				}
+	what := fmt.Sprintf("node %s's target RPC %s to answer", n.name, n.mgmt)
+	return poll.Until(ctx, what, func(ctx context.Context) error {
+		c, err := rpc.Dial(ctx, n.mgmt, rpc.WithTimeout(10*time.Second))
+		if err != nil {
+			return err
+		}
+		if _, err = c.SpdkGetVersion(ctx); err == nil {
+			if err = n.prepare(ctx, c); err == nil {
+				n.setRPC(c)
+				return nil
 			}
-			_ = c.Close()
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("node %s: target RPC %s: %w", n.name, n.mgmt, errors.Join(err, ctx.Err()))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+		_ = c.Close()
+		return err
+	}, poll.Every(20*time.Millisecond), poll.Within(rpcWait))
 }
 
 // prepare creates the target's TCP transport: nvmf_tgt and the embedded
@@ -298,4 +294,12 @@ func (r nodeRPC) BdevErrorInjectError(ctx context.Context, p rpc.BdevErrorInject
 		return err
 	}
 	return c.BdevErrorInjectError(ctx, p)
+}
+
+func (r nodeRPC) NvmfGetSubsystems(ctx context.Context, p rpc.NvmfGetSubsystemsParams) ([]rpc.Subsystem, error) {
+	c, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return c.NvmfGetSubsystems(ctx, p)
 }

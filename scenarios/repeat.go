@@ -153,7 +153,7 @@ func (b *Batch) runOne(ctx context.Context, pr PlannedRun, opts ExecOptions) *re
 		fmt.Fprintf(opts.Progress, "=== %s %s (seed %d)\n", b.Name, b.describe(pr), pr.Scenario.Seed)
 	}
 	ro := RunOptions{Binary: opts.Binary, Dir: filepath.Join(opts.Dir, pr.Dir), Progress: opts.Progress, Mode: opts.Mode,
-		RunID: cluster.NewRunID()}
+		RunID: cluster.NewRunID(), Source: b.Source}
 	done := func(*reports.Result) {}
 	if opts.Observe != nil {
 		ro.Live, done = opts.Observe(pr.Scenario.Metadata.Name, ro.RunID)

@@ -32,6 +32,26 @@ func TestFaultEventsNumberEachFiring(t *testing.T) {
 	}
 }
 
+// TestFaultEventsCarryTheEffectCheck: each inject's took-effect check
+// reaches the record as it was found; a fault without one has none.
+func TestFaultEventsCarryTheEffectCheck(t *testing.T) {
+	checks := []*faults.EffectCheck{nil, {Took: 3 * time.Millisecond}, {Took: 5 * time.Second, Err: "pid 42 is in state S"}}
+	var evs []faults.Event
+	for i, c := range checks {
+		evs = append(evs, faults.Event{Kind: faults.ProcessPause, Node: "tgt-a", Phase: faults.PhaseInject, Index: i, Effect: c})
+	}
+	got := faultEvents(evs)
+	for i, c := range checks {
+		e := got[i].Effect
+		switch {
+		case c == nil && e != nil:
+			t.Errorf("faults[%d]: effect %+v from no check", i, e)
+		case c != nil && (e == nil || e.TookNs != int64(c.Took) || e.Err != c.Err):
+			t.Errorf("faults[%d]: effect %+v, want %+v", i, e, c)
+		}
+	}
+}
+
 // TestRunRepeatedFaultsOfOneKind is issue 18's first bug: faults of one
 // kind on one node describe themselves alike, so pairing inject and
 // recover by that text merged them and the run failed to compute its
@@ -108,6 +128,10 @@ slos:
 				}
 				span := at[e.Fault]
 				if e.Phase == reports.FaultInject {
+					// process-pause checks its target is stopped.
+					if e.Effect == nil || e.Effect.Err != "" {
+						t.Errorf("faults[%d]: effect %+v, want confirmed", i, e.Effect)
+					}
 					p.inject++
 					order = append(order, f)
 					span[0] = e.AtNs

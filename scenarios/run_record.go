@@ -82,9 +82,12 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 		spec, _ := faults.Lookup(e.Kind)
 		fe := reports.FaultEvent{Fault: ids[k], Firing: &k, Kind: string(e.Kind), Node: e.Node, Phase: phase,
 			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err}
-		if e.EffectAt != nil {
-			at := int64(*e.EffectAt)
-			fe.EffectAtNs, fe.EffectErrorNs = &at, int64(e.EffectErrorNs)
+		if e.EngineAt != nil {
+			at := int64(*e.EngineAt)
+			fe.EngineAtNs, fe.EngineErrorNs = &at, int64(e.EngineErrorNs)
+		}
+		if e.Effect != nil {
+			fe.Effect = &reports.FaultEffect{TookNs: int64(e.Effect.Took), Err: e.Effect.Err}
 		}
 		out = append(out, fe)
 	}

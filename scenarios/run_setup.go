@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	faulttarget "github.com/nvmf-chaos/nvmf-chaos/faults/target"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
-	// Importing nvmeof also registers the nvme+tcp backend with workloads.Open.
 	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
 
@@ -81,14 +79,11 @@ func (r *Runner) createVolume(ctx context.Context, v Volume) (*volume.Volume, er
 // volumeSpec turns a scenario volume into a provisioning spec with a
 // listener on each exporting node.
 func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
-	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: volume.Backing(v.Backing)}
-	if r.fileBacked(v) {
-		spec.Backing = volume.File
+	spec := volume.Spec{Name: v.Name, RunID: r.opts.RunID, Size: int64(v.Size), Backing: backingOf(v)}
+	if spec.Backing == volume.File {
 		spec.FilePath = r.backingFile(v.Name)
 		spec.FileOnTarget = r.targetsInPods()
 		r.ownFile(spec.FilePath)
-	} else if spec.Backing == "" {
-		spec.Backing = volume.Malloc
 	}
 	for _, f := range r.s.Timeline.Faults {
 		if slices.Contains(v.Nodes, f.Node) && (f.Volume == "" || f.Volume == v.Name) {
@@ -108,10 +103,19 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 	return spec, nil
 }
 
-// fileBacked says whether a volume lives in a file: when it says so, or
-// when several nodes share it (two controllers of one namespace).
-func (r *Runner) fileBacked(v Volume) bool {
-	return v.Backing == string(volume.File) || (v.Backing == "" && len(v.Nodes) > 1)
+// fileBacked says whether a volume lives in a file.
+func (r *Runner) fileBacked(v Volume) bool { return backingOf(v) == volume.File }
+
+// backingOf is what a volume lives in: what it says, else a file when
+// several nodes share it (two controllers of one namespace), else memory.
+func backingOf(v Volume) volume.Backing {
+	switch {
+	case v.Backing != "":
+		return volume.Backing(v.Backing)
+	case len(v.Nodes) > 1:
+		return volume.File
+	}
+	return volume.Malloc
 }
 
 // ownFile records a backing file the run made, for teardown to remove; on
@@ -263,7 +267,17 @@ func (r *Runner) targetFault(kind faults.Kind, n *runNode, vols []*volume.Volume
 	if len(fs) == 1 {
 		return fs[0], nil
 	}
-	return groupFault(fs), nil
+	return newGroupFault(fs), nil
+}
+
+// newGroupFault groups fs, checking its effect when every member can.
+func newGroupFault(fs []faults.Fault) faults.Fault {
+	for _, f := range fs {
+		if _, ok := f.(faults.EffectChecker); !ok {
+			return groupFault(fs)
+		}
+	}
+	return checkedGroup{groupFault(fs)}
 }
 
 // groupFault applies one fault kind to each volume a node exports.
@@ -297,6 +311,19 @@ func (g groupFault) Recover(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// checkedGroup is a group whose every member checks its effect: the
+// group took effect when all of them did. A group with an unchecked
+// member is not one, so it is never recorded as confirmed.
+type checkedGroup struct{ groupFault }
+
+func (g checkedGroup) TookEffect(ctx context.Context) error {
+	var errs []error
+	for _, f := range g.groupFault {
+		errs = append(errs, f.(faults.EffectChecker).TookEffect(ctx))
+	}
+	return errors.Join(errs...)
+}
+
 func (g groupFault) Describe() string {
 	parts := make([]string, len(g))
 	for i, f := range g {
@@ -314,8 +341,8 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		u := r.targetURL(r.vols[w.Volume])
-		dev, err := workloads.Open(ctx, u, workloads.OpenOptionsFor(jobs))
+		t := r.target(r.vols[w.Volume])
+		dev, err := nvmeof.OpenTarget(ctx, t, workloads.OpenOptionsFor(jobs))
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
@@ -328,7 +355,7 @@ func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
 		if src, ok := dev.(nvmeof.PathEventSource); ok {
 			r.pathSources = append(r.pathSources, pathSource{volume: w.Volume, src: src})
 		}
-		r.logf("workload %s: %s", w.Name, u)
+		r.logf("workload %s: %s", w.Name, t.URL())
 	}
 	return engines, nil
 }
@@ -373,44 +400,24 @@ func jobSeed(seed int64, wi, i int) uint64 {
 	return uint64(seed) + uint64(wi)*golden + uint64(i)
 }
 
-// targetURL is the nvme+tcp URL of a volume with the scenario's host
-// settings. A volume on several nodes is multipath: every path is listed
-// and the host picks among them by ANA state.
-func (r *Runner) targetURL(v *volume.Volume) string {
-	var addrs []string
+// target is how the host reaches a volume: its paths, with the scenario's
+// host settings. A volume on several nodes is multipath: every path is
+// listed and the host picks among them by ANA state.
+func (r *Runner) target(v *volume.Volume) nvmeof.Target {
+	t := nvmeof.Target{NQN: v.NQN, NSID: v.NSID}
 	for _, p := range v.Paths {
-		addrs = append(addrs, r.hostAddr(p.Node, p.Addr))
+		t.Addrs = append(t.Addrs, r.hostAddr(p.Node, p.Addr))
 	}
-	q := url.Values{}
 	h := r.s.Host
-	setDur := func(k string, d Duration) {
-		if d != 0 {
-			q.Set(k, d.String())
-		}
+	t.Host = nvmeof.Host{KATO: h.KATO.D(), IOTimeout: h.IOTimeout.D(), IOQueues: h.NrIOQueues, QueueSize: h.QueueSize,
+		HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest}
+	if len(t.Addrs) > 1 {
+		t.Host.ReconnectDelay, t.Host.CtrlLossTmo, t.Host.FastIOFailTmo = h.ReconnectDelay.D(), h.CtrlLossTmo.D(), h.FastIOFailTmo.D()
+		t.Host.Policy = h.Policy
 	}
-	setDur("kato", h.KATO)
-	setDur("io_timeout", h.IOTimeout)
-	setInt := func(k string, n int) {
-		if n != 0 {
-			q.Set(k, strconv.Itoa(n))
-		}
-	}
-	setInt("nr_io_queues", h.NrIOQueues)
-	setInt("queue_size", h.QueueSize)
-	if h.HeaderDigest {
-		q.Set("hdgst", "1")
-	}
-	if h.DataDigest {
-		q.Set("ddgst", "1")
-	}
-	if len(addrs) > 1 {
-		setDur("reconnect_delay", h.ReconnectDelay)
-		setDur("ctrl_loss_tmo", h.CtrlLossTmo)
-		setDur("fast_io_fail_tmo", h.FastIOFailTmo)
-		if h.Policy != "" {
-			q.Set("policy", h.Policy)
-		}
-	}
-	q.Set("nsid", strconv.FormatUint(uint64(v.NSID), 10))
-	return "nvme+tcp://" + strings.Join(addrs, ",") + "/" + v.NQN + "?" + q.Encode()
+	return t
 }
+
+// targetURL is a volume's target as text, for worker pods and
+// `provision` output, which take it as a URL.
+func (r *Runner) targetURL(v *volume.Volume) string { return r.target(v).URL() }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ type RunOptions struct {
 	// Live, when set, receives intervals, fault and path events as they
 	// happen (see Live).
 	Live Live
+	// Source names the scenario in validation errors: its file, or
+	// builtin:NAME (default: "scenario NAME").
+	Source string
 	// Kubeconfig and KubeContext override the scenario's
 	// cluster.kubernetes settings (run's --kubeconfig and --context).
 	Kubeconfig, KubeContext string
@@ -136,9 +140,13 @@ func (r *Runner) Run(ctx context.Context) (*reports.Result, error) {
 }
 
 // preflight refuses what this runner cannot do before anything starts:
-// a missing binary, faults the cluster cannot inject, a cluster that is
-// unreachable or forbids what the run does.
+// whatever validation refuses (the same code, so a scenario built in Go
+// meets the rules of a file), a missing binary, faults this machine cannot
+// inject, a cluster that is unreachable or forbids what the run does.
 func (r *Runner) preflight(ctx context.Context) error {
+	if err := Validate(r.s, cmp.Or(r.opts.Source, "scenario "+r.s.Metadata.Name)); err != nil {
+		return err
+	}
 	c := r.s.Cluster
 	switch {
 	case c.Backend == backendKubernetes:

@@ -3,11 +3,13 @@ package scenarios
 import (
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
 
 // TestTargetURLCarriesHostSettings checks that every host setting a
@@ -43,6 +45,40 @@ func TestTargetURLCarriesHostSettings(t *testing.T) {
 			}
 			if got := u.Query(); got.Encode() != tt.want.Encode() {
 				t.Errorf("query\n got %s\nwant %s", got.Encode(), tt.want.Encode())
+			}
+		})
+	}
+}
+
+// TestTargetCarriesHostSettings: the run hands the host its settings as
+// a typed Target, each field from the scenario's host block, with no
+// text in between to lose or misread one.
+func TestTargetCarriesHostSettings(t *testing.T) {
+	v := &volume.Volume{NQN: "nqn.2016-06.io.nvmf-chaos:r:vol0", NSID: 1,
+		Spec: volume.Spec{Paths: []volume.Path{{Node: "a", Addr: "198.18.0.2:4420"}, {Node: "b", Addr: "198.18.0.3:4420"}}}}
+	single := &volume.Volume{NQN: v.NQN, NSID: 1, Spec: volume.Spec{Paths: v.Paths[:1]}}
+	s := time.Second
+	full := Host{KATO: Duration(s), IOTimeout: Duration(5 * s), ReconnectDelay: Duration(100 * time.Millisecond),
+		CtrlLossTmo: Duration(30 * s), FastIOFailTmo: Duration(10 * s), Policy: "round-robin",
+		NrIOQueues: 4, QueueSize: 64, HeaderDigest: true, DataDigest: true}
+	both := nvmeof.Host{KATO: s, IOTimeout: 5 * s, IOQueues: 4, QueueSize: 64, HeaderDigest: true, DataDigest: true}
+	multi := both
+	multi.ReconnectDelay, multi.CtrlLossTmo, multi.FastIOFailTmo, multi.Policy = 100*time.Millisecond, 30*s, 10*s, "round-robin"
+	tests := []struct {
+		name string
+		host Host
+		vol  *volume.Volume
+		want nvmeof.Target
+	}{
+		{"defaults", Host{}, v, nvmeof.Target{Addrs: []string{"198.18.0.2:4420", "198.18.0.3:4420"}, NQN: v.NQN, NSID: 1}},
+		{"multipath", full, v, nvmeof.Target{Addrs: []string{"198.18.0.2:4420", "198.18.0.3:4420"}, NQN: v.NQN, NSID: 1, Host: multi}},
+		{"single path has no multipath settings", full, single, nvmeof.Target{Addrs: []string{"198.18.0.2:4420"}, NQN: v.NQN, NSID: 1, Host: both}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{s: &Scenario{Host: tt.host}}
+			if got := r.target(tt.vol); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("target\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
 	}

@@ -117,6 +117,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.timeline(s)
 	v.slos(s)
 	v.sweep(s)
+	v.runnable(s)
 }
 
 func (v *validator) cluster(c *Cluster) {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
+	"github.com/nvmf-chaos/nvmf-chaos/reports/prom"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 	// The nvme+tcp backend registers itself with workloads.Open.
 	_ "github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
@@ -132,11 +133,11 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	start := time.Now()
 	lr := live.New(live.Info{Scenario: "bench", RunID: fmt.Sprintf("%06x", start.UnixNano()&0xFFFFFF), Command: "bench"})
 	eng, err := workloads.NewEngine(dev, jobs, workloads.WithStart(start), workloads.WithInterval(o.interval),
-		workloads.WithObserver(lr.Workload("", target)))
+		workloads.WithObserver(liveObserver{lr.Workload("", target)}))
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
-	finishMetrics, err := startMetrics(&o.metrics, lr, cmd.ErrOrStderr())
+	finishMetrics, err := startMetrics(&o.metrics, prom.New(lr), cmd.ErrOrStderr())
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}

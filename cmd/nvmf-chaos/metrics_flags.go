@@ -13,11 +13,29 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
+	"github.com/nvmf-chaos/nvmf-chaos/reports/prom"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
+	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
-// live.Run is what the runner feeds.
-var _ scenarios.Live = (*live.Run)(nil)
+// liveRun is a live.Run as the runner feeds it. live sits below the
+// engines, so their intervals are converted here, where both meet.
+type liveRun struct{ *live.Run }
+
+var _ scenarios.Live = liveRun{}
+
+// Workload returns the observer of one workload's engine.
+func (l liveRun) Workload(name, volume string) workloads.IntervalObserver {
+	return liveObserver{l.Run.Workload(name, volume)}
+}
+
+// liveObserver hands an engine's intervals to a live.Run.
+type liveObserver struct{ o *live.Observer }
+
+func (o liveObserver) ObserveInterval(ci workloads.ClosedInterval) {
+	o.o.Observe(live.Interval{Job: ci.Job, Dir: int(ci.Dir), StartNs: ci.StartNs, LengthNs: ci.LengthNs,
+		IOs: ci.IOs, Bytes: ci.Bytes, Errors: ci.Errors, Latency: ci.Latency})
+}
 
 // metricsOptions are the Prometheus flags shared by run, bench and suite.
 type metricsOptions struct {
@@ -35,17 +53,17 @@ func addMetricsFlags(cmd *cobra.Command, o *metricsOptions) {
 // metricsPushTimeout bounds the final push and the server's shutdown.
 const metricsPushTimeout = 10 * time.Second
 
-// startMetrics serves run's metrics when --metrics-addr is set, telling
+// startMetrics serves exp's metrics when --metrics-addr is set, telling
 // log where. The returned finish pushes the final state when --pushgateway
-// is set and stops the server; call it once, after run.Finish.
-func startMetrics(o *metricsOptions, run *live.Run, log io.Writer) (finish func(context.Context) error, err error) {
-	var srv *live.Server
+// is set and stops the server; call it once, after exp.Finish.
+func startMetrics(o *metricsOptions, exp *prom.Exporter, log io.Writer) (finish func(context.Context) error, err error) {
+	var srv *prom.Server
 	if o.addr != "" {
 		reg := prometheus.NewRegistry()
-		if err := reg.Register(run.Collector()); err != nil {
+		if err := reg.Register(exp.Collector()); err != nil {
 			return nil, fmt.Errorf("--metrics-addr: %w", err)
 		}
-		if srv, err = live.Serve(o.addr, reg); err != nil {
+		if srv, err = prom.Serve(o.addr, reg); err != nil {
 			return nil, fmt.Errorf("--metrics-addr %s: %w", o.addr, err)
 		}
 		fmt.Fprintf(log, "metrics: %s\n", srv.URL())
@@ -55,7 +73,7 @@ func startMetrics(o *metricsOptions, run *live.Run, log io.Writer) (finish func(
 		defer cancel()
 		var perr, serr error
 		if o.pushgateway != "" {
-			perr = live.Push(ctx, o.pushgateway, run)
+			perr = exp.Push(ctx, o.pushgateway)
 		}
 		if srv != nil {
 			serr = srv.Close(ctx)
@@ -96,7 +114,7 @@ type batchMetrics struct {
 	log     io.Writer
 	command string
 	reg     *prometheus.Registry
-	srv     *live.Server
+	srv     *prom.Server
 	cur     prometheus.Collector
 }
 
@@ -107,7 +125,7 @@ func startBatchMetrics(o *metricsOptions, log io.Writer, command string) (*batch
 		return m, nil
 	}
 	m.reg = prometheus.NewRegistry()
-	srv, err := live.Serve(o.addr, m.reg)
+	srv, err := prom.Serve(o.addr, m.reg)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr %s: %w", o.addr, err)
 	}
@@ -119,23 +137,24 @@ func startBatchMetrics(o *metricsOptions, log io.Writer, command string) (*batch
 // observe is scenarios.ExecOptions.Observe.
 func (m *batchMetrics) observe(scenario, runID string) (scenarios.Live, func(*reports.Result)) {
 	lr := live.New(live.Info{Scenario: scenario, RunID: runID, Command: m.command})
+	exp := prom.New(lr)
 	if m.reg != nil {
 		if m.cur != nil {
 			m.reg.Unregister(m.cur)
 		}
-		m.cur = lr.Collector()
+		m.cur = exp.Collector()
 		if err := m.reg.Register(m.cur); err != nil {
 			fmt.Fprintf(m.log, "nvmf-chaos: metrics: %v\n", err)
 		}
 	}
-	return lr, func(res *reports.Result) {
-		lr.Finish(res)
+	return liveRun{lr}, func(res *reports.Result) {
+		exp.Finish(res)
 		if m.o.pushgateway == "" {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), metricsPushTimeout)
 		defer cancel()
-		if err := live.Push(ctx, m.o.pushgateway, lr); err != nil {
+		if err := exp.Push(ctx, m.o.pushgateway); err != nil {
 			fmt.Fprintf(m.log, "nvmf-chaos: --pushgateway: %v\n", err)
 		}
 	}

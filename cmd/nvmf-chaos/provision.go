@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
@@ -96,7 +97,7 @@ func runProvision(cmd *cobra.Command, f *provisionFlags) error {
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: fmt.Errorf("find own binary: %w", err)}
 	}
-	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Dir: dir, RunID: f.runID, Mode: mode,
+	r := scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Dir: dir, RunID: f.runID, Mode: mode, Source: loaded.Source,
 		Progress: cmd.ErrOrStderr(), Detached: f.serve})
 	acc, err := r.Provision(cmd.Context())
 	if err != nil {
@@ -179,29 +180,29 @@ func detachProvision(cmd *cobra.Command, f *provisionFlags, dir string) error {
 	return nil
 }
 
+// waitAccess waits for the background provision to write its access
+// file, failing at once when it exits first.
 func waitAccess(ctx context.Context, dir string, exited <-chan error) (*scenarios.Access, error) {
-	deadline := time.After(detachWait)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	var acc scenarios.Access
+	err := poll.Until(ctx, "the background provision's cluster to come up", func(context.Context) error {
 		b, err := os.ReadFile(filepath.Join(dir, accessFile))
-		if err == nil {
-			var acc scenarios.Access
-			if err := json.Unmarshal(b, &acc); err != nil {
-				return nil, fmt.Errorf("%s: %w", accessFile, err)
+		if err != nil {
+			select {
+			case werr := <-exited:
+				return poll.Stop(fmt.Errorf("background provision exited first: %v", werr))
+			default:
+				return err
 			}
-			return &acc, nil
 		}
-		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("background provision exited before the cluster was up: %v", err)
-		case <-deadline:
-			return nil, fmt.Errorf("cluster not up after %v", detachWait)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
+		if err := json.Unmarshal(b, &acc); err != nil {
+			return poll.Stop(fmt.Errorf("%s: %w", accessFile, err))
 		}
+		return nil
+	}, poll.Every(50*time.Millisecond), poll.Within(detachWait))
+	if err != nil {
+		return nil, err
 	}
+	return &acc, nil
 }
 
 func printAccess(w io.Writer, acc *scenarios.Access, asJSON bool) {

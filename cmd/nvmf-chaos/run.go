@@ -13,6 +13,7 @@ import (
 	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
+	"github.com/nvmf-chaos/nvmf-chaos/reports/prom"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
 
@@ -108,16 +109,17 @@ func runScenario(cmd *cobra.Command, name string, o *runOptions) error {
 	// the folder to everything the run named.
 	dir := filepath.Join(o.out, fmt.Sprintf("%s-%s-%s", s.Metadata.Name, time.Now().Format("20060102-150405"), r.RunID()))
 	lr := live.New(live.Info{Scenario: s.Metadata.Name, RunID: r.RunID(), Command: "run"})
-	finishMetrics, err := startMetrics(&o.metrics, lr, cmd.ErrOrStderr())
+	exp := prom.New(lr)
+	finishMetrics, err := startMetrics(&o.metrics, exp, cmd.ErrOrStderr())
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	progress, stopProgress := startProgress(cmd.ErrOrStderr(), lr, o.quiet)
-	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: lr, Mode: mode,
-		Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext})
+	r = scenarios.NewRunner(s, scenarios.RunOptions{Binary: bin, Progress: progress, RunID: r.RunID(), Dir: dir, Live: liveRun{lr}, Mode: mode,
+		Source: loaded.Source, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext})
 	res, runErr := r.Run(cmd.Context())
 	stopProgress()
-	lr.Finish(res)
+	exp.Finish(res)
 	if err := finishMetrics(cmd.Context()); err != nil {
 		// The scenario's verdict stands; the lost metrics are reported.
 		fmt.Fprintf(cmd.ErrOrStderr(), "nvmf-chaos: metrics: %v\n", err)
@@ -159,7 +161,7 @@ func applyRunOverrides(s *scenarios.Scenario, source string, o *runOptions) erro
 	if o.repeat != 0 {
 		s.Repeat = o.repeat
 	}
-	if o.duration != 0 || o.warmup != 0 || o.repeat != 0 {
+	if o.duration != 0 || o.warmup != 0 || o.repeat != 0 || o.spdkBin != "" {
 		return scenarios.Validate(s, source)
 	}
 	return nil

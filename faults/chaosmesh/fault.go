@@ -132,9 +132,9 @@ func (f *Fault) Recover(ctx context.Context) error {
 	return nil
 }
 
-// EffectAt is when the controller says it applied (inject) or undid
+// EngineAt is when the controller says it applied (inject) or undid
 // (recover) the chaos, at the second resolution its records keep.
-func (f *Fault) EffectAt(ph faults.Phase) (time.Time, time.Duration, bool) {
+func (f *Fault) EngineAt(ph faults.Phase) (time.Time, time.Duration, bool) {
 	t := f.injected
 	if ph == faults.PhaseRecover {
 		t = f.recovered

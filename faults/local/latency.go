@@ -16,6 +16,8 @@ const MaxDelay = 10 * time.Second
 // the node.
 type Delayer interface {
 	SetDelay(d time.Duration)
+	// Delay is the delay in force, for the fault's took-effect check.
+	Delay() time.Duration
 }
 
 // Latency is latency: it sets the delay of the proxy the host reaches the

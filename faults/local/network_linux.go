@@ -122,8 +122,9 @@ func NewPacketLoss(n NodeNet, percent int) (*PacketLoss, error) {
 // its processes are killed. Recovery lets traffic through again and restarts
 // them.
 type NodeDown struct {
-	drop  nftFault
-	procs []Process
+	drop   nftFault
+	procs  []Process
+	killed []int // the pids the last Inject killed, for TookEffect
 }
 
 var _ faults.Fault = (*NodeDown)(nil)
@@ -151,7 +152,9 @@ func (d *NodeDown) Inject(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	d.killed = d.killed[:0]
 	for _, p := range d.procs {
+		d.killed = append(d.killed, p.PID())
 		if err := killAndWait(ctx, p); err != nil && !errors.Is(err, ErrNotRunning) {
 			errs = append(errs, fmt.Errorf("%s: kill: %w", d.Describe(), err))
 		}

@@ -25,6 +25,7 @@ type Kill struct {
 	node    string
 	p       Process
 	restart bool
+	killed  int // the pid the last Inject killed, for TookEffect
 }
 
 var _ faults.Fault = (*Kill)(nil)
@@ -43,6 +44,7 @@ func (k *Kill) Describe() string { return fmt.Sprintf("%s %s", faults.ProcessKil
 // Inject kills the process and waits until it is gone, so a restart never
 // races the old process for its port.
 func (k *Kill) Inject(ctx context.Context) error {
+	k.killed = k.p.PID()
 	if err := killAndWait(ctx, k.p); err != nil {
 		return fmt.Errorf("%s: %w", k.Describe(), err)
 	}
@@ -115,9 +117,10 @@ func (s *Pause) Recover(context.Context) error {
 // exit (SIGKILL after the grace period); recovery starts it again, so the
 // fault's duration is the downtime and a zero duration an immediate restart.
 type Restart struct {
-	node  string
-	p     Process
-	grace time.Duration
+	node    string
+	p       Process
+	grace   time.Duration
+	stopped int // the pid the last Inject stopped, for TookEffect
 }
 
 var _ faults.Fault = (*Restart)(nil)
@@ -139,6 +142,7 @@ func (r *Restart) Describe() string { return fmt.Sprintf("%s %s", faults.Process
 
 // Inject asks the process to stop and waits until it has.
 func (r *Restart) Inject(ctx context.Context) error {
+	r.stopped = r.p.PID()
 	if err := r.p.Signal(syscall.SIGTERM); err != nil {
 		return fmt.Errorf("%s: %w", r.Describe(), err)
 	}

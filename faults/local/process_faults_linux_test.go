@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 )
 
 // startSleep starts a long sleep as a stand-in target, stopped at cleanup.
@@ -42,32 +42,13 @@ func stopProcess(p Process) {
 	_ = p.Wait(ctx)
 }
 
-// procState is the one-letter state of /proc/PID/stat (R, S, T, Z…).
-func procState(pid int) (string, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", err
-	}
-	// The command name in parentheses may hold spaces: the state follows
-	// the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+3 > len(s) {
-		return "", fmt.Errorf("/proc/%d/stat: unexpected %q", pid, s)
-	}
-	return s[i+2 : i+3], nil
-}
-
-// eventually polls cond every 10ms for at most limit.
+// eventually reports whether cond holds within limit (0: now).
 func eventually(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
+	if limit <= 0 {
+		return cond()
 	}
-	return cond()
+	return poll.Until(context.Background(), "a test condition", poll.Holds(cond),
+		poll.Every(10*time.Millisecond), poll.Within(limit)) == nil
 }
 
 func TestKillKillsAndRestarts(t *testing.T) {

@@ -22,6 +22,8 @@ type RPC interface {
 	NvmfSubsystemRemoveListener(ctx context.Context, p rpc.NvmfSubsystemListenerParams) error
 	BdevDelayUpdateLatency(ctx context.Context, p rpc.BdevDelayUpdateLatencyParams) error
 	BdevErrorInjectError(ctx context.Context, p rpc.BdevErrorInjectErrorParams) error
+	// NvmfGetSubsystems is how a fault checks that it took effect.
+	NvmfGetSubsystems(ctx context.Context, p rpc.NvmfGetSubsystemsParams) ([]rpc.Subsystem, error)
 }
 
 // Listener is one node's listener of a volume's subsystem.

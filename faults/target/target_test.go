@@ -122,8 +122,16 @@ func TestANAChangeAndListenerRemove(t *testing.T) {
 	}
 
 	lr := &ListenerRemove{L: l}
+	short, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if err := lr.TookEffect(short); err == nil {
+		t.Fatal("listener-remove took effect before it was injected")
+	}
 	if err := lr.Inject(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+	if err := lr.TookEffect(t.Context()); err != nil {
+		t.Fatalf("TookEffect after inject: %v", err)
 	}
 	select {
 	case <-h.Done():

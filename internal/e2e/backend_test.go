@@ -153,8 +153,8 @@ type result struct {
 	Faults []struct {
 		Phase         string `json:"phase"`
 		AtNs          int64  `json:"atNs"`
-		EffectAtNs    *int64 `json:"effectAtNs"`
-		EffectErrorNs int64  `json:"effectErrorNs"`
+		EngineAtNs    *int64 `json:"engineAtNs"`
+		EngineErrorNs int64  `json:"engineErrorNs"`
 		Err           string `json:"error"`
 	} `json:"faults"`
 	PathEvents []struct {

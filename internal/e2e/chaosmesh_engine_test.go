@@ -108,10 +108,10 @@ func TestChaosMeshEngine(t *testing.T) {
 			res := readResult(t, results[0])
 			checkFailover(t, res)
 			inject := res.Faults[0]
-			if inject.EffectAtNs == nil || inject.EffectErrorNs <= 0 {
+			if inject.EngineAtNs == nil || inject.EngineErrorNs <= 0 {
 				t.Fatalf("inject event %+v: want the controller's effect time and its error bound", inject)
 			}
-			if d := time.Duration(*inject.EffectAtNs - inject.AtNs); d.Abs() > 5*time.Second {
+			if d := time.Duration(*inject.EngineAtNs - inject.AtNs); d.Abs() > 5*time.Second {
 				t.Errorf("controller's inject time %v from the harness's call: the clock mapping is off", d)
 			}
 			h.checkNothingLeft(ctx, res.runID())

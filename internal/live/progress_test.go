@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
 // fedRun returns a Run in the middle of a failover: I/O flowing, one
@@ -19,7 +17,7 @@ func fedRun(t *testing.T) *Run {
 	r.Begin(t0, 65*time.Second)
 	o := r.Workload("oltp", "vol0")
 	for i := int64(0); i < 10; i++ {
-		o.ObserveInterval(interval("j", workloads.DirRead, i, 1234, lat(t, map[time.Duration]int64{1230 * time.Microsecond: 1234})))
+		o.Observe(interval("j", read, i, 1234, lat(t, map[time.Duration]int64{1230 * time.Microsecond: 1234})))
 	}
 	r.Fault("process-kill", "tgt-a", true)
 	r.Path("vol0", "127.0.0.1:4420", "down")

@@ -5,9 +5,6 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/nvmf-chaos/nvmf-chaos/reports"
-	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
 // RecentWindow is the stretch of time the progress line's IOPS, bandwidth
@@ -37,8 +34,9 @@ type Run struct {
 	workloads []*workload
 	faults    []*fault
 	paths     []*path
-	result    *reports.Result
-	scratch   *hdr.Histogram // for Snapshot's window merges
+	// finished and pass are the judged verdict, once Finish was called.
+	finished, pass bool
+	scratch        *hdr.Histogram // for Snapshot's window merges
 }
 
 // Option configures a Run.
@@ -69,11 +67,32 @@ func (r *Run) Begin(clock time.Time, total time.Duration) {
 	r.clock, r.begun, r.total = clock, r.now(), total
 }
 
-// Workload returns the observer to give one workload's engine
-// (workloads.WithObserver). An empty name labels each job as its own
-// workload, as bench wants. volume names the target the workload drives.
-func (r *Run) Workload(name, volume string) workloads.IntervalObserver {
-	o := &observer{r: r, volume: volume}
+// Interval is one closed interval of an engine's I/O, the fields of
+// workloads.ClosedInterval live reads (the caller converts: live sits below
+// workloads).
+type Interval struct {
+	Job string
+	// Dir is 0 for reads, 1 for writes.
+	Dir                int
+	StartNs, LengthNs  int64
+	IOs, Bytes, Errors int64
+	// Latency holds the successful I/Os' latencies in ns; it is only read
+	// during Observe.
+	Latency *hdr.Histogram
+}
+
+// Observer feeds one engine's intervals into a Run.
+type Observer struct {
+	r      *Run
+	w      *workload // nil: one workload per job
+	volume string
+}
+
+// Workload returns the observer of one workload's engine. An empty name
+// labels each job as its own workload, as bench wants. volume names the
+// target the workload drives.
+func (r *Run) Workload(name, volume string) *Observer {
+	o := &Observer{r: r, volume: volume}
 	if name != "" {
 		r.mu.Lock()
 		o.w = r.workload(name, volume)
@@ -106,7 +125,7 @@ func (r *Run) Fault(kind, node string, active bool) {
 }
 
 // Path records the current state of one host path of a volume ("optimized",
-// "down", ...; see PathStates).
+// "down", ...; reports/prom lists the states it shows).
 func (r *Run) Path(volume, addr, state string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -119,12 +138,12 @@ func (r *Run) Path(volume, addr, state string) {
 	r.paths = append(r.paths, &path{volume: volume, addr: addr, state: state})
 }
 
-// Finish records the judged result; the views add its verdicts. res may be
-// nil (the run could not start).
-func (r *Run) Finish(res *reports.Result) {
+// Finish records the run's verdict once it is judged; a run that could
+// not be judged is never finished.
+func (r *Run) Finish(pass bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.result = res
+	r.finished, r.pass = true, pass
 }
 
 // workload finds or adds a workload; r.mu is held.
@@ -136,34 +155,28 @@ func (r *Run) workload(name, volume string) *workload {
 	}
 	w := &workload{name: name, volume: volume, ring: newRing(), firstIdx: -1}
 	for d := range w.dirs {
-		w.dirs[d].pending = newHist()
-		w.dirs[d].buckets = make([]uint64, len(LatencyBuckets)+1)
+		w.dirs[d].latency = newHist()
 	}
 	r.workloads = append(r.workloads, w)
 	return w
 }
 
-// observer feeds one engine's intervals into the Run.
-type observer struct {
-	r      *Run
-	w      *workload // nil: one workload per job
-	volume string
-}
-
-func (o *observer) ObserveInterval(ci workloads.ClosedInterval) {
-	if ci.LengthNs <= 0 || ci.Dir < 0 || int(ci.Dir) >= numDirs {
+// Observe records one closed interval. It is called from the engine's
+// workers.
+func (o *Observer) Observe(iv Interval) {
+	if iv.LengthNs <= 0 || iv.Dir < 0 || iv.Dir >= numDirs {
 		return // not from the engine
 	}
 	o.r.mu.Lock()
 	defer o.r.mu.Unlock()
 	w := o.w
 	if w == nil {
-		w = o.r.workload(ci.Job, o.volume)
+		w = o.r.workload(iv.Job, o.volume)
 	}
 	if o.r.interval == 0 {
-		o.r.interval = ci.LengthNs
+		o.r.interval = iv.LengthNs
 	}
-	w.observe(ci)
+	w.observe(iv)
 }
 
 const numDirs = 2
@@ -179,47 +192,20 @@ type workload struct {
 // dirTotals are one direction's counters since the start, warmup included.
 type dirTotals struct {
 	ios, bytes, errs int64
-	// pending holds latencies not yet folded into buckets: folding walks
-	// the histogram, so it happens at scrape time, not per interval.
-	pending *hdr.Histogram
-	buckets []uint64 // per LatencyBuckets bound, then +Inf; not cumulative
-	count   uint64
-	sum     float64 // seconds
+	latency          *hdr.Histogram
 }
 
-func (w *workload) observe(ci workloads.ClosedInterval) {
-	d := &w.dirs[ci.Dir]
-	d.ios, d.bytes, d.errs = d.ios+ci.IOs, d.bytes+ci.Bytes, d.errs+ci.Errors
-	if ci.Latency != nil {
-		d.pending.Merge(ci.Latency)
+func (w *workload) observe(iv Interval) {
+	d := &w.dirs[iv.Dir]
+	d.ios, d.bytes, d.errs = d.ios+iv.IOs, d.bytes+iv.Bytes, d.errs+iv.Errors
+	if iv.Latency != nil {
+		d.latency.Merge(iv.Latency)
 	}
-	idx := ci.StartNs / ci.LengthNs
+	idx := iv.StartNs / iv.LengthNs
 	if w.firstIdx < 0 || idx < w.firstIdx {
 		w.firstIdx = idx
 	}
-	w.ring.add(idx, ci.IOs, ci.Bytes, ci.Errors, ci.Latency)
-}
-
-// fold moves the pending latencies into the bucket counts. A value counts
-// in the first bucket whose bound holds the middle of its HDR range.
-func (d *dirTotals) fold() {
-	if d.pending.TotalCount() == 0 {
-		return
-	}
-	for _, bar := range d.pending.Distribution() {
-		if bar.Count == 0 {
-			continue
-		}
-		mid := float64(bar.From+bar.To) / 2 / 1e9
-		i := 0
-		for i < len(LatencyBuckets) && mid > LatencyBuckets[i] {
-			i++
-		}
-		d.buckets[i] += uint64(bar.Count)
-		d.count += uint64(bar.Count)
-		d.sum += mid * float64(bar.Count)
-	}
-	d.pending.Reset()
+	w.ring.add(idx, iv.IOs, iv.Bytes, iv.Errors, iv.Latency)
 }
 
 // fault is one kind of fault on one node.

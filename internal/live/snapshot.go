@@ -47,9 +47,7 @@ func (r *Run) Snapshot() Snapshot {
 	if !r.begun.IsZero() {
 		s.Elapsed, s.Total = now.Sub(r.begun), r.total
 	}
-	if r.result != nil && r.result.Evaluation != nil {
-		s.Finished, s.Pass = true, r.result.Evaluation.Pass
-	}
+	s.Finished, s.Pass = r.finished, r.pass
 	for _, w := range r.workloads {
 		s.Workloads = append(s.Workloads, r.stats(w, now))
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
 )
@@ -40,17 +41,18 @@ const openRetry = 30 * time.Second
 // Open connects the worker to its target, retrying for a while.
 func Open(ctx context.Context, spec Spec, log *slog.Logger) (*Server, error) {
 	var dev workloads.Device
-	var err error
-	deadline := time.Now().Add(openRetry)
-	for {
-		if dev, err = workloads.Open(ctx, spec.Target, workloads.OpenOptionsFor(spec.Jobs)); err == nil {
-			break
+	what := fmt.Sprintf("workload %s's target %s to open", spec.Workload, spec.Target)
+	err := poll.Until(ctx, what, func(ctx context.Context) error {
+		d, err := workloads.Open(ctx, spec.Target, workloads.OpenOptionsFor(spec.Jobs))
+		if err != nil {
+			log.Warn("target not reachable yet, retrying", "workload", spec.Workload, "error", err)
+			return err
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("workload %s: opening %s: %w", spec.Workload, spec.Target, err)
-		}
-		log.Warn("target not reachable yet, retrying", "workload", spec.Workload, "error", err)
-		time.Sleep(500 * time.Millisecond)
+		dev = d
+		return nil
+	}, poll.Every(500*time.Millisecond), poll.Within(openRetry))
+	if err != nil {
+		return nil, err
 	}
 	return &Server{spec: spec, dev: dev, log: log, started: make(chan struct{}), done: make(chan struct{}), exit: make(chan struct{})}, nil
 }

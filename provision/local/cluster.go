@@ -87,9 +87,10 @@ func (n *Node) CheckListener(ctx context.Context) error {
 // WaitRPC waits until the target answers RPC, failing early with ErrExited
 // if it dies first.
 func (n *Node) WaitRPC(ctx context.Context) error {
-	err := poll(ctx, n.Process.Exited(), func(ctx context.Context) error { _, err := CheckRPC(ctx, n.RPCSocket); return err })
+	what := fmt.Sprintf("node %s's target to answer RPC on %s", n.Name, n.RPCSocket)
+	err := waitReady(ctx, what, n.Process.Exited(), func(ctx context.Context) error { _, err := CheckRPC(ctx, n.RPCSocket); return err })
 	if err != nil {
-		return fmt.Errorf("node %s: target not answering RPC (log %s): %w", n.Name, n.Process.LogPath(), err)
+		return fmt.Errorf("%w (log %s)", err, n.Process.LogPath())
 	}
 	return nil
 }
@@ -97,11 +98,8 @@ func (n *Node) WaitRPC(ctx context.Context) error {
 // WaitListener waits until DataAddrPort accepts connections; call it once a
 // listener has been added over RPC.
 func (n *Node) WaitListener(ctx context.Context) error {
-	err := poll(ctx, n.Process.Exited(), func(ctx context.Context) error { return CheckTCP(ctx, n.DataAddrPort()) })
-	if err != nil {
-		return fmt.Errorf("node %s: listener %s not accepting: %w", n.Name, n.DataAddrPort(), err)
-	}
-	return nil
+	what := fmt.Sprintf("node %s's listener %s to accept connections", n.Name, n.DataAddrPort())
+	return waitReady(ctx, what, n.Process.Exited(), func(ctx context.Context) error { return CheckTCP(ctx, n.DataAddrPort()) })
 }
 
 // Cluster is a set of local nodes, each able to run one target. Create
@@ -217,6 +215,16 @@ func (c *Cluster) Node(name string) (*Node, error) {
 		}
 	}
 	return nil, fmt.Errorf("local cluster %s: no node %q", c.name, name)
+}
+
+// SweepStale removes what runs registered like this one left behind when
+// their harness died without tearing down (kill -9, a crash): target
+// processes, namespaces, links, nftables tables and state. Live runs,
+// detached ones included, and anything unregistered are left alone (see
+// WithDeadRunsOnly). Call it before Create, so no leftover holds a name or
+// a subnet this run needs; it returns what it removed.
+func (c *Cluster) SweepStale(ctx context.Context) ([]Resource, error) {
+	return Sweep(ctx, c.opts.Prefix+"-", WithStateDir(c.opts.StateDir), WithDeadRunsOnly())
 }
 
 // Create makes the run directory and, in ModeNetns, the bridge, namespaces

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
 )
 
@@ -82,25 +83,20 @@ func rpcCall(ctx context.Context, socket, method string, params, result any) err
 // ErrExited means a target process died while the harness waited for it.
 var ErrExited = errors.New("target process exited")
 
-// pollInterval is how often WaitReady-style loops probe.
+// pollInterval is how often the waits for a target probe.
 const pollInterval = 50 * time.Millisecond
 
-// poll calls probe until it succeeds, exited is closed, or ctx ends; the
-// error then carries the last probe's failure.
-func poll(ctx context.Context, exited <-chan struct{}, probe func(context.Context) error) error {
-	t := time.NewTicker(pollInterval)
-	defer t.Stop()
-	for {
-		err := probe(ctx)
-		if err == nil {
-			return nil
-		}
+// waitReady calls probe until it succeeds, exited is closed, or ctx ends;
+// the error names what and carries the last probe's failure.
+func waitReady(ctx context.Context, what string, exited <-chan struct{}, probe func(context.Context) error) error {
+	var last error
+	return poll.Until(ctx, what, func(ctx context.Context) error {
 		select {
 		case <-exited:
-			return fmt.Errorf("%w (last probe: %v)", ErrExited, err)
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last probe: %v)", ctx.Err(), err)
-		case <-t.C:
+			return poll.Stop(fmt.Errorf("%w (last probe: %v)", ErrExited, last))
+		default:
 		}
-	}
+		last = probe(ctx)
+		return last
+	}, poll.Every(pollInterval), poll.Within(0))
 }

@@ -10,18 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 
-// waitUntil polls cond every 20 ms until it holds or d passes.
+// waitUntil fails the test unless cond holds within d.
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := poll.Until(context.Background(), what, poll.Holds(cond), poll.Every(20*time.Millisecond), poll.Within(d)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -107,8 +104,8 @@ func killAndRestart(ctx context.Context, t *testing.T, c *Cluster, n *Node) {
 	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	if err := n.WaitRPC(short); !errors.Is(err, ErrExited) {
-		t.Fatalf("WaitRPC on a dead target: %v, want ErrExited", err)
+	if err := n.WaitRPC(short); !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "waiting for node "+n.Name+"'s target to answer RPC") {
+		t.Fatalf("WaitRPC on a dead target: %v, want ErrExited naming what it waited for", err)
 	}
 	if err := c.StartTarget(ctx, n.Name); err != nil {
 		t.Fatal(err)

@@ -105,17 +105,17 @@ var (
 	prefixRE   = regexp.MustCompile(`^[a-z][a-z0-9]{0,4}$`)
 )
 
-// maxNodes keeps host-side veth names ("<prefix>-<id>-<index>") within
+// MaxNodes keeps host-side veth names ("<prefix>-<id>-<index>") within
 // Linux's 15-character interface names.
-const maxNodes = 100
+const MaxNodes = 100
 
 // maxSocketPath is the longest unix socket path Linux accepts.
 const maxSocketPath = 107
 
 // normalize fills defaults and checks every field, naming the bad one.
 func (o *Options) normalize() error {
-	if len(o.Nodes) == 0 || len(o.Nodes) > maxNodes {
-		return fmt.Errorf("local cluster: %d nodes, want 1 to %d", len(o.Nodes), maxNodes)
+	if len(o.Nodes) == 0 || len(o.Nodes) > MaxNodes {
+		return fmt.Errorf("local cluster: %d nodes, want 1 to %d", len(o.Nodes), MaxNodes)
 	}
 	seen := map[string]bool{}
 	for _, n := range o.Nodes {

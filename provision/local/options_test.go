@@ -71,7 +71,7 @@ func TestLayout(t *testing.T) {
 	if len(n.hostIf) > 15 || len(c.Bridge()) > 15 {
 		t.Fatal("interface name longer than 15 characters")
 	}
-	if last := c.layoutNode(maxNodes-1, "z"); len(last.hostIf) > 15 {
+	if last := c.layoutNode(MaxNodes-1, "z"); len(last.hostIf) > 15 {
 		t.Fatalf("interface name %q longer than 15 characters", last.hostIf)
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/netns"
 )
 
@@ -58,12 +60,21 @@ func WithStateDir(dir string) SweepOption { return func(s *sweeper) { s.stateDir
 // by default they are left alone, so cleanup never breaks a running test.
 func WithLiveRuns(include bool) SweepOption { return func(s *sweeper) { s.live = include } }
 
+// WithDeadRunsOnly sweeps only runs registered in the state directory
+// whose harness is gone (killed, crashed), and only what is named after
+// them: nothing unregistered, nothing of a live or detached run. It is
+// what a new run may do unasked; clusters registered elsewhere (tests
+// with a state directory of their own) are never touched.
+func WithDeadRunsOnly() SweepOption { return func(s *sweeper) { s.deadOnly = true } }
+
 type sweeper struct {
 	prefix   string
 	stateDir string
 	dry      bool
 	live     bool
+	deadOnly bool
 	skip     []string // names of live runs left alone
+	only     []string // with deadOnly, the dead runs swept
 	found    []Resource
 	errs     []error
 }
@@ -95,17 +106,23 @@ func Sweep(ctx context.Context, prefix string, opts ...SweepOption) ([]Resource,
 	return s.found, errors.Join(s.errs...)
 }
 
-// matches reports whether a name belongs to the prefix and to no live run.
+// matches reports whether a name belongs to the prefix and to no live run
+// (with WithDeadRunsOnly: to one of the dead runs).
 func (s *sweeper) matches(name string) bool {
 	if !strings.HasPrefix(name, s.prefix) && !strings.HasPrefix(name, strings.ReplaceAll(s.prefix, "-", "_")) {
 		return false
 	}
-	for _, live := range s.skip {
-		if name == live || strings.HasPrefix(name, live+"-") || strings.HasPrefix(name, live+"_") {
-			return false
-		}
+	if s.deadOnly {
+		return slices.ContainsFunc(s.only, func(run string) bool { return ownedBy(name, run) })
 	}
-	return true
+	return !slices.ContainsFunc(s.skip, func(run string) bool { return ownedBy(name, run) })
+}
+
+// ownedBy reports whether name is run's, or one of the names it makes.
+func ownedBy(name, run string) bool {
+	under := strings.ReplaceAll(run, "-", "_") // nftables spelling
+	return name == run || strings.HasPrefix(name, run+"-") || strings.HasPrefix(name, run+"_") ||
+		name == under || strings.HasPrefix(name, under+"_")
 }
 
 // stateEntry is one registered run: its registration link and its state
@@ -136,7 +153,12 @@ func (s *sweeper) readStates() []stateEntry {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.errs = append(s.errs, fmt.Errorf("sweep: %w", err))
 		}
-		if st != nil && st.Owner.Alive() && !s.live && !st.Detached {
+		switch {
+		case s.deadOnly && (st == nil || st.Owner.Alive()):
+			continue
+		case s.deadOnly:
+			s.only = append(s.only, st.Name)
+		case st != nil && st.Owner.Alive() && !s.live && !st.Detached:
 			s.skip = append(s.skip, st.Name)
 			continue
 		}
@@ -310,12 +332,9 @@ func (s *sweeper) stopDetached(ctx context.Context, states []stateEntry) {
 	ctx, cancel := context.WithTimeout(ctx, detachedGrace)
 	defer cancel()
 	for _, o := range owners {
-		for o.Alive() && ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(pollInterval):
-			}
-		}
+		// One that outlives the grace is killed with the rest.
+		_ = poll.Until(ctx, fmt.Sprintf("detached provision pid %d to exit", o.PID),
+			poll.Holds(func() bool { return !o.Alive() }), poll.Every(pollInterval), poll.Within(0))
 	}
 }
 
@@ -331,22 +350,16 @@ func killAll(ctx context.Context, refs []ProcRef) error {
 			_ = syscall.Kill(r.PID, syscall.SIGKILL)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, killTimeout)
-	defer cancel()
-	for {
+	return poll.Until(ctx, "killed processes to exit", func(context.Context) error {
 		var left []string
 		for _, r := range refs {
 			if r.Alive() {
 				left = append(left, strconv.Itoa(r.PID))
 			}
 		}
-		if len(left) == 0 {
-			return nil
+		if len(left) > 0 {
+			return fmt.Errorf("pids %s still alive after SIGKILL", strings.Join(left, ", "))
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("processes %s still alive after SIGKILL: %w", strings.Join(left, ", "), ctx.Err())
-		case <-time.After(pollInterval):
-		}
-	}
+		return nil
+	}, poll.Every(pollInterval), poll.Within(killTimeout))
 }

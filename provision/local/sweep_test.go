@@ -145,3 +145,54 @@ func TestSweepNetns(t *testing.T) {
 		t.Errorf("nftables left: %v", tbs)
 	}
 }
+
+// TestSweepStaleTakesOnlyDeadRuns: a new run sweeps the registered runs
+// whose harness is gone, and nothing else: not a live run, not a live
+// detached one, not an unregistered namespace that may be a run
+// registered elsewhere.
+func TestSweepStaleTakesOnlyDeadRuns(t *testing.T) {
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	registry := filepath.Join(shortDir(t), "registry")
+	mk := func(n int, detached bool) *Cluster {
+		c := newCluster(t, Options{Nodes: []string{"a"}, Mode: ModeNetns, RunID: testRunID(10 + n), StateDir: registry, Detached: detached})
+		if err := c.Create(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	dead, live, detached := mk(0, false), mk(1, false), mk(2, true)
+	// The harness of dead was killed: its state names a process gone.
+	dead.state.Owner = ProcRef{PID: os.Getpid(), StartTime: 1}
+	if err := writeState(registry, &dead.state); err != nil {
+		t.Fatal(err)
+	}
+	stray := testRunID(13)
+	strayNs := DefaultPrefix + "-" + stray + "-a"
+	if err := netns.AddNamespace(ctx, strayNs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = netns.DeleteNamespace(context.Background(), strayNs) })
+
+	next := newCluster(t, Options{Nodes: []string{"a"}, Mode: ModeNetns, RunID: testRunID(14), StateDir: registry})
+	got, err := next.SweepStale(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("swept:\n%v", got)
+	if k := kinds(got); k[KindNamespace] != 1 || k[KindLink] < 1 || k[KindState] != 1 {
+		t.Errorf("swept %v, want the dead run's namespace, bridge and state", k)
+	}
+	if left := leftovers(ctx, t, dead.Name()); len(left) > 0 {
+		t.Errorf("left of the dead run: %v", left)
+	}
+	for _, c := range []*Cluster{live, detached} {
+		if left := leftovers(ctx, t, c.Name()); len(left) < 2 {
+			t.Errorf("the sweep took the live run %s: %v left", c.Name(), left)
+		}
+	}
+	if left := leftovers(ctx, t, strayNs); len(left) != 1 {
+		t.Errorf("the sweep took the unregistered namespace %s", strayNs)
+	}
+}

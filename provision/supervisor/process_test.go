@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 )
 
 // helperEnv makes the test binary act as a supervised child instead of
@@ -34,15 +36,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// waitFor polls cond every 10 ms until it holds or d passes.
+// waitFor fails the test unless cond holds within d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := poll.Until(context.Background(), what, poll.Holds(cond), poll.Every(10*time.Millisecond), poll.Within(d)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -107,6 +107,16 @@ type Volume struct {
 	NSID  uint32
 }
 
+// CheckSharing refuses a backing exported by more nodes than can open
+// it: only a file is reachable from several target processes. Scenario
+// validation calls it too, so a file is refused before a run starts.
+func CheckSharing(b Backing, nodes int) error {
+	if b != File && nodes > 1 {
+		return fmt.Errorf("%s backing lives in one process and cannot be shared by %d nodes; use file", b, nodes)
+	}
+	return nil
+}
+
 // Names derives the volume's SPDK object names; they are stable for a
 // (run, volume) pair, which is what makes Create idempotent.
 func (s *Spec) names() (nqn, bdevName, lvs, serial string) {
@@ -126,8 +136,8 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("volume %q run %q: names may not contain spaces, '/' or ':'", s.Name, s.RunID)
 	case len(s.Paths) == 0:
 		return fmt.Errorf("volume %s: no node exports it", s.Name)
-	case s.Backing != File && len(s.Paths) > 1:
-		return fmt.Errorf("volume %s: %s backing lives in one process and cannot be shared by %d nodes; use file", s.Name, s.Backing, len(s.Paths))
+	case CheckSharing(s.Backing, len(s.Paths)) != nil:
+		return fmt.Errorf("volume %s: %w", s.Name, CheckSharing(s.Backing, len(s.Paths)))
 	case s.Backing == File && s.FilePath == "":
 		return fmt.Errorf("volume %s: file backing needs a file path", s.Name)
 	case s.Size <= 0:

@@ -10,6 +10,10 @@
 // Several addresses make a multipath volume (nvmetcp.Multipath): I/O goes
 // to the best path by ANA state and moves when a path fails. Importing the
 // package registers the nvme+tcp scheme with workloads.Open.
+//
+// The URL is the form `bench` users write; code that has the settings as
+// values (a scenario's host block) builds a Target and calls OpenTarget,
+// so no setting goes through text and back.
 package nvmeof
 
 import (
@@ -20,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
@@ -39,11 +42,21 @@ const maxQueueSize = 1024
 // Open connects to the subsystem the URL names and returns it as a Device
 // with one I/O queue per worker (as many as the controller grants).
 func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workloads.Device, error) {
-	cfg, nsid, mp, err := configFromURL(u)
+	t, err := ParseURL(u)
 	if err != nil {
 		return nil, err
 	}
-	// Unless the URL sets them, one queue per worker, each deep enough
+	return OpenTarget(ctx, t, opts)
+}
+
+// OpenTarget connects to t and returns it as a Device with one I/O queue
+// per worker (as many as the controller grants).
+func OpenTarget(ctx context.Context, t Target, opts workloads.OpenOptions) (workloads.Device, error) {
+	cfg, mp, err := t.configs()
+	if err != nil {
+		return nil, err
+	}
+	// Unless the target sets them, one queue per worker, each deep enough
 	// for its iodepth; with fewer or shallower queues workers share them
 	// and the excess waits in the device's backlog.
 	if cfg.IOQueues == 0 {
@@ -52,8 +65,8 @@ func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workload
 	if cfg.QueueSize == 0 {
 		cfg.QueueSize = min(max(opts.QueueDepth+1, 2), maxQueueSize)
 	}
-	addrs := strings.Split(cfg.Addr, ",")
-	if u.Query().Has("discover") {
+	addrs := t.Addrs
+	if t.Discover {
 		// The address is a discovery controller: use every portal it lists.
 		if addrs, err = nvmetcp.DiscoverPaths(ctx, cfg, addrs[0], cfg.SubsysNQN); err != nil {
 			return nil, err
@@ -61,71 +74,18 @@ func Open(ctx context.Context, u *url.URL, opts workloads.OpenOptions) (workload
 		cfg.Addr = strings.Join(addrs, ",")
 	}
 	if len(addrs) > 1 {
-		return openMultipath(ctx, cfg, addrs, nsid, mp)
+		return openMultipath(ctx, cfg, addrs, t.NSID, mp)
 	}
 	c, err := nvmetcp.Dial(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	d, err := newDevice(ctx, c, nsid)
+	d, err := newDevice(ctx, c, t.NSID)
 	if err != nil {
 		_ = c.Close()
 		return nil, err
 	}
 	return d, nil
-}
-
-// configFromURL reads the address, NQN and host options of a target URL.
-func configFromURL(u *url.URL) (nvmetcp.Config, uint32, nvmetcp.MultipathConfig, error) {
-	cfg := nvmetcp.Config{Addr: u.Host, SubsysNQN: strings.TrimPrefix(u.Path, "/")}
-	var mp nvmetcp.MultipathConfig
-	if cfg.Addr == "" || cfg.SubsysNQN == "" {
-		return cfg, 0, mp, errors.New("want nvme+tcp://HOST:PORT/NQN")
-	}
-	var nsid uint32
-	for key, vals := range u.Query() {
-		v := vals[len(vals)-1]
-		var err error
-		switch key {
-		case "nsid":
-			var n uint64
-			n, err = strconv.ParseUint(v, 10, 32)
-			nsid = uint32(n)
-		case "hdgst":
-			cfg.HeaderDigest, err = strconv.ParseBool(v)
-		case "ddgst":
-			cfg.DataDigest, err = strconv.ParseBool(v)
-		case "kato":
-			cfg.KATO, err = time.ParseDuration(v)
-		case "io_timeout":
-			cfg.IOTimeout, err = time.ParseDuration(v)
-		case "nr_io_queues":
-			cfg.IOQueues, err = boundedInt(v, 1, 0xFFFF)
-		case "queue_size":
-			cfg.QueueSize, err = boundedInt(v, 2, maxQueueSize)
-		case "hostnqn":
-			cfg.HostNQN = v
-		case "discover":
-		case "reconnect_delay":
-			mp.ReconnectDelay, err = time.ParseDuration(v)
-		case "ctrl_loss_tmo":
-			mp.CtrlLossTmo, err = time.ParseDuration(v)
-		case "fast_io_fail_tmo":
-			mp.FastIOFailTmo, err = time.ParseDuration(v)
-		case "policy":
-			if v != nvmetcp.PolicyFailover && v != nvmetcp.PolicyRoundRobin && v != nvmetcp.PolicyQueueDepth {
-				err = errors.New("want failover, round-robin or queue-depth")
-			}
-			mp.Policy = v
-		default:
-			return cfg, 0, mp, fmt.Errorf("unknown option %q (want nsid, hdgst, ddgst, kato, io_timeout, nr_io_queues, "+
-				"queue_size, hostnqn, reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy, discover)", key)
-		}
-		if err != nil {
-			return cfg, 0, mp, fmt.Errorf("option %s=%q: %w", key, v, err)
-		}
-	}
-	return cfg, nsid, mp, nil
 }
 
 // boundedInt parses a decimal integer in [lo, hi].

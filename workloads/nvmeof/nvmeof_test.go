@@ -3,6 +3,8 @@ package nvmeof
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,5 +177,65 @@ func TestURLQueueOptions(t *testing.T) {
 				t.Errorf("controller has %d queues of depth %d, want %d of %d", c.Queues(), c.Queue(0).Depth(), tt.queues, tt.depth)
 			}
 		})
+	}
+}
+
+// TestTargetURLRoundTrip: a Target written as a URL reads back equal,
+// every field, so `bench` users and worker pods see what a run would pass.
+func TestTargetURLRoundTrip(t *testing.T) {
+	s := time.Second
+	for _, tt := range []Target{
+		{Addrs: []string{"198.18.0.2:4420"}, NQN: "nqn.x"},
+		{Addrs: []string{"198.18.0.2:4420", "198.18.0.3:4420"}, NQN: "nqn.x", NSID: 7, Host: Host{KATO: s, IOTimeout: 5 * s,
+			IOQueues: 3, QueueSize: 16, HeaderDigest: true, DataDigest: true, HostNQN: "nqn.h", ReconnectDelay: 100 * time.Millisecond,
+			CtrlLossTmo: 30 * s, FastIOFailTmo: 10 * s, Policy: "queue-depth"}},
+		{Addrs: []string{"198.18.0.2:8009"}, NQN: "nqn.x", Discover: true},
+	} {
+		t.Run(tt.URL(), func(t *testing.T) {
+			u, err := url.Parse(tt.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseURL(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt) {
+				t.Errorf("read back\n %+v\nwant %+v", got, tt)
+			}
+		})
+	}
+}
+
+// TestOpenTargetTakesHostSettings: the typed settings shape the
+// controller as the URL options do, and bad ones name the option.
+func TestOpenTargetTakesHostSettings(t *testing.T) {
+	m, err := bdev.NewMalloc("m", 4<<20, 512, [16]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(serve(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tg := base
+	tg.Host = Host{IOQueues: 3, QueueSize: 16}
+	dev, err := OpenTarget(ctx, tg, workloads.OpenOptions{Queues: 2, QueueDepth: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if c := dev.(*device).closer.(*nvmetcp.Controller); c.Queues() != 3 || c.Queue(0).Depth() != 15 {
+		t.Errorf("controller has %d queues of depth %d, want 3 of 15", c.Queues(), c.Queue(0).Depth())
+	}
+	tg.Host = Host{QueueSize: 1}
+	if _, err := OpenTarget(ctx, tg, workloads.OpenOptions{Queues: 1, QueueDepth: 1}); err == nil || !strings.Contains(err.Error(), "queue_size 1: want 2..1024") {
+		t.Errorf("queue size 1: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
 )
@@ -143,33 +144,35 @@ func (a *API) getBdevs(ctx context.Context, params json.RawMessage) (any, error)
 			return nil, err
 		}
 	}
-	deadline := time.Now().Add(time.Duration(p.Timeout) * time.Millisecond)
-	for {
+	var out []spdkrpc.Bdev
+	// SPDK's timeout: wait that long for a named bdev to appear (0: look
+	// once, which the shortest timeout gives).
+	wait := max(time.Duration(p.Timeout)*time.Millisecond, time.Nanosecond)
+	err := poll.Until(ctx, "bdev "+p.Name+" to appear", func(context.Context) error {
 		a.mu.Lock()
-		var out []spdkrpc.Bdev
+		defer a.mu.Unlock()
+		out = nil
 		if p.Name == "" {
 			for _, e := range a.sortedEntries() {
 				out = append(out, describe(e))
 			}
-		} else if e := a.lookup(p.Name); e != nil {
+			return nil
+		}
+		if e := a.lookup(p.Name); e != nil {
 			out = append(out, describe(e))
+			return nil
 		}
-		a.mu.Unlock()
-		if p.Name == "" || len(out) > 0 {
-			if out == nil {
-				out = []spdkrpc.Bdev{}
-			}
-			return out, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, spdkrpc.ErrnoError(syscall.ENODEV)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
+		return spdkrpc.ErrnoError(syscall.ENODEV)
+	}, poll.Every(10*time.Millisecond), poll.Within(wait))
+	switch {
+	case err == nil && out == nil:
+		return []spdkrpc.Bdev{}, nil
+	case err == nil:
+		return out, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
 	}
+	return nil, spdkrpc.ErrnoError(syscall.ENODEV)
 }
 
 // describe renders a bdev as bdev_get_bdevs does.

@@ -1,4 +1,4 @@
-package live
+package prom
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
@@ -164,9 +165,10 @@ func TestRealPrometheusAndPushgateway(t *testing.T) {
 	}
 	promBin, pushBin := promBinaries(t)
 	dir := t.TempDir()
-	run := New(Info{Scenario: "it", RunID: "it1", Command: "bench"})
+	run := live.New(live.Info{Scenario: "it", RunID: "it1", Command: "bench"})
+	exp := New(run)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(run.Collector())
+	reg.MustRegister(exp.Collector())
 	srv, err := Serve("127.0.0.1:0", reg)
 	if err != nil {
 		t.Fatal(err)
@@ -191,14 +193,14 @@ scrape_configs:
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"))
 
 	runWorkload(t, run, 3*time.Second)
-	run.Finish(verdicts())
+	exp.Finish(verdicts())
 	var ios int64
 	for _, w := range run.Snapshot().Workloads {
 		ios += w.IOs
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := Push(ctx, "http://"+pushAddr, run); err != nil {
+	if err := exp.Push(ctx, "http://"+pushAddr); err != nil {
 		t.Fatal(err)
 	}
 
@@ -243,7 +245,7 @@ func first(m map[string]float64) float64 {
 
 // runWorkload runs a rate-limited random read/write job on the null
 // backend for d, feeding run.
-func runWorkload(t *testing.T, run *Run, d time.Duration) {
+func runWorkload(t *testing.T, run *live.Run, d time.Duration) {
 	t.Helper()
 	j := workloads.DefaultJob("it-job")
 	for k, v := range map[string]string{"rw": "randrw", "rate_iops": "2000", "runtime": d.String(), "time_based": "1", "ramp_time": "500ms"} {
@@ -258,7 +260,7 @@ func runWorkload(t *testing.T, run *Run, d time.Duration) {
 	}
 	defer dev.Close()
 	start := time.Now()
-	e, err := workloads.NewEngine(dev, jobs, workloads.WithStart(start), workloads.WithObserver(run.Workload("", "null://1g")))
+	e, err := workloads.NewEngine(dev, jobs, workloads.WithStart(start), workloads.WithObserver(observer{run.Workload("", "null://1g")}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,4 +268,12 @@ func runWorkload(t *testing.T, run *Run, d time.Duration) {
 	if _, err := e.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// observer feeds an engine's intervals to a live run, as the commands do.
+type observer struct{ o *live.Observer }
+
+func (o observer) ObserveInterval(ci workloads.ClosedInterval) {
+	o.o.Observe(live.Interval{Job: ci.Job, Dir: int(ci.Dir), StartNs: ci.StartNs, LengthNs: ci.LengthNs,
+		IOs: ci.IOs, Bytes: ci.Bytes, Errors: ci.Errors, Latency: ci.Latency})
 }

@@ -1,4 +1,4 @@
-package live
+package prom
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 )
 
 func TestServeMetrics(t *testing.T) {
-	r := New(Info{Scenario: "s1", RunID: "r1", Command: "bench"})
+	r := live.New(live.Info{Scenario: "s1", RunID: "r1", Command: "bench"})
 	r.Fault("process-kill", "tgt-a", true)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(r.Collector())
+	reg.MustRegister(New(r).Collector())
 	s, err := Serve("127.0.0.1:0", reg)
 	if err != nil {
 		t.Fatal(err)
@@ -53,9 +55,9 @@ func TestPushGrouping(t *testing.T) {
 		path, body = req.Method+" "+req.URL.Path, string(b)
 	}))
 	defer gw.Close()
-	r := New(Info{Scenario: "s1", RunID: "r1", Command: "run"})
-	r.Finish(verdicts())
-	if err := Push(context.Background(), gw.URL, r); err != nil {
+	e := New(live.New(live.Info{Scenario: "s1", RunID: "r1", Command: "run"}))
+	e.Finish(verdicts())
+	if err := e.Push(context.Background(), gw.URL); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(path, "PUT /metrics/job/nvmf-chaos/") || !strings.Contains(path, "/scenario/s1") || !strings.Contains(path, "/run_id/r1") {
@@ -64,7 +66,7 @@ func TestPushGrouping(t *testing.T) {
 	if strings.Contains(body, "scenario") || strings.Contains(body, "run_id") || !strings.Contains(body, MetricSLOPass) {
 		t.Errorf("pushed body repeats grouping labels or lacks verdicts:\n%s", body)
 	}
-	if err := Push(context.Background(), "127.0.0.1:1", r); err == nil || !strings.Contains(err.Error(), "push to http://127.0.0.1:1") {
+	if err := e.Push(context.Background(), "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "push to http://127.0.0.1:1") {
 		t.Errorf("push to a closed port: %v", err)
 	}
 }

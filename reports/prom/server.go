@@ -1,4 +1,4 @@
-package live
+package prom
 
 import (
 	"context"
@@ -69,15 +69,16 @@ func (s *Server) Close(ctx context.Context) error {
 // group job=nvmf-chaos, scenario, run_id (so nightly runs do not overwrite
 // each other and a rerun of one run does). The Pushgateway adds those
 // labels to every series it exposes.
-func Push(ctx context.Context, url string, r *Run) error {
+func (e *Exporter) Push(ctx context.Context, url string) error {
 	if !strings.Contains(url, "://") {
 		url = "http://" + url
 	}
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(newCollector(r, true)); err != nil {
+	if err := reg.Register(newCollector(e, true)); err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	p := push.New(url, PushJob).Gatherer(reg).Grouping("scenario", r.info.Scenario).Grouping("run_id", r.info.RunID)
+	info := e.run.Info()
+	p := push.New(url, PushJob).Gatherer(reg).Grouping("scenario", info.Scenario).Grouping("run_id", info.RunID)
 	if err := p.PushContext(ctx); err != nil {
 		return fmt.Errorf("push to %s: %w", url, err)
 	}

@@ -1,10 +1,13 @@
-package live
+package prom
 
 import (
 	"slices"
+	"sync"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
 
@@ -43,27 +46,62 @@ var LatencyBuckets = []float64{
 // ANA states (as SPDK spells them) and the host's own down and lost.
 var PathStates = []string{"optimized", "non_optimized", "inaccessible", "persistent_loss", "change", "down", "lost"}
 
-// collector exposes a Run as Prometheus metrics, computed at scrape time.
+// Exporter is a run's Prometheus output: the live counters of run while
+// it runs, its verdicts once Finish is given the judged result. Safe for
+// concurrent use.
+type Exporter struct {
+	run *live.Run
+
+	mu   sync.Mutex
+	eval *reports.Evaluation
+}
+
+// New returns the exporter of run.
+func New(run *live.Run) *Exporter { return &Exporter{run: run} }
+
+// Finish records the judged result: the verdict metrics appear, and the
+// run's live views learn its verdict. res may be nil, or unjudged (the
+// run could not start): nothing is then added.
+func (e *Exporter) Finish(res *reports.Result) {
+	if res == nil || res.Evaluation == nil {
+		return
+	}
+	e.mu.Lock()
+	e.eval = res.Evaluation
+	e.mu.Unlock()
+	e.run.Finish(res.Evaluation.Pass)
+}
+
+func (e *Exporter) evaluation() *reports.Evaluation {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.eval
+}
+
+// collector exposes an Exporter's run as Prometheus metrics, computed at
+// scrape time.
 type collector struct {
-	r                                   *Run
+	e                                   *Exporter
+	info                                live.Info
 	io, bytes, errs, latency            *prometheus.Desc
 	faultActive, pathState              *prometheus.Desc
 	sloPass, sloMeasured, pass, runInfo *prometheus.Desc
 	grouped                             bool
 }
 
-// Collector returns the Run's metrics for a registry of the caller's
+// Collector returns the run's metrics for a registry of the caller's
 // (never the global one). Register it once.
-func (r *Run) Collector() prometheus.Collector { return newCollector(r, false) }
+func (e *Exporter) Collector() prometheus.Collector { return newCollector(e, false) }
 
 // newCollector builds the collector. grouped leaves out the labels a
 // Pushgateway push carries in its grouping key (scenario, run_id): the
 // push refuses metrics that repeat them.
-func newCollector(r *Run, grouped bool) *collector {
-	c := prometheus.Labels{"scenario": r.info.Scenario}
-	info := []string{"run_id", "command"}
+func newCollector(e *Exporter, grouped bool) *collector {
+	info := e.run.Info()
+	c := prometheus.Labels{"scenario": info.Scenario}
+	infoLabels := []string{"run_id", "command"}
 	if grouped {
-		c, info = nil, info[1:]
+		c, infoLabels = nil, infoLabels[1:]
 	}
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, c)
@@ -71,7 +109,8 @@ func newCollector(r *Run, grouped bool) *collector {
 	io := []string{"workload", "volume", "direction"}
 	slo := []string{"slo", "window", "threshold"}
 	return &collector{
-		r:           r,
+		e:           e,
+		info:        info,
 		io:          desc(MetricIO, "I/Os completed successfully, warmup included.", io...),
 		bytes:       desc(MetricIOBytes, "Bytes transferred by successful I/Os, warmup included.", io...),
 		errs:        desc(MetricIOErrors, "I/Os returned to the workload with an error after the host's retries and failover.", io...),
@@ -81,7 +120,7 @@ func newCollector(r *Run, grouped bool) *collector {
 		sloPass:     desc(MetricSLOPass, "1 if the SLO passed, 0 if it failed; set at the end of the run.", slo...),
 		sloMeasured: desc(MetricSLOMeasured, "The value the SLO was judged on, in base units (seconds, counts, I/Os per second, bytes per second).", slo...),
 		pass:        desc(MetricRunPass, "1 if every SLO of the run passed, 0 otherwise; set at the end of the run."),
-		runInfo:     desc(MetricRunInfo, "Always 1; labels identify the run.", info...),
+		runInfo:     desc(MetricRunInfo, "Always 1; labels identify the run.", infoLabels...),
 		grouped:     grouped,
 	}
 }
@@ -94,52 +133,70 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	r := c.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	t := c.e.run.Totals()
 	if c.grouped {
-		ch <- prometheus.MustNewConstMetric(c.runInfo, prometheus.GaugeValue, 1, r.info.Command)
+		ch <- prometheus.MustNewConstMetric(c.runInfo, prometheus.GaugeValue, 1, c.info.Command)
 	} else {
-		ch <- prometheus.MustNewConstMetric(c.runInfo, prometheus.GaugeValue, 1, r.info.RunID, r.info.Command)
+		ch <- prometheus.MustNewConstMetric(c.runInfo, prometheus.GaugeValue, 1, c.info.RunID, c.info.Command)
 	}
-	for _, w := range r.workloads {
-		c.collectWorkload(ch, w)
+	for _, w := range t.Workloads {
+		c.collectDir(ch, w, "read", w.Read)
+		c.collectDir(ch, w, "write", w.Write)
 	}
-	for _, f := range r.faults {
-		ch <- prometheus.MustNewConstMetric(c.faultActive, prometheus.GaugeValue, boolValue(f.active > 0), f.kind, f.node)
+	for _, f := range t.Faults {
+		ch <- prometheus.MustNewConstMetric(c.faultActive, prometheus.GaugeValue, boolValue(f.Active), f.Kind, f.Node)
 	}
-	for _, p := range r.paths {
+	for _, p := range t.Paths {
 		states := PathStates
-		if !slices.Contains(states, p.state) {
-			states = append(states[:len(states):len(states)], p.state)
+		if !slices.Contains(states, p.State) {
+			states = append(states[:len(states):len(states)], p.State)
 		}
 		for _, s := range states {
-			ch <- prometheus.MustNewConstMetric(c.pathState, prometheus.GaugeValue, boolValue(s == p.state), p.volume, p.addr, s)
+			ch <- prometheus.MustNewConstMetric(c.pathState, prometheus.GaugeValue, boolValue(s == p.State), p.Volume, p.Path, s)
 		}
 	}
-	if r.result != nil && r.result.Evaluation != nil {
-		c.collectVerdicts(ch, r.result.Evaluation)
+	if ev := c.e.evaluation(); ev != nil {
+		c.collectVerdicts(ch, ev)
 	}
 }
 
-// collectWorkload emits one workload's counters and latency histogram per
-// direction; r.mu is held.
-func (c *collector) collectWorkload(ch chan<- prometheus.Metric, w *workload) {
-	for d := range w.dirs {
-		t := &w.dirs[d]
-		t.fold()
-		dir := directionName(d)
-		ch <- prometheus.MustNewConstMetric(c.io, prometheus.CounterValue, float64(t.ios), w.name, w.volume, dir)
-		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.bytes), w.name, w.volume, dir)
-		ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(t.errs), w.name, w.volume, dir)
-		cum := make(map[float64]uint64, len(LatencyBuckets))
-		var n uint64
-		for i, b := range LatencyBuckets {
-			n += t.buckets[i]
-			cum[b] = n
+// collectDir emits one workload direction's counters and latency
+// histogram.
+func (c *collector) collectDir(ch chan<- prometheus.Metric, w live.WorkloadTotals, dir string, t live.DirTotals) {
+	ch <- prometheus.MustNewConstMetric(c.io, prometheus.CounterValue, float64(t.IOs), w.Name, w.Volume, dir)
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.Bytes), w.Name, w.Volume, dir)
+	ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(t.Errors), w.Name, w.Volume, dir)
+	count, sum, cum := buckets(t.Latency)
+	ch <- prometheus.MustNewConstHistogram(c.latency, count, sum, cum, w.Name, w.Volume, dir)
+}
+
+// buckets folds a latency histogram (ns) into LatencyBuckets (seconds,
+// cumulative): a value counts in the first bucket whose bound holds the
+// middle of its HDR range.
+func buckets(h *hdr.Histogram) (count uint64, sum float64, cum map[float64]uint64) {
+	per := make([]uint64, len(LatencyBuckets)+1)
+	if h != nil {
+		for _, bar := range h.Distribution() {
+			if bar.Count == 0 {
+				continue
+			}
+			mid := float64(bar.From+bar.To) / 2 / 1e9
+			i := 0
+			for i < len(LatencyBuckets) && mid > LatencyBuckets[i] {
+				i++
+			}
+			per[i] += uint64(bar.Count)
+			count += uint64(bar.Count)
+			sum += mid * float64(bar.Count)
 		}
-		ch <- prometheus.MustNewConstHistogram(c.latency, t.count, t.sum, cum, w.name, w.volume, dir)
 	}
+	cum = make(map[float64]uint64, len(LatencyBuckets))
+	var n uint64
+	for i, b := range LatencyBuckets {
+		n += per[i]
+		cum[b] = n
+	}
+	return count, sum, cum
 }
 
 // collectVerdicts emits each SLO's pass and measured value; an SLO written
@@ -182,13 +239,6 @@ func baseUnits(v reports.Verdict) float64 {
 		return x / 1e9
 	}
 	return x
-}
-
-func directionName(d int) string {
-	if d == 1 {
-		return "write"
-	}
-	return "read"
 }
 
 func boolValue(b bool) float64 {

@@ -1,4 +1,4 @@
-package live
+package prom
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const dashboardPath = "../../reports/grafana/nvmf-chaos-dashboard.json"
+const dashboardPath = "../grafana/nvmf-chaos-dashboard.json"
 
 var metricRef = regexp.MustCompile(`\bnvmfchaos_[a-zA-Z0-9_]+`)
 
