@@ -23,9 +23,10 @@ import (
 // namespace Chaos Mesh is installed in).
 const ControllerLease = "chaos-mesh"
 
-// leaseFresh is how recently the Lease must have been renewed for the
-// controller to count as running (its default lease lasts 15 s).
-const leaseFresh = time.Minute
+// leaseFresh is how recently a Lease that states no duration must have
+// been renewed for the controller to count as running (Chaos Mesh's
+// default lease lasts 15 s, renewed every 2 s).
+const leaseFresh = 15 * time.Second
 
 // Resource is the Chaos Mesh resource a kind is made of.
 func Resource(kind faults.Kind) string {
@@ -136,11 +137,17 @@ func controllerRunning(ctx context.Context, cs kubernetes.Interface) error {
 		return fmt.Errorf("chaos-mesh engine: checking that chaos-controller-manager runs (Lease %s): %w", ControllerLease, err)
 	}
 	for _, l := range leases.Items {
-		if l.Spec.RenewTime != nil && time.Since(l.Spec.RenewTime.Time) < leaseFresh && l.Spec.HolderIdentity != nil {
+		// A stopped controller leaves its holder in the Lease: only a
+		// renewal within the lease's own duration counts.
+		fresh := leaseFresh
+		if d := l.Spec.LeaseDurationSeconds; d != nil && *d > 0 {
+			fresh = time.Duration(*d) * time.Second
+		}
+		if l.Spec.RenewTime != nil && time.Since(l.Spec.RenewTime.Time) < fresh && l.Spec.HolderIdentity != nil {
 			return nil
 		}
 	}
-	return fmt.Errorf("chaos-mesh engine: chaos-controller-manager is not running: no Lease %q renewed in the last %s in any namespace (start it, or use engine: native where the kind has one)", ControllerLease, leaseFresh)
+	return fmt.Errorf("chaos-mesh engine: chaos-controller-manager is not running: no Lease %q renewed within its duration in any namespace (start it, or use engine: native where the kind has one)", ControllerLease)
 }
 
 // daemonRunning looks for a chaos-daemon pod as Chaos Mesh's chart labels

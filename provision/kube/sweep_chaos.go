@@ -59,7 +59,11 @@ func (c *Client) SweepChaos(ctx context.Context, ns string, dryRun bool) ([]stri
 				if time.Now().After(deadline) {
 					patch := []byte(`{"metadata":{"finalizers":null}}`)
 					if _, err := ri.Patch(ctx, o.GetName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-						return out, fmt.Errorf("releasing %s %s/%s: %w", res, ns, o.GetName(), err)
+						// Chaos Mesh's admission webhooks (failure policy
+						// Fail) refuse every change while its controller
+						// is down, this one too.
+						return out, fmt.Errorf("%s %s/%s is held by its finalizer and no chaos-controller-manager released it in %s; releasing it failed (%w): start the controller and run cleanup again",
+							res, ns, o.GetName(), chaosGone, err)
 					}
 					out = append(out, fmt.Sprintf("finalizers of %s %s/%s (no controller released them in %s)", res, ns, o.GetName(), chaosGone))
 					break
