@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 )
 
 // NewClient is a client that knows the Chaos Mesh types.
@@ -34,8 +35,12 @@ func NewClient(cfg *rest.Config) (client.Client, error) {
 	return c, nil
 }
 
-// poll is how often the fault reads the object's status.
-const poll = 100 * time.Millisecond
+// pollEvery is how often the fault reads the object's status.
+const pollEvery = 100 * time.Millisecond
+
+// injectTimeout bounds the wait for AllInjected: a controller acts within
+// a second when it can (0.2-0.4 s measured for pod-kill).
+const injectTimeout = time.Minute
 
 // Fault is one Chaos Mesh object on the run's timeline: Inject creates it
 // and returns once the controller reports every selected pod injected;
@@ -81,24 +86,22 @@ func (f *Fault) Inject(ctx context.Context) error {
 	if err := f.C.Create(ctx, f.obj); err != nil {
 		return fmt.Errorf("%s: creating: %w", f.Describe(), err)
 	}
-	for {
-		err := f.C.Get(ctx, client.ObjectKeyFromObject(f.obj), f.obj)
-		if err == nil {
-			st := f.obj.GetStatus()
-			if msg := failed(st, v1alpha1.Apply); msg != "" {
-				return fmt.Errorf("%s: the controller could not inject it: %s", f.Describe(), msg)
-			}
-			if condition(st, v1alpha1.ConditionAllInjected) {
-				f.injected = lastEvent(st, v1alpha1.Apply)
-				return nil
-			}
+	return poll.Until(ctx, f.Describe()+": AllInjected", func(ctx context.Context) error {
+		if err := f.C.Get(ctx, client.ObjectKeyFromObject(f.obj), f.obj); err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: not injected (%s): %w", f.Describe(), describe(f.obj), ctx.Err())
-		case <-time.After(poll):
+		st := f.obj.GetStatus()
+		if condition(st, v1alpha1.ConditionAllInjected) {
+			f.injected = lastEvent(st, v1alpha1.Apply)
+			return nil
 		}
-	}
+		// The controller retries a failed apply: a Failed record is the
+		// reason so far, not the end.
+		if msg := failed(st, v1alpha1.Apply); msg != "" {
+			return fmt.Errorf("the controller could not inject it yet: %s", msg)
+		}
+		return errors.New(describe(f.obj))
+	}, poll.Every(pollEvery), poll.Within(injectTimeout))
 }
 
 // Recover deletes the object and waits until it is gone.
@@ -109,21 +112,21 @@ func (f *Fault) Recover(ctx context.Context) error {
 	if err := f.C.Delete(ctx, f.obj); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("%s: deleting: %w", f.Describe(), err)
 	}
-	for {
+	err := poll.Until(ctx, f.Describe()+": gone (is chaos-controller-manager running?)", func(ctx context.Context) error {
 		err := f.C.Get(ctx, client.ObjectKeyFromObject(f.obj), f.obj)
-		if apierrors.IsNotFound(err) {
-			break
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
 		}
-		if err == nil {
-			if t := lastEvent(f.obj.GetStatus(), v1alpha1.Recover); !t.IsZero() {
-				f.recovered = t
-			}
+		if t := lastEvent(f.obj.GetStatus(), v1alpha1.Recover); !t.IsZero() {
+			f.recovered = t
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: still there (%s; is chaos-controller-manager running?): %w", f.Describe(), describe(f.obj), ctx.Err())
-		case <-time.After(poll):
-		}
+		return errors.New(describe(f.obj))
+	}, poll.Every(pollEvery), poll.Within(0))
+	if err != nil {
+		return err
 	}
 	f.obj = nil
 	if f.AfterRecover != nil {
@@ -198,3 +201,22 @@ func describe(o Object) string {
 
 // ErrNotInstalled says Chaos Mesh is missing from the cluster.
 var ErrNotInstalled = errors.New("chaos mesh is not installed")
+
+var _ faults.EffectChecker = (*Fault)(nil)
+
+// TookEffect confirms the object is still there with every selected pod
+// injected: a one-shot kill whose controller deleted the object, or an
+// injection the controller undid, would not be.
+func (f *Fault) TookEffect(ctx context.Context) error {
+	if f.obj == nil {
+		return fmt.Errorf("%s: nothing injected", f.Describe())
+	}
+	o := f.obj.DeepCopyObject().(Object)
+	if err := f.C.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+		return fmt.Errorf("%s: %w", f.Describe(), err)
+	}
+	if !condition(o.GetStatus(), v1alpha1.ConditionAllInjected) {
+		return fmt.Errorf("%s: not injected (%s)", f.Describe(), describe(o))
+	}
+	return nil
+}

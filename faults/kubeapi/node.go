@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
@@ -185,19 +186,16 @@ func (f *DriverKill) waitFor(ctx context.Context, what string, ok func([]corev1.
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
+	return poll.Until(ctx, f.Describe()+": "+what, func(ctx context.Context) error {
 		pods, err := f.Client.CS.CoreV1().Pods(f.Namespace).List(ctx, metav1.ListOptions{LabelSelector: f.Selector})
-		if err == nil && ok(pods.Items) {
-			return nil
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: waiting for %s: %w", f.Describe(), what, ctx.Err())
-		case <-time.After(poll):
+		if !ok(pods.Items) {
+			return fmt.Errorf("%d matching pods, not yet", len(pods.Items))
 		}
-	}
+		return nil
+	}, poll.Every(pollEvery), poll.Within(timeout))
 }
 
 func podReady(p *corev1.Pod) bool {

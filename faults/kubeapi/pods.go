@@ -5,6 +5,7 @@ package kubeapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	kptr "k8s.io/utils/ptr"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
@@ -28,8 +30,8 @@ type Run interface {
 	BringBack(ctx context.Context, node string) error
 }
 
-// poll is how often the faults look at what they changed.
-const poll = 100 * time.Millisecond
+// pollEvery is how often the faults look at what they changed.
+const pollEvery = 100 * time.Millisecond
 
 // Delete deletes a node's target pod: with grace 0 it is process-kill
 // (SIGKILL, the pod gone at once), with a grace period process-restart
@@ -96,18 +98,17 @@ func (f *Delete) Recover(ctx context.Context) error {
 // waitPodGone waits until the pod of that UID no longer exists (a new pod
 // of the same name may).
 func waitPodGone(ctx context.Context, r Run, name, uid string) error {
-	for {
+	return poll.Until(ctx, fmt.Sprintf("pod %s/%s (uid %s) gone", r.Namespace(), name, uid), func(ctx context.Context) error {
 		var pod corev1.Pod
 		err := r.Client().K.Resources().Get(ctx, name, r.Namespace(), &pod)
-		if apierrors.IsNotFound(err) || (err == nil && string(pod.UID) != uid) {
+		switch {
+		case apierrors.IsNotFound(err), err == nil && string(pod.UID) != uid:
 			return nil
+		case err != nil:
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("pod %s/%s still there: %w", r.Namespace(), name, ctx.Err())
-		case <-time.After(poll):
-		}
-	}
+		return errors.New("still there")
+	}, poll.Every(pollEvery), poll.Within(0))
 }
 
 // Pause is process-pause: SIGSTOP of the target process inside its pod,
