@@ -101,7 +101,14 @@ func TestLocalFaultsCheckTheirEffect(t *testing.T) {
 				}
 			}
 			t.Cleanup(func() { _ = f.Recover(context.Background()) })
-			cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			// A check that must fail gives up after a second; one that must
+			// pass gets the schedule's time, since under load a command in
+			// a namespace can take longer than the effect itself.
+			limit := faults.DefaultEffectTimeout
+			if tc.wantErr != "" {
+				limit = time.Second
+			}
+			cctx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
 			err := f.TookEffect(cctx)
 			switch {
