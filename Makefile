@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-target bench-fio lint fmt demo fixtures clean \
+.PHONY: help build test test-race bench bench-target bench-pause bench-fio lint fmt demo fixtures clean \
 	image k8s-build k8s-up k8s-down k8s-status k8s-logs e2e-k8s
 
 help: ## Show this help.
@@ -39,6 +39,11 @@ bench-target: ## The embedded target confined to CPU 0 (GOMAXPROCS=1) vs GOMAXPR
 	$(GO) test -c -o bin/nvmetcp.test ./internal/nvmetcp
 	taskset -c 1 bin/nvmetcp.test -test.run='^$$' -test.bench='^BenchmarkTargetConfined$$' \
 		-test.benchtime=$(BENCH_IOS) -test.count=$(BENCH_COUNT)
+
+PAUSE_RUNS ?= 3
+
+bench-pause: ## What a calibrated process-pause of 0.2, 1 and 3 s reads as failover_time (PAUSE_RUNS times each).
+	$(GO) test -count=$(PAUSE_RUNS) -run '^TestRunCalibratedPause$$' -v ./scenarios | grep -E 'failover_time|^(ok|FAIL)'
 
 bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one file; installs fio if missing.
 	BIN=$(BIN) ./scripts/bench-fio.sh
