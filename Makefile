@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-target bench-pause bench-fio lint fmt demo fixtures clean \
+.PHONY: help build test test-race bench bench-target bench-record bench-pause bench-fio lint fmt demo fixtures clean \
 	image k8s-build k8s-up k8s-down k8s-status k8s-logs e2e-k8s
 
 help: ## Show this help.
@@ -39,6 +39,9 @@ bench-target: ## The embedded target confined to CPU 0 (GOMAXPROCS=1) vs GOMAXPR
 	$(GO) test -c -o bin/nvmetcp.test ./internal/nvmetcp
 	taskset -c 1 bin/nvmetcp.test -test.run='^$$' -test.bench='^BenchmarkTargetConfined$$' \
 		-test.benchtime=$(BENCH_IOS) -test.count=$(BENCH_COUNT)
+
+bench-record: ## Latency recording's CPU overhead on null:// (with vs without, alternated; goal <= 3 %).
+	$(GO) test -run='^$$' -bench='^BenchmarkRecordingOverhead$$' -benchtime=32000000x -count=$(BENCH_COUNT) ./workloads
 
 PAUSE_RUNS ?= 3
 
