@@ -293,6 +293,9 @@ func (r *uring) failAll(err error, sub <-chan *Op) {
 			op.Done(op)
 		}
 	}
+	if sub == nil { // already closed by shutdown
+		return
+	}
 	for op := range sub {
 		op.Err = err
 		op.Done(op)
