@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-fio lint fmt demo fixtures clean \
+.PHONY: help build test test-race bench bench-target bench-record bench-pause bench-fio lint fmt demo fixtures clean \
 	image k8s-build k8s-up k8s-down k8s-status k8s-logs e2e-k8s
 
 help: ## Show this help.
@@ -31,6 +31,22 @@ test-race: ## Run all tests under the race detector.
 
 bench: ## Run the Go benchmarks (IOPS and allocations per I/O).
 	$(GO) test -run='^$$' -bench=. -benchtime=2s $(PKGS)
+
+BENCH_IOS   ?= 150000x
+BENCH_COUNT ?= 3
+
+bench-target: ## The embedded target confined to CPU 0 (GOMAXPROCS=1) vs GOMAXPROCS=2 there, polled host on CPU 1.
+	$(GO) test -c -o bin/nvmetcp.test ./internal/nvmetcp
+	taskset -c 1 bin/nvmetcp.test -test.run='^$$' -test.bench='^BenchmarkTargetConfined$$' \
+		-test.benchtime=$(BENCH_IOS) -test.count=$(BENCH_COUNT)
+
+bench-record: ## Latency recording's CPU overhead on null:// (with vs without, alternated; goal <= 3 %).
+	$(GO) test -run='^$$' -bench='^BenchmarkRecordingOverhead$$' -benchtime=32000000x -count=$(BENCH_COUNT) ./workloads
+
+PAUSE_RUNS ?= 3
+
+bench-pause: ## What a calibrated process-pause of 0.2, 1 and 3 s reads as failover_time (PAUSE_RUNS times each).
+	$(GO) test -count=$(PAUSE_RUNS) -run '^TestRunCalibratedPause$$' -v ./scenarios | grep -E 'failover_time|^(ok|FAIL)'
 
 bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one file; installs fio if missing.
 	BIN=$(BIN) ./scripts/bench-fio.sh

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -210,17 +211,20 @@ func (s *Schedule) runTimed(ctx context.Context, it indexed) (err error) {
 		}
 	}()
 	for ; cycle < max(it.Repeat.Count, 1); cycle++ {
-		at := it.planned(cycle, PhaseInject)
-		if !s.sleepUntil(ctx, at) {
+		if !s.sleepUntil(ctx, it.planned(cycle, PhaseInject)) {
 			return nil
 		}
-		if err := s.apply(ctx, lc, it, cycle, PhaseInject); err != nil {
+		injected, err := s.apply(ctx, lc, it, cycle, PhaseInject)
+		if err != nil {
 			return err
 		}
-		if !s.sleepUntil(ctx, it.planned(cycle, PhaseRecover)) {
+		// The fault lasts Duration from when its inject was logged, not
+		// from when it was planned: failover_time counts from the logged
+		// inject, so a late inject must not shorten the fault it reads.
+		if !s.sleepUntil(ctx, max(it.planned(cycle, PhaseRecover), injected+it.Duration)) {
 			return nil
 		}
-		if err := s.apply(ctx, lc, it, cycle, PhaseRecover); err != nil {
+		if _, err := s.apply(ctx, lc, it, cycle, PhaseRecover); err != nil {
 			return err
 		}
 	}
@@ -237,7 +241,7 @@ func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it indexed,
 		if i > 0 && !sleepCtx(rctx, time.Duration(i)*recoverBackoff) {
 			break
 		}
-		if err = s.apply(rctx, lc, it, cycle, PhaseRecover); err == nil {
+		if _, err = s.apply(rctx, lc, it, cycle, PhaseRecover); err == nil {
 			return nil
 		}
 	}
@@ -246,7 +250,8 @@ func (s *Schedule) recoverOnExit(ctx context.Context, lc *Lifecycle, it indexed,
 
 // apply runs one phase and logs it; an inject that succeeded is checked
 // for its effect before the event is logged, so the event carries both.
-func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle int, ph Phase) error {
+// It returns the phase's logged time.
+func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle int, ph Phase) (time.Duration, error) {
 	at := time.Since(s.start)
 	var err error
 	if ph == PhaseInject {
@@ -272,7 +277,7 @@ func (s *Schedule) apply(ctx context.Context, lc *Lifecycle, it indexed, cycle i
 		}
 	}
 	s.log(ev)
-	return err
+	return at, err
 }
 
 func (s *Schedule) log(ev Event) {
@@ -284,10 +289,29 @@ func (s *Schedule) log(ev Event) {
 	}
 }
 
+// spinBefore is how early sleepUntil stops sleeping to watch the clock
+// instead. Go's timers fire up to a millisecond late and more on a busy
+// machine (an idle runtime waits in epoll, whose timeout is whole
+// milliseconds, rounded up); a recover that late lengthens the fault, and
+// a calibrated 1 s pause read 1.001-1.004 s.
+const spinBefore = 2 * time.Millisecond
+
 // sleepUntil waits until offset d of the run clock, reporting false when ctx
-// ends first.
+// ends first. It sleeps until spinBefore ahead, then polls the clock
+// (yielding between polls), so a phase fires within microseconds of d.
 func (s *Schedule) sleepUntil(ctx context.Context, d time.Duration) bool {
-	return sleepCtx(ctx, time.Until(s.start.Add(d)))
+	deadline := s.start.Add(d)
+	if !sleepCtx(ctx, time.Until(deadline)-spinBefore) {
+		return false
+	}
+	// Bounded: the timer above left at most spinBefore to go.
+	for time.Now().Before(deadline) {
+		if ctx.Err() != nil {
+			return false
+		}
+		runtime.Gosched()
+	}
+	return ctx.Err() == nil
 }
 
 // sleepCtx waits for d, reporting false when ctx ends first.

@@ -379,3 +379,39 @@ func TestScheduleRecordsTheEnginesEffectTime(t *testing.T) {
 		t.Errorf("the recover event has an effect time %v it was never given", *out.EngineAt)
 	}
 }
+
+// TestScheduleFaultLastsItsDuration: a fault stays injected for at least
+// its Duration counted from its logged inject, which failover_time counts
+// from, even when the inject fires late (the run clock started before the
+// schedule did, as when a slow setup delays it): a calibrated pause must
+// not read short.
+func TestScheduleFaultLastsItsDuration(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name string
+		late time.Duration // how long before Run the clock started
+		at   time.Duration
+	}{
+		{"on time", 0, 5 * ms},
+		{"inject late", 30 * ms, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const dur = 50 * time.Millisecond
+			f := &fakeFault{name: "f"}
+			s, err := NewSchedule(time.Now().Add(-tc.late), []Timed{{Fault: f, At: tc.at, Duration: dur}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			evs, err := s.Run(ctx)
+			if err != nil || len(evs) != 2 {
+				t.Fatalf("Run: %d events, %v", len(evs), err)
+			}
+			if got := evs[1].At - evs[0].At; got < dur {
+				t.Errorf("fault lasted %s from its logged inject, want at least %s", got, dur)
+			}
+			assertRecovered(t, f)
+		})
+	}
+}

@@ -333,29 +333,47 @@ func (g groupFault) Describe() string {
 }
 
 // workloads opens each workload's device and prepares its engine: the
-// warmup is fio's ramp_time, the measured duration its runtime.
+// warmup is fio's ramp_time, the measured duration its runtime. Once every
+// device is open it starts the run's clock (r.start), as the Kubernetes
+// backend does once its workers are connected: the timeline's faults count
+// from there, so a slow provisioning or connect (seconds on a loaded
+// machine) cannot fire a fault before the workloads run, which read a
+// calibrated pause as no pause at all.
 func (r *Runner) workloads(ctx context.Context) ([]*workloads.Engine, error) {
-	var engines []*workloads.Engine
+	devs := make([]workloads.Device, 0, len(r.s.Workloads))
+	jobsOf := make([][]workloads.Job, 0, len(r.s.Workloads))
+	closeAll := func() {
+		for _, d := range devs {
+			_ = d.Close()
+		}
+	}
 	for wi, w := range r.s.Workloads {
 		jobs, err := r.jobsOf(wi, w)
 		if err != nil {
+			closeAll()
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
 		t := r.target(r.vols[w.Volume])
 		dev, err := nvmeof.OpenTarget(ctx, t, workloads.OpenOptionsFor(jobs))
 		if err != nil {
+			closeAll()
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		e, err := workloads.NewEngine(dev, jobs, r.engineOptions(w)...)
-		if err != nil {
-			_ = dev.Close()
-			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
-		}
-		engines = append(engines, e)
+		devs, jobsOf = append(devs, dev), append(jobsOf, jobs)
 		if src, ok := dev.(nvmeof.PathEventSource); ok {
 			r.pathSources = append(r.pathSources, pathSource{volume: w.Volume, src: src})
 		}
 		r.logf("workload %s: %s", w.Name, t.URL())
+	}
+	r.start = time.Now()
+	engines := make([]*workloads.Engine, 0, len(devs))
+	for i, w := range r.s.Workloads {
+		e, err := workloads.NewEngine(devs[i], jobsOf[i], r.engineOptions(w)...)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		engines = append(engines, e)
 	}
 	return engines, nil
 }

@@ -127,7 +127,9 @@ slos:
 // TestRunCalibratedPause is the failover_time calibration of docs/ARCHITECTURE.md
 // on real processes: the target is stopped (SIGSTOP) for exactly D under
 // QD 32 load, shorter than KATO so the host waits instead of failing over;
-// the measured failover_time must be D within 10 ms.
+// the measured failover_time must be D to D + 10 ms: never less, since no
+// I/O completes while the target is stopped and the schedule keeps it
+// stopped D from the logged inject (make bench-pause measures how close).
 func TestRunCalibratedPause(t *testing.T) {
 	if testing.Short() {
 		t.Skip("calibration runs real scenarios for several seconds")
@@ -159,8 +161,8 @@ slos:
 			}
 			got := time.Duration(f[0].FailoverTimeNs)
 			t.Logf("pause %v: failover_time %v, io_pause %v", d, got, time.Duration(f[0].IOPauseNs))
-			if diff := got - d; diff < -10*time.Millisecond || diff > 10*time.Millisecond {
-				t.Fatalf("failover_time %v for a %v pause: off by more than 10ms", got, d)
+			if diff := got - d; diff < 0 || diff > 10*time.Millisecond {
+				t.Fatalf("failover_time %v for a %v pause: want %v to %v", got, d, d, d+10*time.Millisecond)
 			}
 		})
 	}

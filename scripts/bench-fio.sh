@@ -2,16 +2,21 @@
 # bench-fio.sh: the file backend against fio on the same file and job
 # (4 KiB randread and randwrite, iodepth 32, O_DIRECT), IOPS side by side.
 # fio runs with io_uring (iodepth 32) and psync (32 jobs of depth 1: psync
-# has no queue, so clones give it the same concurrency). Installs fio and jq
-# with apt-get when missing.
+# has no queue, so clones give it the same concurrency); nvmf-chaos with
+# engine=io_uring and with its default, psync, each compared with fio's
+# same engine. The four run back
+# to back per pattern, BENCH_ROUNDS times; the ratios are medians of the
+# rounds. Installs fio and jq with apt-get when missing.
 #   BENCH_FILE     file to test on (default /var/tmp/nvmf-chaos-bench.dat; not tmpfs)
 #   BENCH_SIZE     its size (default 1g)
 #   BENCH_RUNTIME  seconds per run (default 10)
+#   BENCH_ROUNDS   rounds per pattern (default 3)
 set -euo pipefail
 
 file=${BENCH_FILE:-/var/tmp/nvmf-chaos-bench.dat}
 size=${BENCH_SIZE:-1g}
 runtime=${BENCH_RUNTIME:-10}
+rounds=${BENCH_ROUNDS:-3}
 bin=${BIN:-bin/nvmf-chaos}
 
 need() {
@@ -36,18 +41,28 @@ fio_iops() { # rw engine iodepth numjobs
 		--runtime="$runtime" --time_based --randrepeat=1 --output-format=json 2>/dev/null | iops
 }
 
-ours_iops() { # rw
-	"$bin" bench --target "file://$file" --size "$size" --rw "$1" --bs 4k --iodepth 32 \
+ours_iops() { # rw engine
+	"$bin" bench --target "file://$file?engine=$2" --size "$size" --rw "$1" --bs 4k --iodepth 32 \
 		--runtime "${runtime}s" --time_based --output-format json | iops
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
 
-printf '%-10s %14s %14s %14s %10s %10s\n' rw fio-io_uring fio-psync×32 nvmf-chaos "/io_uring" "/psync"
+"$bin" bench --target "file://$file?engine=io_uring" --size "$size" --rw randread --bs 4k --iodepth 32 \
+	--runtime 1s --time_based 2>&1 | grep '^note:' || true
+printf '%-10s %12s %12s %12s %12s %10s %10s\n' rw fio-io_uring ours-io_uring fio-psync×32 ours-psync "/io_uring" "/psync"
 for rw in randread randwrite; do
-	uring=$(fio_iops "$rw" io_uring 32 1 || echo 0)
-	psync=$(fio_iops "$rw" psync 1 32)
-	ours=$(ours_iops "$rw")
-	printf '%-10s %14.0f %14.0f %14.0f %10s %10s\n' "$rw" "${uring:-0}" "$psync" "$ours" \
-		"$(ratio "$ours" "${uring:-0}")" "$(ratio "$ours" "$psync")"
+	u=() o=() p=() q=() ru=() rp=()
+	for ((i = 0; i < rounds; i++)); do
+		u+=("$(fio_iops "$rw" io_uring 32 1 || echo 0)")
+		o+=("$(ours_iops "$rw" io_uring)")
+		p+=("$(fio_iops "$rw" psync 1 32)")
+		q+=("$(ours_iops "$rw" psync)")
+		ru+=("$(ratio "${o[i]}" "${u[i]:-0}")")
+		rp+=("$(ratio "${q[i]}" "${p[i]}")")
+	done
+	med() { printf '%s\n' "$@" | median; }
+	printf '%-10s %12.0f %12.0f %12.0f %12.0f %10s %10s\n' "$rw" "$(med "${u[@]}")" "$(med "${o[@]}")" \
+		"$(med "${p[@]}")" "$(med "${q[@]}")" "$(med "${ru[@]}")" "$(med "${rp[@]}")"
 done

@@ -14,15 +14,18 @@ import (
 	"unsafe"
 )
 
-// fileDevice runs ops on a regular file or block device with pread/pwrite
-// from a small pool of goroutines per queue: the kernel path a pod sees.
-// Blocking system calls in goroutines give real queue depth without cgo.
+// fileDevice runs ops on a regular file or block device: the kernel path
+// a pod sees. By default with pread/pwrite from a small pool of goroutines
+// per queue, whose blocking system calls give real queue depth without
+// cgo; with ?engine=io_uring through one io_uring per queue (no thread per
+// I/O in flight).
 type fileDevice struct {
 	f         *os.File
 	fd        int
 	blockSize int
 	blocks    int64
-	queues    []chan *Op
+	rings     []*uring   // io_uring: one per queue
+	queues    []chan *Op // psync: one pool per queue
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -64,7 +67,10 @@ func openFile(_ context.Context, u *url.URL, opts OpenOptions) (Device, error) {
 		f.Close()
 		return nil, err
 	}
-	d.start(opts)
+	if err := d.start(opts, u.Query().Get("engine")); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -141,11 +147,29 @@ func ioctlInt(fd int, req uintptr) (int, error) {
 	return int(v), nil
 }
 
-// start launches the per-queue goroutine pools. A queue's channel holds every
-// op the engine may have outstanding, so Submit never waits.
-func (d *fileDevice) start(opts OpenOptions) {
+// start sets up the queues with engine (fileEngine*): io_uring rings, or
+// psync's goroutine pools, also where the kernel refuses io_uring.
+func (d *fileDevice) start(opts OpenOptions, engine string) error {
 	nq := max(opts.Queues, 1)
 	depth := max(opts.QueueDepth, 1)
+	switch engine {
+	case fileEngineURing:
+		err := d.startURing(nq, depth)
+		if err == nil {
+			return nil
+		}
+		d.notes = append(d.notes, fmt.Sprintf("file: %v; using psync", err))
+	case fileEngineAuto, fileEnginePsync:
+	default:
+		return fmt.Errorf("file: engine=%q: want %s or %s", engine, fileEngineURing, fileEnginePsync)
+	}
+	d.startPools(nq, depth)
+	return nil
+}
+
+// startPools launches the per-queue goroutine pools. A queue's channel holds
+// every op the engine may have outstanding, so Submit never waits.
+func (d *fileDevice) startPools(nq, depth int) {
 	pool := min(depth, maxFilePool)
 	d.raiseProcs(nq * pool)
 	d.queues = make([]chan *Op, nq)
@@ -218,9 +242,13 @@ func (d *fileDevice) pwrite(b []byte, off int64) error {
 }
 
 func (d *fileDevice) Submit(op *Op) {
-	if uint(op.Queue) >= uint(len(d.queues)) {
-		op.Err = fmt.Errorf("file: queue %d out of range (%d queues)", op.Queue, len(d.queues))
+	if uint(op.Queue) >= uint(d.Queues()) {
+		op.Err = fmt.Errorf("file: queue %d out of range (%d queues)", op.Queue, d.Queues())
 		op.Done(op)
+		return
+	}
+	if d.rings != nil {
+		d.rings[op.Queue].submit(op)
 		return
 	}
 	d.queues[op.Queue] <- op
@@ -228,12 +256,13 @@ func (d *fileDevice) Submit(op *Op) {
 
 func (d *fileDevice) BlockSize() int  { return d.blockSize }
 func (d *fileDevice) Blocks() int64   { return d.blocks }
-func (d *fileDevice) Queues() int     { return len(d.queues) }
+func (d *fileDevice) Queues() int     { return len(d.queues) + len(d.rings) }
 func (d *fileDevice) Notes() []string { return d.notes }
 
 // Close stops the pools and closes the file; the engine has drained every op.
 func (d *fileDevice) Close() error {
 	d.closeOnce.Do(func() {
+		d.stopURing()
 		for _, q := range d.queues {
 			close(q)
 		}

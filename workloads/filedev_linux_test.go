@@ -3,6 +3,7 @@ package workloads
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,7 @@ func TestFileBackendOpen(t *testing.T) {
 		{"host given", "file://somehost/x", OpenOptions{}, 0, "host"},
 		{"directory", "file://" + dir, OpenOptions{}, 0, "file:"},
 		{"smaller than a block", "file://" + tiny, OpenOptions{}, 0, "smaller than one block"},
+		{"unknown engine", "file://" + existing + "?engine=aio", OpenOptions{}, 0, "engine="},
 		{"unknown scheme", "ftp://x/y", OpenOptions{}, 0, "unknown target scheme"},
 		{"nvme+tcp not built in", "nvme+tcp://127.0.0.1:4420/nqn.x", OpenOptions{}, 0, "not built in"},
 		{"null size", "null://1g", OpenOptions{}, 1 << 30, ""},
@@ -60,44 +62,83 @@ func TestFileBackendOpen(t *testing.T) {
 }
 
 // TestFileBackendRoundTrip writes and reads back through the async API on
-// every queue, with and without O_DIRECT.
+// every queue, with each file engine, with and without O_DIRECT.
 func TestFileBackendRoundTrip(t *testing.T) {
-	for _, direct := range []bool{true, false} {
-		d, err := Open(context.Background(), "file://"+t.TempDir()+"/rt", OpenOptions{Queues: 3, QueueDepth: 4, MinSize: 1 << 20, Direct: direct})
-		if err != nil {
+	for _, tc := range []struct {
+		engine   string
+		wantNote string // in the device's notes
+	}{
+		{fileEngineAuto, ""},
+		{fileEngineURing, "io_uring"}, // used, or why not
+		{fileEnginePsync, ""},
+	} {
+		for _, direct := range []bool{true, false} {
+			t.Run(fmt.Sprintf("engine=%s/direct=%v", tc.engine, direct), func(t *testing.T) {
+				testFileRoundTrip(t, tc.engine, tc.wantNote, direct)
+			})
+		}
+	}
+}
+
+func testFileRoundTrip(t *testing.T, engine, wantNote string, direct bool) {
+	d, err := Open(context.Background(), "file://"+t.TempDir()+"/rt?engine="+engine, OpenOptions{Queues: 3, QueueDepth: 4, MinSize: 1 << 20, Direct: direct})
+	if err != nil && engine == fileEngineURing && strings.Contains(err.Error(), "io_uring_setup") {
+		t.Skipf("the kernel refuses io_uring here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(d.(Noter).Notes(), "; ")
+	if !strings.Contains(notes, wantNote) || wantNote == "" && strings.Contains(notes, "io_uring") {
+		t.Errorf("notes %q, want %q in them", notes, wantNote)
+	}
+	done := make(chan *Op, 1)
+	do := func(kind OpKind, off int64, b []byte, q int) error {
+		d.Submit(&Op{Kind: kind, Offset: off, Buf: b, Queue: q, Done: func(op *Op) { done <- op }})
+		return (<-done).Err
+	}
+	for q := range d.Queues() {
+		want := bytes.Repeat([]byte{byte(q + 1)}, 8192)
+		w, r := alignedSlab(8192), alignedSlab(8192)
+		copy(w, want)
+		off := int64(q) * 65536
+		if err := do(OpWrite, off, w, q); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan *Op, 1)
-		do := func(kind OpKind, off int64, b []byte, q int) error {
-			d.Submit(&Op{Kind: kind, Offset: off, Buf: b, Queue: q, Done: func(op *Op) { done <- op }})
-			return (<-done).Err
-		}
-		for q := range d.Queues() {
-			want := bytes.Repeat([]byte{byte(q + 1)}, 8192)
-			w, r := alignedSlab(8192), alignedSlab(8192)
-			copy(w, want)
-			off := int64(q) * 65536
-			if err := do(OpWrite, off, w, q); err != nil {
-				t.Fatal(err)
-			}
-			if err := do(OpRead, off, r, q); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(r, want) {
-				t.Errorf("direct=%v queue %d: read back differs", direct, q)
-			}
-		}
-		if err := do(OpRead, 1<<20, alignedSlab(4096), 0); err == nil {
-			t.Error("read past the end succeeded")
-		}
-		if err := do(OpRead, 0, alignedSlab(4096), 99); err == nil {
-			t.Error("bad queue accepted")
-		}
-		if err := d.Close(); err != nil {
+		if err := do(OpRead, off, r, q); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Close(); err != nil {
-			t.Errorf("second Close: %v", err)
+		if !bytes.Equal(r, want) {
+			t.Errorf("direct=%v queue %d: read back differs", direct, q)
 		}
+	}
+	if err := do(OpRead, 1<<20, alignedSlab(4096), 0); err == nil {
+		t.Error("read past the end succeeded")
+	}
+	if err := do(OpRead, 0, alignedSlab(4096), 99); err == nil {
+		t.Error("bad queue accepted")
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestFileBackendURingFallsBack: io_uring asked for but refused (here a
+// queue deeper than a ring may be) runs on psync and says why.
+func TestFileBackendURingFallsBack(t *testing.T) {
+	d, err := Open(context.Background(), "file://"+t.TempDir()+"/fb?engine=io_uring",
+		OpenOptions{QueueDepth: maxURingEntries, MinSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if notes := strings.Join(d.(Noter).Notes(), "; "); !strings.Contains(notes, "using psync") {
+		t.Errorf("notes %q: want the fallback to psync explained", notes)
+	}
+	if fd := d.(*fileDevice); fd.rings != nil || len(fd.queues) == 0 {
+		t.Errorf("rings %d, pools %d: want psync pools only", len(fd.rings), len(fd.queues))
 	}
 }

@@ -63,6 +63,9 @@ func (r *dirRecorder) observe() {
 // meta says.
 func (r *dirRecorder) setObserver(o IntervalObserver, meta ClosedInterval) {
 	r.obs, r.meta = o, meta
+	if r.latency && o != nil && r.cur == nil {
+		r.cur = newLatencyHistogram()
+	}
 }
 
 // observeWith connects the worker's recorders to o, adding warmup

@@ -15,9 +15,10 @@ type dirRecorder struct {
 	interval int64 // ns
 	latency  bool  // record latencies (off only to measure the recorder's cost)
 
-	cur              *hdr.Histogram
-	curIdx, curEnd   int64 // interval index of cur and the end of that interval
-	ios, bytes, errs int64 // current interval
+	counts           latencyCounts  // this interval's latencies, folded by flush
+	cur              *hdr.Histogram // the interval's histogram for obs (nil without obs)
+	curIdx, curEnd   int64          // interval index of cur and the end of that interval
+	ios, bytes, errs int64          // current interval
 	series           []recInterval
 	touched          bool
 
@@ -44,7 +45,7 @@ type recInterval struct {
 func newDirRecorder(interval int64, latency bool) dirRecorder {
 	r := dirRecorder{interval: interval, latency: latency, curEnd: -1}
 	if latency {
-		r.cur = newLatencyHistogram()
+		r.counts = newLatencyCounts()
 	}
 	return r
 }
@@ -68,7 +69,7 @@ func (r *dirRecorder) record(at, latency int64, size int, failed bool) {
 	r.ios++
 	r.bytes += int64(size)
 	if r.latency {
-		_ = r.cur.RecordValue(min(max(latency, latencyLowest), latencyHighest)) // clamped: cannot fail
+		r.counts.add(latency)
 	}
 }
 
@@ -77,10 +78,15 @@ func (r *dirRecorder) flush() {
 	if !r.touched {
 		return
 	}
+	if r.cur != nil {
+		r.counts.fold(r.cur) // for the observer
+	}
 	r.observe()
 	if r.discard {
-		if r.latency {
+		if r.cur != nil {
 			r.cur.Reset()
+		} else if r.latency {
+			r.counts.fold(nil)
 		}
 		r.ios, r.bytes, r.errs, r.touched = 0, 0, 0, false
 		return
@@ -88,8 +94,12 @@ func (r *dirRecorder) flush() {
 	iv := recInterval{idx: r.curIdx, ios: r.ios, bytes: r.bytes, errs: r.errs}
 	if r.latency {
 		iv.hist = newPackedLatency()
-		iv.hist.MergeFrom(r.cur)
-		r.cur.Reset()
+		if r.cur != nil {
+			iv.hist.MergeFrom(r.cur)
+			r.cur.Reset()
+		} else {
+			r.counts.fold(iv.hist)
+		}
 	}
 	r.series = append(r.series, iv)
 	r.ios, r.bytes, r.errs, r.touched = 0, 0, 0, false

@@ -67,7 +67,7 @@ type batch struct {
 
 func newConn(t *Target, l *listener, nc net.Conn) *conn {
 	c := &conn{t: t, ln: l, nc: nc,
-		r:          pdu.NewReader(nc, pdu.RoleController, 0),
+		r:          pdu.NewReader(newSpinReader(nc, t.opts.ReadSpin), pdu.RoleController, 0),
 		log:        t.log.With("remote", nc.RemoteAddr().String(), "local", l.addr),
 		free:       make(chan uint16, MaxQueueDepth),
 		kick:       make(chan struct{}, 1),

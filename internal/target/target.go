@@ -33,6 +33,11 @@ const (
 	MaxTransfer = 4096 << MDTS
 )
 
+// DefaultReadSpin is the default Options.ReadSpin: longer than a loopback
+// or LAN round trip of a busy QD1 host, short enough that a slow host
+// costs little CPU (and only once: spinning stops until it is fast again).
+const DefaultReadSpin = 50 * time.Microsecond
+
 // Options configure a Target. The zero value is usable.
 type Options struct {
 	// Logger receives connection and controller events; nil discards them.
@@ -46,6 +51,11 @@ type Options struct {
 	IOWorkers int
 	// ICReqTimeout bounds the wait for a new connection's ICReq; 0 means 10 s.
 	ICReqTimeout time.Duration
+	// ReadSpin is how long a connection's reader polls its socket for the
+	// next PDU before parking, while its host keeps it busy; 0 means
+	// DefaultReadSpin, negative disables spinning (Linux only; see
+	// spinReader for the cost and why).
+	ReadSpin time.Duration
 }
 
 // Errors returned by the Target API.
@@ -79,6 +89,9 @@ type Target struct {
 func New(opts Options) *Target {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.ReadSpin == 0 {
+		opts.ReadSpin = DefaultReadSpin
 	}
 	if opts.IOWorkers <= 0 {
 		opts.IOWorkers = MaxQueueDepth
