@@ -121,6 +121,20 @@ func Kinds() []Kind {
 	return out
 }
 
+// Param is a parameter's value: the one given, else the kind's default
+// for it ("" for a name the kind does not take).
+func (s Spec) Param(given map[string]string, name string) string {
+	if v, ok := given[name]; ok {
+		return v
+	}
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p.Default
+		}
+	}
+	return ""
+}
+
 // ParamNames lists the params keys a kind accepts, sorted.
 func (s Spec) ParamNames() []string {
 	out := make([]string, len(s.Params))

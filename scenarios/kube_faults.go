@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -147,7 +146,7 @@ func (k *kubeBackend) faultAccess() []authv1.ResourceAttributes {
 			out = append(out, authv1.ResourceAttributes{Verb: "get", Resource: "nodes"}, authv1.ResourceAttributes{Verb: "patch", Resource: "nodes"},
 				authv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "eviction"})
 		case spec.Kind == faults.DriverKill:
-			ns := cmp.Or(ev.Params["namespace"], "kube-system")
+			ns := spec.Param(ev.Params, "namespace")
 			out = append(out, authv1.ResourceAttributes{Verb: "list", Resource: "pods", Namespace: ns},
 				authv1.ResourceAttributes{Verb: "delete", Resource: "pods", Namespace: ns})
 		}
@@ -169,14 +168,7 @@ func (k *kubeBackend) checkDrivers(ctx context.Context) error {
 			continue
 		}
 		spec, _ := faults.Lookup(faults.DriverKill)
-		param := func(name string) string {
-			for _, p := range spec.Params {
-				if p.Name == name {
-					return cmp.Or(ev.Params[name], p.Default)
-				}
-			}
-			return ev.Params[name]
-		}
+		param := func(name string) string { return spec.Param(ev.Params, name) }
 		pods, err := k.c.CS.CoreV1().Pods(param("namespace")).List(ctx, metav1.ListOptions{LabelSelector: param("selector")})
 		if err != nil {
 			return fmt.Errorf("timeline.faults[%d] driver-kill: %w", i, err)

@@ -196,17 +196,7 @@ func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 	}
 	kind := faults.Kind(ev.Kind)
 	spec, _ := faults.Lookup(kind)
-	param := func(name string) string {
-		if v, ok := ev.Params[name]; ok {
-			return v
-		}
-		for _, p := range spec.Params {
-			if p.Name == name {
-				return p.Default
-			}
-		}
-		return ""
-	}
+	param := func(name string) string { return spec.Param(ev.Params, name) }
 	vols := r.volumesOn(ev.Node, ev.Volume)
 	if perVolume(kind) {
 		return r.targetFault(kind, n, vols, param)

@@ -12,17 +12,7 @@ import (
 
 func defaults(kind faults.Kind, over map[string]string) Params {
 	spec, _ := faults.Lookup(kind)
-	return func(name string) string {
-		if v, ok := over[name]; ok {
-			return v
-		}
-		for _, p := range spec.Params {
-			if p.Name == name {
-				return p.Default
-			}
-		}
-		return ""
-	}
+	return func(name string) string { return spec.Param(over, name) }
 }
 
 var target = Target{Namespace: "nvmf-chaos-0a1b2c", RunID: "0a1b2c", Node: "tgt-a", Name: "x-tgt-a-1", Machine: "chaos-mesh/k8s-node-0"}

@@ -60,17 +60,8 @@ func TestChaosMeshEngine(t *testing.T) {
 			}
 			for kind, params := range chaosKinds {
 				spec, _ := faults.Lookup(kind)
-				p := func(name string) string {
-					if v, ok := params[name]; ok {
-						return v
-					}
-					for _, sp := range spec.Params {
-						if sp.Name == name {
-							return sp.Default
-						}
-					}
-					return ""
-				}
+				p := func(name string) string { return spec.Param(params, name) }
+
 				o, err := chaosmesh.Build(kind, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: string(kind), Machine: "chaos-mesh/k8s-node-0"}, p)
 				if err != nil {
 					t.Errorf("%s: %v", kind, err)
