@@ -17,7 +17,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
 	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime", "wait_for_previous": "stonewall",
-	"io_limit": "io_size",
+	"io_limit": "io_size", "fill_fs": "fill_device",
 }
 
 func canonicalOption(key string) string {
@@ -93,16 +93,17 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
-	"offset":     sizeOpt(func(j *Job) *int64 { return &j.Offset }),
-	"io_size":    sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
-	"loops":      intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
-	"number_ios": sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
-	"runtime":    func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
-	"ramp_time":  func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
-	"time_based": boolOpt(func(j *Job) *bool { return &j.TimeBased }),
-	"stonewall":  boolOpt(func(j *Job) *bool { return &j.Stonewall }),
-	"new_group":  boolOpt(func(j *Job) *bool { return &j.NewGroup }),
-	"wait_for":   func(j *Job, v string, _ bool) error { j.WaitFor = strings.TrimSpace(v); return nil },
+	"fill_device": boolOpt(func(j *Job) *bool { return &j.FillDevice }),
+	"offset":      sizeOpt(func(j *Job) *int64 { return &j.Offset }),
+	"io_size":     sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
+	"loops":       intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
+	"number_ios":  sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
+	"runtime":     func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
+	"ramp_time":   func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
+	"time_based":  boolOpt(func(j *Job) *bool { return &j.TimeBased }),
+	"stonewall":   boolOpt(func(j *Job) *bool { return &j.Stonewall }),
+	"new_group":   boolOpt(func(j *Job) *bool { return &j.NewGroup }),
+	"wait_for":    func(j *Job, v string, _ bool) error { j.WaitFor = strings.TrimSpace(v); return nil },
 	"startdelay": func(j *Job, v string, _ bool) error {
 		if strings.Contains(v, "-") {
 			return fmt.Errorf("%q: %w: a range (a random delay per clone)", v, ErrUnsupportedOption)
@@ -327,7 +328,7 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group":
+		"stonewall", "new_group", "fill_device":
 		return true
 	}
 	return quietOptions[key].boolean

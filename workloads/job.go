@@ -115,6 +115,10 @@ type Job struct {
 	// bounds the bytes transferred (filesize: fio's size of each file).
 	FileSize int64 `json:"filesize,omitempty"`
 	Offset   int64 `json:"offset"`
+	// FillDevice makes the region everything from Offset to the end of the
+	// device, whatever Size says (fill_device, fill_fs: fio writes until
+	// the device is full).
+	FillDevice bool `json:"fill_device,omitempty"`
 	// OffsetIncrement moves clone N's region N times this further
 	// (offset_increment); OffsetIncrementPercent gives it in percent of
 	// the device.

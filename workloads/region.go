@@ -71,6 +71,8 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	start = j.Offset + int64(c)*inc
 	sizeOpt := "size"
 	switch {
+	case j.FillDevice:
+		length = devSize - start
 	case j.FileSize > 0:
 		length, sizeOpt = j.FileSize, "filesize"
 	case j.SizePercent > 0:
@@ -99,7 +101,7 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 // as fio caps size at the files' total), else the region; times loops.
 func (j *Job) transferBytes(region int64) int64 {
 	n := region
-	if j.Size > 0 {
+	if j.Size > 0 && !j.FillDevice {
 		n = j.Size
 		if j.FileSize > 0 {
 			n = min(n, region)

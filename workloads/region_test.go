@@ -21,6 +21,7 @@ func TestRegions(t *testing.T) {
 		{"filesize is the region, size at most that", []string{"filesize", "1m", "size", "4m"}, [][2]int64{{0, m}}, 1},
 		{"filesize with io_size", []string{"filesize", "512k", "io_size", "1m"}, [][2]int64{{0, m / 2}}, 2},
 		{"offset_increment", []string{"offset_increment", "1m", "numjobs", "3", "size", "256k"}, [][2]int64{{0, m / 4}, {m, m + m/4}, {2 * m, 2*m + m/4}}, 1},
+		{"fill_device ignores size", []string{"fill_device", "1", "size", "1m", "offset", "3m"}, [][2]int64{{3 * m, 4 * m}}, 1},
 		{"offset_increment in percent", []string{"offset_increment", "25%", "numjobs", "2", "offset", "1m", "size", "512k"}, [][2]int64{{m, m + m/2}, {2 * m, 2*m + m/2}}, 1},
 	}
 	for _, tc := range tests {
