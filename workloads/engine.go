@@ -115,7 +115,7 @@ func (e *Engine) checkJob(j *Job) error {
 	if _, ok := e.dev.(*nullDevice); ok {
 		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
 	}
-	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) {
+	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) || j.BSMax > 0 && j.BSUnaligned {
 		return fmt.Errorf("%w %q: verify: every block size must be a multiple of the smallest, at least %d bytes", ErrInvalidJob, j.Name, headerSize)
 	}
 	if length/int64(j.MinBS()) > maxVerifyUnits {
@@ -209,7 +209,11 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			if start, length, err = j.cloneRegion(c, bs, devSize); err != nil {
 				return nil, err
 			}
-			run.workers = append(run.workers, newWorker(e, run, id, newPattern(j, start, length, workerSeed(seed, ji, c))))
+			pat := newPattern(j, start, length, workerSeed(seed, ji, c))
+			if j.BSUnaligned {
+				pat.grain = bs // sizes in a range: any multiple of the device block
+			}
+			run.workers = append(run.workers, newWorker(e, run, id, pat))
 			id++
 		}
 		runs[ji] = run

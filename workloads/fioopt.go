@@ -16,7 +16,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
-	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime", "wait_for_previous": "stonewall",
+	"readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange", "blocksize_unaligned": "bs_unaligned", "timeout": "runtime", "wait_for_previous": "stonewall",
 	"io_limit": "io_size", "fill_fs": "fill_device",
 }
 
@@ -46,20 +46,12 @@ var options = map[string]optionSetter{
 		j.RWMixRead = 100 - int(n)
 		return err
 	},
-	"bs": func(j *Job, v string, _ bool) error {
-		if strings.ContainsAny(v, ",-:") {
-			return fmt.Errorf("%q: per-direction or ranged bs is not supported (use bssplit)", v)
-		}
-		n, err := ParseSize(v)
-		if err == nil && (n <= 0 || n > 64<<20) {
-			err = fmt.Errorf("%d outside 1..64MiB", n)
-		}
-		j.BS, j.BSSplit = int(n), nil
-		return err
-	},
-	"bssplit": func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
-	"iodepth": intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
-	"numjobs": intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
+	"bs":           setBS,
+	"bsrange":      setBS,
+	"bs_unaligned": boolOpt(func(j *Job) *bool { return &j.BSUnaligned }),
+	"bssplit":      func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"iodepth":      intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
+	"numjobs":      intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
 	"size": func(j *Job, v string, _ bool) error {
 		n, pct, err := parseSizeOrPercent(v)
 		switch {
@@ -161,6 +153,40 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
+}
+
+// setBS reads bs=N or a range bs=LO-HI (bsrange=LO-HI, LO:HI too). A
+// per-direction value (bs=4k,64k) is refused: one size serves both.
+func setBS(j *Job, v string, _ bool) error {
+	if strings.Contains(v, ",") {
+		return fmt.Errorf("%q: %w: per-direction block sizes; give one size or a range for both", v, ErrUnsupportedOption)
+	}
+	lo, hi, ranged := strings.Cut(v, "-")
+	if !ranged {
+		lo, hi, ranged = strings.Cut(v, ":")
+	}
+	n, err := parseBS(lo)
+	if err != nil {
+		return err
+	}
+	j.BS, j.BSMax, j.BSSplit = n, 0, nil
+	if ranged {
+		if j.BSMax, err = parseBS(hi); err == nil && j.BSMax < n {
+			err = fmt.Errorf("%q: the high end is below the low", v)
+		}
+		if j.BSMax == n {
+			j.BSMax = 0 // bsrange=4k-4k is bs=4k
+		}
+	}
+	return err
+}
+
+func parseBS(v string) (int, error) {
+	n, err := ParseSize(v)
+	if err == nil && (n <= 0 || n > 64<<20) {
+		err = fmt.Errorf("%d outside 1..64MiB", n)
+	}
+	return int(n), err
 }
 
 func intOpt(field func(*Job) *int, lo, hi int64) optionSetter {
@@ -328,7 +354,7 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group", "fill_device":
+		"stonewall", "new_group", "fill_device", "bs_unaligned":
 		return true
 	}
 	return quietOptions[key].boolean

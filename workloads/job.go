@@ -100,11 +100,16 @@ type Job struct {
 	Target string `json:"target,omitempty"` // target URL from filename=; empty: the engine's backend
 	RW     RW     `json:"rw"`
 	// RWMixRead is the percentage of reads in rw/randrw.
-	RWMixRead int       `json:"rwmixread"`
-	BS        int       `json:"bs"`
-	BSSplit   []BSSplit `json:"bssplit,omitempty"`
-	IODepth   int       `json:"iodepth"`
-	NumJobs   int       `json:"numjobs"`
+	RWMixRead int `json:"rwmixread"`
+	BS        int `json:"bs"`
+	// BSMax, when set, makes BS the low end of a range (bsrange, bs=LO-HI):
+	// each I/O's size is drawn from LO..BSMax, a multiple of LO, or with
+	// BSUnaligned of the device block size.
+	BSMax       int       `json:"bs_max,omitempty"`
+	BSUnaligned bool      `json:"bs_unaligned,omitempty"`
+	BSSplit     []BSSplit `json:"bssplit,omitempty"`
+	IODepth     int       `json:"iodepth"`
+	NumJobs     int       `json:"numjobs"`
 	// Size is the region each worker addresses (and, unless TimeBased, the
 	// bytes it transfers); 0 means from Offset to the end of the device.
 	Size int64 `json:"size"`
@@ -218,7 +223,7 @@ func (j *Job) MinBS() int {
 // MaxBS is the largest transfer size the job issues.
 func (j *Job) MaxBS() int {
 	if len(j.BSSplit) == 0 {
-		return j.BS
+		return max(j.BS, j.BSMax)
 	}
 	m := 0
 	for _, s := range j.BSSplit {
@@ -243,6 +248,8 @@ func (j *Job) Validate() error {
 		return bad("rwmixread", "%d is not a percentage", j.RWMixRead)
 	case j.BS <= 0 && len(j.BSSplit) == 0:
 		return bad("bs", "%d must be positive", j.BS)
+	case j.BSMax != 0 && j.BSMax < j.BS:
+		return bad("bsrange", "%d-%d: the high end is below the low", j.BS, j.BSMax)
 	case j.IODepth < 1 || j.IODepth > 65536:
 		return bad("iodepth", "%d outside 1..65536", j.IODepth)
 	case j.NumJobs < 1 || j.NumJobs > 4096:
@@ -301,8 +308,13 @@ func (j *Job) validateBSSplit() error {
 	return nil
 }
 
-// BlockSizes lists every transfer size the job issues (bs, or each bssplit entry).
+// BlockSizes lists the transfer sizes the job names (bs, both ends of a
+// range, or each bssplit entry); each must be a multiple of the device
+// block size.
 func (j *Job) BlockSizes() []int {
+	if len(j.BSSplit) == 0 && j.BSMax > 0 {
+		return []int{j.BS, j.BSMax}
+	}
 	if len(j.BSSplit) == 0 {
 		return []int{j.BS}
 	}

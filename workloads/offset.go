@@ -20,6 +20,8 @@ type pattern struct {
 	mixRead uint64
 	split   []BSSplit
 	bs      int
+	// With a range, sizes are drawn as bs + k*grain up to bsMax.
+	bsMax, grain int
 
 	start, length int64 // region
 	unit          int64 // offsets are multiples of this (the smallest bs)
@@ -33,14 +35,14 @@ type pattern struct {
 
 func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 	p := &pattern{
-		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS,
+		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS, bsMax: j.BSMax, grain: j.BS,
 		start: start, length: length, unit: int64(j.MinBS()),
 	}
 	p.rng.Seed(seed, seed^0x9e3779b97f4a7c15)
 	// fio's random map makes each block be touched once per pass. A keyed
 	// permutation gives the same guarantee with no memory; it needs one
 	// transfer size, so bssplit jobs draw offsets uniformly.
-	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0
+	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0 && j.BSMax == 0
 	if p.randomMap {
 		p.perm = newPermutation(uint64(length/p.unit), &p.rng)
 	}
@@ -66,6 +68,10 @@ func (p *pattern) next() ioSpec {
 }
 
 func (p *pattern) pickSize() int {
+	if p.bsMax > 0 {
+		n := uint64((p.bsMax-p.bs)/p.grain) + 1
+		return p.bs + int(p.rng.Uint64()%n)*p.grain
+	}
 	if len(p.split) == 0 {
 		return p.bs
 	}
