@@ -32,15 +32,8 @@ func canonicalOption(key string) string {
 var options = map[string]optionSetter{
 	"name":        func(j *Job, v string, _ bool) error { j.Name = v; return nil },
 	"description": func(*Job, string, bool) error { return nil }, // documentation only
-	"rw": func(j *Job, v string, _ bool) error {
-		if strings.Contains(v, ":") {
-			return fmt.Errorf("%q: the ':N' offset modifier is not supported", v)
-		}
-		rw, err := ParseRW(v)
-		j.RW = rw
-		return err
-	},
-	"rwmixread": intOpt(func(j *Job) *int { return &j.RWMixRead }, 0, 100),
+	"rw":          setRW,
+	"rwmixread":   intOpt(func(j *Job) *int { return &j.RWMixRead }, 0, 100),
 	"rwmixwrite": func(j *Job, v string, _ bool) error {
 		n, err := parseInt(v, 0, 100)
 		j.RWMixRead = 100 - int(n)
@@ -153,6 +146,33 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
+}
+
+// setRW reads rw=PATTERN[:N]. For a sequential pattern N is a size (with
+// fio's suffixes, negative to go backwards) added after each I/O; for a
+// random one, the count of I/Os per random offset, as fio reads them.
+func setRW(j *Job, v string, _ bool) error {
+	name, mod, hasMod := strings.Cut(v, ":")
+	rw, err := ParseRW(name)
+	if err != nil {
+		return err
+	}
+	j.RW, j.SeqAdd, j.SeqNr = rw, 0, 0
+	if !hasMod {
+		return nil
+	}
+	if rw.Random() {
+		n, err := parseInt(mod, 1, math.MaxInt32)
+		j.SeqNr = int(n)
+		return err
+	}
+	neg := strings.HasPrefix(strings.TrimSpace(mod), "-")
+	n, err := ParseSize(strings.TrimPrefix(strings.TrimSpace(mod), "-"))
+	if neg {
+		n = -n
+	}
+	j.SeqAdd = n
+	return err
 }
 
 // setBS reads bs=N or a range bs=LO-HI (bsrange=LO-HI, LO:HI too). A

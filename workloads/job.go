@@ -99,6 +99,12 @@ type Job struct {
 	Name   string `json:"name"`
 	Target string `json:"target,omitempty"` // target URL from filename=; empty: the engine's backend
 	RW     RW     `json:"rw"`
+	// SeqAdd is rw=read:N's offset modifier for sequential patterns: each
+	// I/O starts N bytes (negative: back) after the previous one ended.
+	SeqAdd int64 `json:"rw_seq_add,omitempty"`
+	// SeqNr is rw=randread:N's: every Nth I/O draws a new random offset,
+	// the others follow on sequentially.
+	SeqNr int `json:"rw_seq_nr,omitempty"`
 	// RWMixRead is the percentage of reads in rw/randrw.
 	RWMixRead int `json:"rwmixread"`
 	BS        int `json:"bs"`

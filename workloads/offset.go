@@ -23,9 +23,11 @@ type pattern struct {
 	// With a range, sizes are drawn as bs + k*grain up to bsMax.
 	bsMax, grain int
 
-	start, length int64 // region
-	unit          int64 // offsets are multiples of this (the smallest bs)
-	cursor        int64 // sequential position within the region
+	start, length  int64 // region
+	unit           int64 // offsets are multiples of this (the smallest bs)
+	cursor         int64 // sequential position within the region
+	seqAdd         int64 // rw=read:N: bytes added after each I/O
+	seqNr, seqLeft int   // rw=randread:N: I/Os per random offset, and left of this run
 
 	rng       rand.PCG
 	randomMap bool
@@ -37,12 +39,14 @@ func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 	p := &pattern{
 		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS, bsMax: j.BSMax, grain: j.BS,
 		start: start, length: length, unit: int64(j.MinBS()),
+		seqAdd: j.SeqAdd, seqNr: j.SeqNr,
 	}
 	p.rng.Seed(seed, seed^0x9e3779b97f4a7c15)
 	// fio's random map makes each block be touched once per pass. A keyed
 	// permutation gives the same guarantee with no memory; it needs one
 	// transfer size, so bssplit jobs draw offsets uniformly.
-	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0 && j.BSMax == 0
+	// With rw=randread:N, the offsets between random draws are not in the map.
+	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0 && j.BSMax == 0 && j.SeqNr <= 1
 	if p.randomMap {
 		p.perm = newPermutation(uint64(length/p.unit), &p.rng)
 	}
@@ -59,9 +63,15 @@ func (p *pattern) next() ioSpec {
 			s.dir = DirWrite
 		}
 	}
-	if p.rw.Random() {
+	switch {
+	case p.rw.Random() && p.seqLeft > 0:
+		p.seqLeft--
+		s.offset = p.sequentialOffset(s.size)
+	case p.rw.Random():
+		p.seqLeft = p.seqNr - 1
 		s.offset = p.randomOffset(s.size)
-	} else {
+		p.cursor = s.offset - p.start + int64(s.size)
+	default:
 		s.offset = p.sequentialOffset(s.size)
 	}
 	return s
@@ -85,13 +95,23 @@ func (p *pattern) pickSize() int {
 	return p.split[len(p.split)-1].Size
 }
 
+// sequentialOffset follows on from the previous I/O, plus rw=read:N's
+// modifier (after the first I/O of the region, as in fio); it wraps to the
+// start, or going backwards to the end, when the next I/O would leave the
+// region.
 func (p *pattern) sequentialOffset(size int) int64 {
-	if p.cursor+int64(size) > p.length {
-		p.cursor = 0
+	pos := p.cursor
+	if pos != 0 {
+		pos += p.seqAdd
 	}
-	off := p.start + p.cursor
-	p.cursor += int64(size)
-	return off
+	if pos < 0 || pos+int64(size) > p.length {
+		pos = 0
+		if p.seqAdd < 0 {
+			pos = (p.length - int64(size)) / p.unit * p.unit
+		}
+	}
+	p.cursor = pos + int64(size)
+	return p.start + pos
 }
 
 func (p *pattern) randomOffset(size int) int64 {

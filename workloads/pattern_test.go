@@ -54,3 +54,58 @@ func TestBlockSizeRangeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOffsetModifiers: rw=read:N skips N bytes after each I/O (backwards
+// when negative, from the end as fio does), rw=randread:N follows each
+// random offset with N-1 sequential I/Os.
+func TestOffsetModifiers(t *testing.T) {
+	const k = 4096
+	tests := []struct {
+		rw   string
+		want []int64 // offsets of the first I/Os, in 4 KiB blocks
+	}{
+		{"read", []int64{0, 1, 2, 3, 4, 5, 6, 7, 0}},
+		{"write:4k", []int64{0, 2, 4, 6, 0, 2}},
+		{"read:-8k", []int64{0, 7, 6, 5, 4, 3, 2, 1, 0, 7}},
+		{"rw:12k", []int64{0, 4, 0, 4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.rw, func(t *testing.T) {
+			j := job(t, "j", "rw", tc.rw, "bs", "4k")
+			p := newPattern(&j, 0, 8*k, 1)
+			for i, want := range tc.want {
+				if off := p.next().offset; off != want*k {
+					t.Fatalf("I/O %d at block %d, want %d", i, off/k, want)
+				}
+			}
+		})
+	}
+	j := job(t, "j", "rw", "randread:4", "bs", "4k")
+	p := newPattern(&j, 0, 1024*k, 1)
+	for run := range 8 {
+		first := p.next().offset
+		for i := int64(1); i < 4; i++ {
+			if off := p.next().offset; off != (first+i*k)%(1024*k) {
+				t.Fatalf("run %d: I/O %d at %d, want it to follow %d", run, i, off, first)
+			}
+		}
+	}
+}
+
+func TestOffsetModifierErrors(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"rw=randread:0", "outside 1.."},
+		{"rw=randread:4k", "not an integer"},
+		{"rw=write:zz", "no number"},
+		{"rw=sideways:4k", "want read"},
+	} {
+		_, err := ParseFio(strings.NewReader("[j]\n"+tc.line+"\n"), "m.fio", nil, WithTarget("null://1m"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "m.fio:2") {
+			t.Errorf("%s: err %v, want %q at m.fio:2", tc.line, err, tc.want)
+		}
+	}
+	j := job(t, "j", "rw", "read:1k")
+	if _, _, err := j.Region(4096, 1<<20); err == nil || !strings.Contains(err.Error(), "offset modifier") {
+		t.Errorf("1k modifier on a 4k device: %v", err)
+	}
+}

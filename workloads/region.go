@@ -64,6 +64,9 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	if j.Offset%int64(blockSize) != 0 {
 		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
 	}
+	if j.SeqAdd%int64(blockSize) != 0 {
+		return 0, 0, bad("rw", "offset modifier %d is not a multiple of the device block size %d", j.SeqAdd, blockSize)
+	}
 	inc := j.increment(devSize)
 	if inc%int64(blockSize) != 0 {
 		return 0, 0, bad("offset_increment", "%d is not a multiple of the device block size %d", inc, blockSize)
