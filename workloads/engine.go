@@ -115,8 +115,9 @@ func (e *Engine) checkJob(j *Job) error {
 	if _, ok := e.dev.(*nullDevice); ok {
 		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
 	}
-	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) || j.BSMax > 0 && j.BSUnaligned {
-		return fmt.Errorf("%w %q: verify: every block size must be a multiple of the smallest, at least %d bytes", ErrInvalidJob, j.Name, headerSize)
+	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) || j.BSMax > 0 && j.BSUnaligned ||
+		j.BlockAlign%int64(j.MinBS()) != 0 {
+		return fmt.Errorf("%w %q: verify: every block size and blockalign must be a multiple of the smallest block size, at least %d bytes", ErrInvalidJob, j.Name, headerSize)
 	}
 	if length/int64(j.MinBS()) > maxVerifyUnits {
 		return fmt.Errorf("%w %q: verify: %d blocks of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(j.MinBS()), j.MinBS())

@@ -17,7 +17,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
 	"readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange", "blocksize_unaligned": "bs_unaligned", "timeout": "runtime", "wait_for_previous": "stonewall",
-	"io_limit": "io_size", "fill_fs": "fill_device",
+	"io_limit": "io_size", "ba": "blockalign", "fill_fs": "fill_device",
 }
 
 func canonicalOption(key string) string {
@@ -105,6 +105,30 @@ var options = map[string]optionSetter{
 	"rate": func(j *Job, v string, _ bool) error {
 		r, err := parseRatePair(v, true)
 		j.Rate = r
+		return err
+	},
+	"random_distribution": func(j *Job, v string, _ bool) error {
+		d, err := ParseDistribution(v)
+		j.Distribution = d
+		return err
+	},
+	"percentage_random": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, ",") {
+			return fmt.Errorf("%q: %w: per-direction percentages; give one for all", v, ErrUnsupportedOption)
+		}
+		n, err := parseInt(v, 0, 100)
+		j.PercentSequential = 100 - int(n)
+		return err
+	},
+	"blockalign": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, ",") {
+			return fmt.Errorf("%q: %w: per-direction alignment; give one for all", v, ErrUnsupportedOption)
+		}
+		n, err := ParseSize(v)
+		if err == nil && n <= 0 {
+			err = fmt.Errorf("%d must be positive", n)
+		}
+		j.BlockAlign = n
 		return err
 	},
 	"norandommap":     boolOpt(func(j *Job) *bool { return &j.NoRandomMap }),

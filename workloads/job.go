@@ -162,6 +162,15 @@ type Job struct {
 	RateIOPS    [numDirs]int64 `json:"rate_iops"`
 	Rate        [numDirs]int64 `json:"rate"`
 	NoRandomMap bool           `json:"norandommap"`
+	// Distribution skews random offsets (random_distribution); any but
+	// uniform draws without the random map, as in fio.
+	Distribution Distribution `json:"random_distribution,omitempty"`
+	// PercentSequential is 100 - percentage_random: the share of a random
+	// job's I/Os that follow on from the previous one instead.
+	PercentSequential int `json:"percent_sequential,omitempty"`
+	// BlockAlign aligns random offsets (blockalign) instead of the smallest
+	// block size; it turns the random map off, as in fio.
+	BlockAlign int64 `json:"blockalign,omitempty"`
 	// RandRepeat makes offsets and directions repeat for the same RandSeed;
 	// without it the seed is taken from the clock.
 	RandRepeat     bool   `json:"randrepeat"`

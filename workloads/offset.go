@@ -31,6 +31,9 @@ type pattern struct {
 
 	rng       rand.PCG
 	randomMap bool
+	dist      sampler     // nil: uniform
+	align     int64       // random offsets are multiples of this
+	seqPct    uint64      // percent of a random job's I/Os that follow on
 	perm      permutation // random order covering each unit once per pass
 	permPos   uint64
 }
@@ -46,7 +49,15 @@ func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 	// permutation gives the same guarantee with no memory; it needs one
 	// transfer size, so bssplit jobs draw offsets uniformly.
 	// With rw=randread:N, the offsets between random draws are not in the map.
-	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0 && j.BSMax == 0 && j.SeqNr <= 1
+	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0 && j.BSMax == 0 && j.SeqNr <= 1 &&
+		j.Distribution.Kind == "" && j.BlockAlign == 0 && j.PercentSequential == 0
+	p.align, p.seqPct = p.unit, uint64(j.PercentSequential)
+	if j.BlockAlign > 0 {
+		p.align = j.BlockAlign
+	}
+	if j.RW.Random() && j.Distribution.Kind != "" {
+		p.dist = newSampler(j.Distribution, uint64(max(length/p.align, 1)), p.align, &p.rng)
+	}
 	if p.randomMap {
 		p.perm = newPermutation(uint64(length/p.unit), &p.rng)
 	}
@@ -64,8 +75,8 @@ func (p *pattern) next() ioSpec {
 		}
 	}
 	switch {
-	case p.rw.Random() && p.seqLeft > 0:
-		p.seqLeft--
+	case p.rw.Random() && (p.seqLeft > 0 || p.seqPct > 0 && p.rng.Uint64()%100 < p.seqPct):
+		p.seqLeft = max(p.seqLeft-1, 0)
 		s.offset = p.sequentialOffset(s.size)
 	case p.rw.Random():
 		p.seqLeft = p.seqNr - 1
@@ -124,9 +135,12 @@ func (p *pattern) randomOffset(size int) int64 {
 		p.permPos++
 		return p.start + int64(i)*p.unit
 	}
-	slots := uint64((p.length-int64(size))/p.unit) + 1
+	slots := uint64((p.length-int64(size))/p.align) + 1
+	if p.dist != nil {
+		return p.start + int64(p.dist.next(&p.rng)%slots)*p.align
+	}
 	hi, _ := bits.Mul64(p.rng.Uint64(), slots) // unbiased enough, no division
-	return p.start + int64(hi)*p.unit
+	return p.start + int64(hi)*p.align
 }
 
 // permutation is a bijection of [0, n) built from a 4-round Feistel network

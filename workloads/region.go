@@ -64,6 +64,9 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	if j.Offset%int64(blockSize) != 0 {
 		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
 	}
+	if j.BlockAlign%int64(blockSize) != 0 {
+		return 0, 0, bad("blockalign", "%d is not a multiple of the device block size %d", j.BlockAlign, blockSize)
+	}
 	if j.SeqAdd%int64(blockSize) != 0 {
 		return 0, 0, bad("rw", "offset modifier %d is not a multiple of the device block size %d", j.SeqAdd, blockSize)
 	}
@@ -95,6 +98,9 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	length -= length % int64(j.MinBS())
 	if length < int64(j.MaxBS()) {
 		return 0, 0, bad(sizeOpt, "region of %d bytes is smaller than bs %d", length, j.MaxBS())
+	}
+	if err := j.Distribution.check(length); err != nil {
+		return 0, 0, bad("random_distribution", "%v", err)
 	}
 	return start, length, nil
 }
