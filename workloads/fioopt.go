@@ -107,6 +107,17 @@ var options = map[string]optionSetter{
 		j.Rate = r
 		return err
 	},
+	"rate_process": func(j *Job, v string, _ bool) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "linear":
+			j.RateProcess = ""
+		case "poisson":
+			j.RateProcess = "poisson"
+		default:
+			return fmt.Errorf("%q: want linear or poisson", v)
+		}
+		return nil
+	},
 	"random_distribution": func(j *Job, v string, _ bool) error {
 		d, err := ParseDistribution(v)
 		j.Distribution = d

@@ -159,9 +159,11 @@ type Job struct {
 	// StartDelay delays the start, after what the job waits for.
 	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
-	RateIOPS    [numDirs]int64 `json:"rate_iops"`
-	Rate        [numDirs]int64 `json:"rate"`
-	NoRandomMap bool           `json:"norandommap"`
+	RateIOPS [numDirs]int64 `json:"rate_iops"`
+	Rate     [numDirs]int64 `json:"rate"`
+	// RateProcess is "" (fio's linear: even spacing) or "poisson".
+	RateProcess string `json:"rate_process,omitempty"`
+	NoRandomMap bool   `json:"norandommap"`
 	// Distribution skews random offsets (random_distribution); any but
 	// uniform draws without the random map, as in fio.
 	Distribution Distribution `json:"random_distribution,omitempty"`

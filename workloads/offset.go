@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"math"
 	"math/bits"
 	"math/rand/v2"
 )
@@ -202,6 +203,10 @@ func workerSeed(seed uint64, job, clone int) uint64 {
 type pacer struct {
 	iops, bps int64
 	next      int64 // run-clock time the next I/O is due
+	// poisson spaces I/Os by exponential gaps of the same mean
+	// (rate_process=poisson), drawn from rng.
+	poisson bool
+	rng     rand.PCG
 }
 
 // maxLag bounds catch-up after a late wakeup: timers fire with about this
@@ -229,6 +234,9 @@ func (p *pacer) take(now int64, size int) {
 	}
 	if p.bps > 0 {
 		spacing = max(spacing, int64(size)*1e9/p.bps)
+	}
+	if p.poisson {
+		spacing = int64(-math.Log(1-uniform(&p.rng)) * float64(spacing))
 	}
 	p.next = max(p.next, now-maxLag) + spacing
 }

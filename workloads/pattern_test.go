@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,36 @@ func TestOffsetModifierErrors(t *testing.T) {
 	j := job(t, "j", "rw", "read:1k")
 	if _, _, err := j.Region(4096, 1<<20); err == nil || !strings.Contains(err.Error(), "offset modifier") {
 		t.Errorf("1k modifier on a 4k device: %v", err)
+	}
+}
+
+// TestPoissonPacer: rate_process=poisson keeps the mean gap of the rate
+// but spreads the gaps exponentially (standard deviation about the mean);
+// linear pacing keeps them equal.
+func TestPoissonPacer(t *testing.T) {
+	for _, tc := range []struct {
+		poisson      bool
+		minCV, maxCV float64
+	}{{false, 0, 0.001}, {true, 0.9, 1.1}} {
+		p := pacer{iops: 1000, poisson: tc.poisson}
+		p.rng.Seed(1, 2)
+		const n = 20_000
+		var now, sum, sumSq float64
+		for range n {
+			prev := p.next
+			p.take(int64(now), 4096)
+			gap := float64(p.next - prev)
+			now = float64(p.next) // the worker issues each I/O when due
+			sum += gap
+			sumSq += gap * gap
+		}
+		mean := sum / n
+		cv := math.Sqrt(sumSq/n-mean*mean) / mean
+		if mean < 0.95e6 || mean > 1.05e6 || cv < tc.minCV || cv > tc.maxCV {
+			t.Errorf("poisson=%v: mean gap %.0f ns, variation %.2f; want 1e6 ns and %.2f..%.2f", tc.poisson, mean, cv, tc.minCV, tc.maxCV)
+		}
+	}
+	if err := ApplyOption(new(Job), "rate_process", "bursty"); err == nil {
+		t.Error("rate_process=bursty accepted")
 	}
 }

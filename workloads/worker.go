@@ -67,7 +67,8 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	w.timer.Stop()
 	w.src = w.nextWorkload
 	for d := range numDirs {
-		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d]}
+		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d], poisson: j.RateProcess == "poisson"}
+		w.pace[d].rng.Seed(mix64(uint64(id)), uint64(d))
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
 	w.observeWith(e.observer)
