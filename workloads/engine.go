@@ -115,22 +115,23 @@ func (e *Engine) checkJob(j *Job) error {
 	if _, ok := e.dev.(*nullDevice); ok {
 		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
 	}
-	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) || j.BSMax > 0 && j.BSUnaligned ||
-		j.BlockAlign%int64(j.MinBS()) != 0 {
-		return fmt.Errorf("%w %q: verify: every block size and blockalign must be a multiple of the smallest block size, at least %d bytes", ErrInvalidJob, j.Name, headerSize)
+	unit := j.verifyUnit()
+	if hdr := verifyAlgs[j.Verify].headerLen(); unit < max(hdr, 1) || !unitsDivide(j) || j.BSMax > 0 && j.BSUnaligned ||
+		j.BlockAlign%int64(unit) != 0 {
+		return fmt.Errorf("%w %q: verify: every block size and blockalign must be a multiple of the verified unit (the smallest block size, or verify_interval) of at least %d bytes for %s", ErrInvalidJob, j.Name, hdr, j.Verify)
 	}
-	if length/int64(j.MinBS()) > maxVerifyUnits {
-		return fmt.Errorf("%w %q: verify: %d blocks of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(j.MinBS()), j.MinBS())
+	if length/int64(unit) > maxVerifyUnits {
+		return fmt.Errorf("%w %q: verify: %d units of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(unit), unit)
 	}
 	return nil
 }
 
-// unitsDivide reports whether every bssplit size is a multiple of the
-// smallest, so verification units tile each transfer.
+// unitsDivide reports whether every block size is a multiple of the
+// verified unit, so units tile each transfer.
 func unitsDivide(j *Job) bool {
-	u := j.MinBS()
-	for _, s := range j.BSSplit {
-		if s.Size%u != 0 {
+	u := j.verifyUnit()
+	for _, s := range j.BlockSizes() {
+		if s%u != 0 {
 			return false
 		}
 	}
@@ -200,7 +201,8 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 		}
 		run := &jobRun{job: j, group: groupIDs[ji]}
 		if j.Verify != "" {
-			run.ver = newVerifier(e.runID, ji, int64(j.MinBS()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1)
+			run.ver = newVerifier(e.runID, ji, int64(j.verifyUnit()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1,
+				verifyAlgs[j.Verify], j.VerifyPattern)
 		}
 		seed := j.RandSeed
 		if !j.RandRepeat {

@@ -120,7 +120,7 @@ func TestParseFio(t *testing.T) {
 }
 
 func TestParseFioUnsupportedIsTyped(t *testing.T) {
-	_, err := ParseFio(strings.NewReader("[j]\nverify_pattern=0xff\n"), "x", nil)
+	_, err := ParseFio(strings.NewReader("[j]\nverify_pattern=%o\n"), "x", nil)
 	if !errors.Is(err, ErrUnsupportedOption) {
 		t.Errorf("err = %v, want ErrUnsupportedOption", err)
 	}

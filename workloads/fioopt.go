@@ -151,16 +151,27 @@ var options = map[string]optionSetter{
 		return err
 	},
 	"verify": func(j *Job, v string, _ bool) error {
-		switch strings.ToLower(v) {
-		case "0", "null", "":
-			j.Verify = ""
-		case "crc32c", "crc32c-intel":
-			j.Verify = "crc32c"
-		default:
-			return fmt.Errorf("%q: only crc32c is supported", v)
-		}
-		return nil
+		name, err := parseVerify(v)
+		j.Verify = name
+		return err
 	},
+	"verify_pattern": func(j *Job, v string, _ bool) error {
+		p, err := ParseVerifyPattern(v)
+		j.VerifyPattern = p
+		if err == nil && j.Verify == "" {
+			j.Verify = "pattern" // as fio: a pattern alone is what is verified
+		}
+		return err
+	},
+	"verify_interval": func(j *Job, v string, _ bool) error {
+		n, err := ParseSize(v)
+		if err == nil && (n <= 0 || n > 64<<20) {
+			err = fmt.Errorf("%d outside 1..64MiB", n)
+		}
+		j.VerifyInterval = int(n)
+		return err
+	},
+	"verify_fatal":               boolOpt(func(j *Job) *bool { return &j.VerifyFatal }),
 	"verify_backlog":             intOpt(func(j *Job) *int { return &j.VerifyBacklog }, 0, math.MaxInt32),
 	"do_verify":                  boolOpt(func(j *Job) *bool { return &j.DoVerify }),
 	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
@@ -409,7 +420,7 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group", "fill_device", "bs_unaligned":
+		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal":
 		return true
 	}
 	return quietOptions[key].boolean

@@ -178,9 +178,17 @@ type Job struct {
 	RandRepeat     bool   `json:"randrepeat"`
 	RandSeed       uint64 `json:"randseed"`
 	GroupReporting bool   `json:"group_reporting"`
-	// Verify is "" (off) or "crc32c".
-	Verify        string `json:"verify,omitempty"`
-	VerifyBacklog int    `json:"verify_backlog,omitempty"`
+	// Verify is "" (off) or the verify= method: crc32c, crc32, crc64,
+	// xxhash, md5, sha1, sha256, sha512, sha3-*, meta or pattern.
+	Verify string `json:"verify,omitempty"`
+	// VerifyPattern is verify_pattern: the data of every written unit.
+	VerifyPattern []byte `json:"verify_pattern,omitempty"`
+	// VerifyInterval checks units of this many bytes instead of the
+	// smallest block size (verify_interval).
+	VerifyInterval int `json:"verify_interval,omitempty"`
+	// VerifyFatal stops the job at its first verification failure.
+	VerifyFatal   bool `json:"verify_fatal,omitempty"`
+	VerifyBacklog int  `json:"verify_backlog,omitempty"`
 	// DoVerify runs the final read-back pass when Verify is set.
 	DoVerify                 bool   `json:"do_verify"`
 	ZeroBuffers              bool   `json:"zero_buffers"`
@@ -293,8 +301,12 @@ func (j *Job) Validate() error {
 		return bad("wait_for", "a job cannot wait for itself")
 	case j.TimeBased && j.Runtime == 0:
 		return bad("time_based", "needs runtime")
-	case j.Verify != "" && j.Verify != "crc32c":
-		return bad("verify", "%q unsupported (want crc32c)", j.Verify)
+	case j.Verify != "" && verifyAlgs[j.Verify].name == "":
+		return bad("verify", "%q unsupported", j.Verify)
+	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:
+		return bad("verify", "pattern needs verify_pattern")
+	case j.VerifyInterval < 0:
+		return bad("verify_interval", "%d is negative", j.VerifyInterval)
 	case j.VerifyBacklog < 0:
 		return bad("verify_backlog", "%d is negative", j.VerifyBacklog)
 	case j.BufferCompressPercentage < 0 || j.BufferCompressPercentage > 100:
@@ -323,6 +335,14 @@ func (j *Job) validateBSSplit() error {
 		return fmt.Errorf("%w %q: bssplit%s: percentages add up to %d, not 100", ErrInvalidJob, j.Name, j.where("bssplit"), total)
 	}
 	return nil
+}
+
+// verifyUnit is the size of the units verification stamps and checks.
+func (j *Job) verifyUnit() int {
+	if j.VerifyInterval > 0 {
+		return j.VerifyInterval
+	}
+	return j.MinBS()
 }
 
 // BlockSizes lists the transfer sizes the job names (bs, both ends of a

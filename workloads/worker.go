@@ -76,7 +76,11 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	if g.ver != nil && j.DoVerify {
 		bufSize = max(bufSize, finalChunk)
 	}
-	w.allocOps(bufSize, pat.unit)
+	unit := pat.unit
+	if g.ver != nil {
+		unit = g.ver.unit // verify_interval may be finer than the smallest block
+	}
+	w.allocOps(bufSize, unit)
 	if g.ver != nil && j.VerifyBacklog > 0 {
 		w.backlog = make([]ioSpec, 0, j.VerifyBacklog)
 		w.checks = make([]ioSpec, 0, j.VerifyBacklog)
@@ -291,6 +295,7 @@ func (w *worker) complete(op *Op) {
 		}
 	} else if w.ver != nil {
 		w.ver.completeRead(op)
+		w.stopping = w.stopping || w.job.VerifyFatal && w.ver.fatal.Load()
 	}
 	if op.purpose == forWorkload && op.Kind == OpWrite && op.Err == nil && w.backlog != nil {
 		w.queueCheck(op)
@@ -343,6 +348,9 @@ func (w *worker) recordError(op *Op, dir Direction) {
 // verifyPass reads back this clone's share of the job's written units: chunks
 // clone, clone+numjobs, ... of the region.
 func (w *worker) verifyPass(ctx context.Context) {
+	if w.job.VerifyFatal && w.ver.fatal.Load() {
+		return // verify_fatal: the job ended at its first failure
+	}
 	unit := w.ver.unit
 	chunk := max(unit, min(int64(finalChunk)/unit*unit, w.pat.length/unit*unit))
 	stride := int64(w.job.NumJobs)
