@@ -266,6 +266,10 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			gapLists = append(gapLists, w.gaps.gaps)
 			last = max(last, w.lastNs)
 			errLists = append(errLists, w.errors)
+			if w.log != nil {
+				w.log.finish(w.lastNs)
+				jr.Logs = append(jr.Logs, WorkerLog{Index: w.id + 1, log: w.log})
+			}
 			dropped += w.errorsDropped
 		}
 		for d := range numDirs {

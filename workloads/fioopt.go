@@ -107,6 +107,11 @@ var options = map[string]optionSetter{
 		j.Rate = r
 		return err
 	},
+	"write_lat_log":  logOpt(func(o *LogOptions) (*bool, *string) { return &o.Lat, &o.LatPrefix }),
+	"write_bw_log":   logOpt(func(o *LogOptions) (*bool, *string) { return &o.BW, &o.BWPrefix }),
+	"write_iops_log": logOpt(func(o *LogOptions) (*bool, *string) { return &o.IOPS, &o.IOPSPrefix }),
+	"log_avg_msec":   intOpt(func(j *Job) *int { return &j.Logs.AvgMsec }, 0, math.MaxInt32),
+	"log_offset":     boolOpt(func(j *Job) *bool { return &j.Logs.Offset }),
 	"rate_process": func(j *Job, v string, _ bool) error {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "linear":
@@ -192,6 +197,16 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
+}
+
+// logOpt sets a write_*_log option: its value is the file name prefix,
+// none means the job's name.
+func logOpt(field func(*LogOptions) (*bool, *string)) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		on, prefix := field(&j.Logs)
+		*on, *prefix = true, strings.TrimSpace(v)
+		return nil
+	}
 }
 
 // setRW reads rw=PATTERN[:N]. For a sequential pattern N is a size (with
@@ -420,7 +435,8 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal":
+		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset",
+		"write_lat_log", "write_bw_log", "write_iops_log":
 		return true
 	}
 	return quietOptions[key].boolean

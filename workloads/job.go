@@ -195,6 +195,8 @@ type Job struct {
 	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`
+	// Logs are the fio log files the job writes.
+	Logs LogOptions `json:"logs,omitzero"`
 	// Notes name the options accepted without effect, where they were set
 	// and why they change nothing here.
 	Notes []string `json:"notes,omitempty"`

@@ -50,6 +50,9 @@ type JobResult struct {
 	// workers completed an I/O successfully: what failover_time and
 	// io_pause are computed from, at completion-time precision.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// Logs are the samples of the fio log files the job asked for, one per
+	// worker; WriteFioLogs writes them. Not part of the saved record.
+	Logs []WorkerLog `json:"-"`
 }
 
 // Dir returns the result of one direction.

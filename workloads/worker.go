@@ -56,6 +56,7 @@ type worker struct {
 	errors        []ErrorEvent
 	errorsDropped int64
 	finalDone     bool
+	log           *ioLog // fio log samples; nil unless the job writes logs
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -148,6 +149,9 @@ func (w *worker) setClock(startNs int64) {
 		w.budget = j.transferBytes(w.pat.length)
 	}
 	w.ioLimit = j.NumberIOs
+	if j.Logs.any() {
+		w.log = newIOLog(j.Logs, startNs)
+	}
 }
 
 func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
@@ -302,6 +306,9 @@ func (w *worker) complete(op *Op) {
 	}
 	if op.purpose == forWorkload && op.submitNs >= w.rampEndNs {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
+		if w.log != nil && op.Err == nil {
+			w.log.add(op, dir)
+		}
 		w.lastNs = max(w.lastNs, op.completeNs)
 		if op.Err == nil {
 			w.gaps.success(op.completeNs)

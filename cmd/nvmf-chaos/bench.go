@@ -154,6 +154,14 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	if err := writeResults(o.results, res); err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
+	// fio writes its log files (write_bw_log=...) where it runs.
+	_, notes, err := workloads.WriteFioLogs(".", res)
+	for _, n := range notes {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
+	}
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
 	switch {
 	case res.VerifyFailures() > 0:
 		return &exitError{code: exitSLOFailed, err: fmt.Errorf("verification failed: %d lost, stale or corrupt blocks", res.VerifyFailures())}
