@@ -28,7 +28,10 @@ runtime=${RUNTIME:-1}
 timeout=${TIMEOUT:-120}
 [ -x "$bin" ] || { echo "build $bin first (make build)" >&2; exit 2; }
 [ -d "$dir" ] || { echo "$dir: not a directory" >&2; exit 2; }
-[ -z "${2:-}" ] && trap 'rm -f "$scratch"' EXIT
+bin=$(realpath "$bin") dir=$(realpath "$dir")
+# Examples run in a scratch directory: fio's log files land where it runs.
+work=$(mktemp -d)
+trap 'rm -rf "$work"; [ -z "${2:-}" ] && rm -f "$scratch"' EXIT
 
 generic="libaio io_uring posixaio psync sync pvsync pvsync2 vsync null"
 
@@ -63,14 +66,14 @@ for f in "$dir"/*.fio; do
 	total=$((total + 1))
 	err=$(mktemp)
 	[ -z "${2:-}" ] && rm -f "$scratch" && truncate -s 8g "$scratch"
-	timeout "$timeout" "$bin" bench --fio "$f" --target "$target" --runtime "$runtime" \
-		>/dev/null 2>"$err"
+	(cd "$work" && timeout "$timeout" "$bin" bench --fio "$f" --target "$target" --runtime "$runtime" \
+		>/dev/null 2>"$err")
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		pass=$((pass + 1))
 		printf '| %s | pass | |\n' "$name"
 	else
-		reason=$(grep -v '^note:' "$err" | tail -n 1 | sed 's/^nvmf-chaos: //; s/|/\\|/g')
+		reason=$(grep -v '^note:' "$err" | tail -n 1 | sed "s|^nvmf-chaos: ||; s|$dir/||g; s/|/\\\\|/g")
 		[ $rc -eq 124 ] && reason="timed out after ${timeout}s"
 		printf '| %s | fail (exit %d) | %s |\n' "$name" "$rc" "${reason:0:200}"
 	fi

@@ -21,6 +21,29 @@ type Distribution struct {
 	Center float64 `json:"center,omitempty"`
 	// Zones of zoned (Size in percent of the region) and zoned_abs (bytes).
 	Zones []Zone `json:"zones,omitempty"`
+	// Sequence is sequence's block indices, drawn in order, over and over;
+	// with Stride each round moves on by the sequence's length
+	// (random_sequence_stride).
+	Sequence []uint64 `json:"sequence,omitempty"`
+	Stride   bool     `json:"stride,omitempty"`
+}
+
+// maxSequence is fio's limit on sequence elements.
+const maxSequence = 64
+
+func parseSequence(s string) ([]uint64, error) {
+	var seq []uint64
+	for _, p := range strings.Split(s, ",") {
+		n, err := parseInt(p, 0, math.MaxInt64)
+		if err != nil {
+			return nil, fmt.Errorf("sequence element %q: %w", p, err)
+		}
+		seq = append(seq, uint64(n))
+	}
+	if len(seq) > maxSequence {
+		return nil, fmt.Errorf("sequence of %d elements: at most %d", len(seq), maxSequence)
+	}
+	return seq, nil
 }
 
 // Zone is one part of a zoned distribution: Percent of the accesses fall in
@@ -37,6 +60,12 @@ func ParseDistribution(s string) (Distribution, error) {
 	d := Distribution{Center: -1}
 	kind, rest, _ := strings.Cut(strings.TrimSpace(s), ":")
 	kind = strings.ToLower(kind)
+	if kind == "sequence" {
+		d.Kind = kind
+		seq, err := parseSequence(rest)
+		d.Sequence = seq
+		return d, err
+	}
 	if strings.Contains(rest, ",") {
 		return d, fmt.Errorf("%q: %w: per-direction distributions; give one for all", s, ErrUnsupportedOption)
 	}
@@ -50,10 +79,8 @@ func ParseDistribution(s string) (Distribution, error) {
 		zones, err := parseZones(rest, kind == "zoned_abs")
 		d.Zones = zones
 		return d, err
-	case "sequence":
-		return d, fmt.Errorf("%q: %w: fixed block sequences", s, ErrUnsupportedOption)
 	}
-	return d, fmt.Errorf("%q: want random, zipf, pareto, normal, zoned or zoned_abs", s)
+	return d, fmt.Errorf("%q: want random, zipf, pareto, normal, zoned, zoned_abs or sequence", s)
 }
 
 func parseSkew(kind, rest string) (Distribution, error) {
@@ -136,8 +163,30 @@ func newSampler(d Distribution, n uint64, unit int64, r *rand.PCG) sampler {
 		return newNormal(n, d.Param, d.Center)
 	case "zoned", "zoned_abs":
 		return newZoned(d, n, unit)
+	case "sequence":
+		return &sequence{seq: d.Sequence, stride: d.Stride, n: n}
 	}
 	return nil
+}
+
+// sequence replays fixed block indices; with stride, each round is the
+// next group of len(seq) blocks.
+type sequence struct {
+	seq       []uint64
+	stride    bool
+	n         uint64
+	pos, base uint64
+}
+
+func (q *sequence) next(*rand.PCG) uint64 {
+	v := (q.base + q.seq[q.pos]) % q.n
+	if q.pos++; q.pos == uint64(len(q.seq)) {
+		q.pos = 0
+		if q.stride {
+			q.base += uint64(len(q.seq))
+		}
+	}
+	return v
 }
 
 // uniform is a float in [0, 1).

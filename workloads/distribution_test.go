@@ -126,6 +126,27 @@ func TestPercentageRandom(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// TestSequence: sequence replays its block indices; with
+// random_sequence_stride each round moves on by its length (fio's
+// sequence-distribution example).
+func TestSequence(t *testing.T) {
+	for _, tc := range []struct {
+		stride string
+		want   []int64
+	}{
+		{"0", []int64{2, 0, 1, 2, 0, 1, 2}},
+		{"1", []int64{2, 0, 1, 5, 3, 4, 8, 6, 7, 11, 9, 10, 2}},
+	} {
+		j := job(t, "j", "rw", "randread", "bs", "4k", "random_sequence_stride", tc.stride, "random_distribution", "sequence:2,0,1")
+		p := newPattern(&j, 0, 12*4096, 5)
+		for i, want := range tc.want {
+			if off := p.next().offset; off != want*4096 {
+				t.Fatalf("stride=%s: I/O %d at block %d, want %d", tc.stride, i, off/4096, want)
+			}
+		}
+	}
+}
+
 // TestBlockAlign: random offsets are multiples of blockalign.
 func TestBlockAlign(t *testing.T) {
 	j := job(t, "j", "rw", "randread", "bs", "4k", "blockalign", "64k")
@@ -146,7 +167,7 @@ func TestDistributionErrors(t *testing.T) {
 		{"random_distribution=zoned:50/5:30/15", "add up to 80%"},
 		{"random_distribution=zoned:50/60:50/60", "cover 120%"},
 		{"random_distribution=zoned:50/5,50/10", "per-direction"},
-		{"random_distribution=sequence:2,0,1", "unsupported fio option"},
+		{"random_distribution=sequence:2,x", "sequence element"},
 		{"random_distribution=gamma:1", "want random, zipf"},
 		{"percentage_random=101", "outside 0..100"},
 		{"blockalign=0", "must be positive"},

@@ -125,9 +125,11 @@ var options = map[string]optionSetter{
 	},
 	"random_distribution": func(j *Job, v string, _ bool) error {
 		d, err := ParseDistribution(v)
+		d.Stride = j.Distribution.Stride // random_sequence_stride may come first
 		j.Distribution = d
 		return err
 	},
+	"random_sequence_stride": boolOpt(func(j *Job) *bool { return &j.Distribution.Stride }),
 	"percentage_random": func(j *Job, v string, _ bool) error {
 		if strings.Contains(v, ",") {
 			return fmt.Errorf("%q: %w: per-direction percentages; give one for all", v, ErrUnsupportedOption)
@@ -435,7 +437,7 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset",
+		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride",
 		"write_lat_log", "write_bw_log", "write_iops_log":
 		return true
 	}
