@@ -75,6 +75,12 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 		return 0, 0, bad("offset_increment", "%d is not a multiple of the device block size %d", inc, blockSize)
 	}
 	start = j.Offset + int64(c)*inc
+	if start >= devSize {
+		if c > 0 {
+			return 0, 0, bad("offset_increment", "clone %d starts at %d, past the end of the device (%d bytes)", c, start, devSize)
+		}
+		return 0, 0, bad("offset", "%d is past the end of the device (%d bytes)", start, devSize)
+	}
 	sizeOpt := "size"
 	switch {
 	case j.FillDevice:

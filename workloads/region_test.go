@@ -56,7 +56,9 @@ func TestRegionErrors(t *testing.T) {
 		file, want string
 		is         error
 	}{
-		{"[j]\nsize=1m\nnumjobs=5\noffset_increment=1m\n", `offset_increment (r.fio:4): clone 4 at offset 4194304 + size 1048576 exceeds the device`, ErrInvalidJob},
+		{"[j]\nsize=1m\nnumjobs=4\noffset_increment=1m\noffset=512k\n", `offset_increment (r.fio:4): clone 3 at offset 3670016 + size 1048576 exceeds the device`, ErrInvalidJob},
+		{"[j]\nnumjobs=3\noffset_increment=2m\n", `offset_increment (r.fio:3): clone 2 starts at 4194304, past the end of the device`, ErrInvalidJob},
+		{"[j]\noffset=4m\n", `offset (r.fio:2): 4194304 is past the end of the device`, ErrInvalidJob},
 		{"[j]\nfilesize=8m\n", `filesize (r.fio:2): offset 0 + filesize 8388608 exceeds the device`, ErrInvalidJob},
 		{"[j]\noffset_increment=1000\nnumjobs=2\nsize=1m\n", "offset_increment (r.fio:2): 1000 is not a multiple of the device block size", ErrInvalidJob},
 		{"[j]\nrw=randwrite\nverify=crc32c\nsize=1m\nnumjobs=2\noffset_increment=1m\n", "verify with offset_increment (r.fio:6)", ErrUnsupportedOption},
