@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -76,8 +77,12 @@ func NewEngine(dev Device, jobs []Job, opts ...Option) (*Engine, error) {
 
 // checkOverlap refuses a verifying job whose blocks another job writes: its
 // register state would not know those writes, and report them as corrupt.
+// A verifying job that only reads may check the blocks of a writer that
+// finished before it started, stamped the same way (fio's write phase,
+// then verify phase).
 func (e *Engine) checkOverlap() error {
 	bs, size := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
+	phase := phases(e.jobs)
 	for i := range e.jobs {
 		a := &e.jobs[i]
 		if a.Verify == "" {
@@ -90,10 +95,26 @@ func (e *Engine) checkOverlap() error {
 				continue
 			}
 			bStart, bLen, _ := b.extent(bs, size)
-			if aStart < bStart+bLen && bStart < aStart+aLen {
-				return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
+			if aStart >= bStart+bLen || bStart >= aStart+aLen {
+				continue
+			}
+			if err := checkReadBack(a, b, phase[k] < phase[i] || a.WaitFor == b.Name); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkReadBack allows verifying job a to share blocks with writer b only
+// when a just reads them back after b finished, checking them as b
+// stamped them.
+func checkReadBack(a, b *Job, bFirst bool) error {
+	if a.RW.Writes() || !bFirst {
+		return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
+	}
+	if b.Verify != a.Verify || b.verifyUnit() != a.verifyUnit() || !bytes.Equal(b.VerifyPattern, a.VerifyPattern) {
+		return fmt.Errorf("%w %q: verify: job %q wrote these blocks with verify=%q in units of %d bytes; check them with the same verify, verify_pattern and block size", ErrInvalidJob, a.Name, b.Name, b.Verify, b.verifyUnit())
 	}
 	return nil
 }
@@ -203,6 +224,7 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 		if j.Verify != "" {
 			run.ver = newVerifier(e.runID, ji, int64(j.verifyUnit()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1,
 				verifyAlgs[j.Verify], j.VerifyPattern)
+			run.ver.readOnly = !j.RW.Writes()
 		}
 		seed := j.RandSeed
 		if !j.RandRepeat {

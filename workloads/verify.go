@@ -83,7 +83,7 @@ func (v *verifier) checkUnit(unit []byte, off uint64) (unitStatus, blockHeader) 
 	h.time = int64(binary.LittleEndian.Uint64(unit[32:]))
 	h.job = binary.LittleEndian.Uint32(unit[40:])
 	h.length = binary.LittleEndian.Uint32(unit[44:])
-	if h.off != off || h.job != v.job || int(h.length) != len(unit) ||
+	if h.off != off || h.job != v.job && !v.readOnly || int(h.length) != len(unit) ||
 		v.pattern != nil && !patternIntact(unit, v.pattern, v.alg.headerLen()) || v.alg.intact(unit) != nil {
 		return unitCorrupt, h
 	}
@@ -142,9 +142,13 @@ const maxOffenders = 16
 // calls come from that worker's goroutine; with several, stripes of blocks
 // are locked.
 type verifier struct {
-	alg      verifyAlg
-	pattern  []byte      // verify_pattern: every unit's data; nil: none
-	fatal    atomic.Bool // a unit failed: verify_fatal stops the job
+	alg     verifyAlg
+	pattern []byte      // verify_pattern: every unit's data; nil: none
+	fatal   atomic.Bool // a unit failed: verify_fatal stops the job
+	// readOnly: the job only reads, checking what earlier jobs wrote, as
+	// fio's read-phase verify jobs do: any job's header is good, a unit
+	// without one is corrupt.
+	readOnly bool
 	run      uint64
 	job      uint32
 	unit     int64
@@ -299,7 +303,7 @@ func (v *verifier) completeRead(op *Op) {
 			if st != unitValid && s.acked != 0 {
 				kind = "corrupt"
 			}
-		case st == unitCorrupt:
+		case st == unitCorrupt, st == unitNoHeader && v.readOnly:
 			kind = "corrupt"
 		case st == unitNoHeader && s.acked != 0, st == unitValid && h.seq < s.floor:
 			kind = "stale"

@@ -124,3 +124,50 @@ func TestVerifyOptionErrors(t *testing.T) {
 		t.Errorf("96-byte units for sha512: %v", err)
 	}
 }
+
+// TestVerifyReadPhase: a reading job verifies what an earlier,
+// stonewalled job wrote (fio's surface-scan: write phase, then verify
+// phase), and finds a flipped byte; a concurrent writer, or one stamped
+// another way, is refused.
+func TestVerifyReadPhase(t *testing.T) {
+	const file = `[global]
+bs=64k
+verify=meta
+verify_pattern=0xaa555aa5
+verify_interval=512
+size=1m
+[write-phase]
+rw=write
+do_verify=0
+[verify-phase]
+stonewall
+rw=read
+`
+	for _, flip := range []int{0, 3} {
+		jobs, err := ParseFio(strings.NewReader(file), "s.fio", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev := &faultyDevice{memDevice: newMemDevice(4 << 20), flipWrite: flip}
+		r := runT(t, dev, jobs)
+		v, want := r.Jobs[1].Verify, int64(0)
+		if flip > 0 {
+			want = 1
+		}
+		if v.ReadsChecked != 2048 || v.CorruptReads != want {
+			t.Errorf("flip write %d: %d units read back, %d corrupt; want 2048 and %d", flip, v.ReadsChecked, v.CorruptReads, want)
+		}
+	}
+	for _, tc := range []struct{ old, new, want string }{
+		{"stonewall\n", "", "writes the same blocks"},
+		{"rw=read\n", "rw=read\nverify_interval=1k\n", "wrote these blocks with verify=\"meta\""},
+	} {
+		jobs, err := ParseFio(strings.NewReader(strings.Replace(file, tc.old, tc.new, 1)), "s.fio", nil)
+		if err == nil {
+			_, err = NewEngine(newMemDevice(4<<20), jobs)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err %v, want %q", err, tc.want)
+		}
+	}
+}
