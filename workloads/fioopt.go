@@ -112,6 +112,22 @@ var options = map[string]optionSetter{
 	"write_iops_log": logOpt(func(o *LogOptions) (*bool, *string) { return &o.IOPS, &o.IOPSPrefix }),
 	"log_avg_msec":   intOpt(func(j *Job) *int { return &j.Logs.AvgMsec }, 0, math.MaxInt32),
 	"log_offset":     boolOpt(func(j *Job) *bool { return &j.Logs.Offset }),
+	"percentile_list": func(j *Job, v string, _ bool) error {
+		l, err := parsePercentiles(v)
+		j.Report.Percentiles = l
+		return err
+	},
+	"clat_percentiles": func(j *Job, v string, bare bool) error {
+		b, err := parseBool(v, bare)
+		j.Report.NoClatPercentiles = !b
+		return err
+	},
+	"lat_percentiles": boolOpt(func(j *Job) *bool { return &j.Report.LatPercentiles }),
+	"unified_rw_reporting": func(j *Job, v string, _ bool) error {
+		u, err := parseUnified(v)
+		j.Report.Unified = u
+		return err
+	},
 	"rate_process": func(j *Job, v string, _ bool) error {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "linear":
@@ -437,7 +453,7 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride",
+		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles",
 		"write_lat_log", "write_bw_log", "write_iops_log":
 		return true
 	}

@@ -195,6 +195,8 @@ type Job struct {
 	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`
+	// Report is how the job's latency and directions are reported.
+	Report ReportOptions `json:"report,omitzero"`
 	// Logs are the fio log files the job writes.
 	Logs LogOptions `json:"logs,omitzero"`
 	// Notes name the options accepted without effect, where they were set
