@@ -85,6 +85,9 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 	}
 	for _, j := range entries {
 		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
+		if fj.VerifyError() {
+			fj.Error = errVerifyFailed
+		}
 		rep := j.Job.Report
 		dirs, err := reportedDirs(j, rep.Unified)
 		if err != nil {
@@ -112,6 +115,13 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 	}
 	return out, nil
 }
+
+// errVerifyFailed is the error fio gives a job whose verification failed:
+// EILSEQ, "Invalid or incomplete multibyte or wide character".
+const errVerifyFailed = 84
+
+// VerifyError reports whether the job's verification found damage.
+func (f *FioJob) VerifyError() bool { return f.Verify != nil && f.Verify.failed() }
 
 // namedDir is one direction block of a report: read, write or mixed.
 type namedDir struct {
@@ -210,7 +220,11 @@ func WriteSummary(w io.Writer, r *Result) error {
 		return err
 	}
 	for _, j := range entries {
-		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d, groupid=%d)\n", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Workers, j.Group)
+		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d, groupid=%d)", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Workers, j.Group)
+		if v := j.Verify; v != nil && v.failed() {
+			fmt.Fprintf(&b, ": err=%d (func=verify, error=Invalid or incomplete multibyte or wide character)", errVerifyFailed)
+		}
+		b.WriteString("\n")
 		dirs, err := reportedDirs(j, j.Job.Report.Unified)
 		if err != nil {
 			return fmt.Errorf("job %q: %w", j.Name, err)
@@ -221,7 +235,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 			}
 		}
 		if v := j.Verify; v != nil {
-			summarizeVerify(&b, v)
+			summarizeVerify(&b, v, &j.Job)
 		}
 	}
 	summarizeGroups(&b, Groups(entries))
@@ -284,12 +298,26 @@ func summarizeGroups(b *strings.Builder, groups []GroupStats) {
 	}
 }
 
-func summarizeVerify(b *strings.Builder, v *VerifyResult) {
+func summarizeVerify(b *strings.Builder, v *VerifyResult, j *Job) {
 	fmt.Fprintf(b, "  verify: lost_writes=%d, stale_reads=%d, corrupt_blocks=%d, corrupt_reads=%d; final pass=%v: %d blocks, %d ok, %d lost, %d never written; %d reads checked during the run\n",
 		v.LostWrites, v.StaleReads, v.CorruptBlocks, v.CorruptReads, v.FinalPass, v.Blocks, v.OK, v.LostBlocks, v.NeverWritten, v.ReadsChecked)
 	for _, o := range v.Offenders {
-		fmt.Fprintf(b, "    %s: lba=%d expected seq %d, found %d (at %v)\n", o.Kind, o.LBA, o.Expected, o.Found, time.Duration(o.At))
+		fmt.Fprintf(b, "    %s\n", fioVerifyLine(o, j, v.Unit))
 	}
+}
+
+// fioVerifyLine says what went wrong with one unit in fio's words: a unit
+// without this run's header is fio's bad magic, an older write than the
+// last acknowledged one its bad numberio, damage its verify failed.
+func fioVerifyLine(o Offender, j *Job, unit int64) string {
+	at := fmt.Sprintf(" at file %s offset %d, length %d (%s, at %v)", cmpOr(j.Target, j.Name), o.Offset, unit, o.Kind, time.Duration(o.At))
+	switch {
+	case o.Kind == "corrupt":
+		return fmt.Sprintf("%.8s: verify failed%s", j.Verify, at)
+	case o.Found == 0:
+		return fmt.Sprintf("verify: bad magic header 0, wanted %x%s", verifyMagic, at)
+	}
+	return fmt.Sprintf("verify: bad header numberio %d, wanted %d%s", o.Found, o.Expected, at)
 }
 
 // sizeString prints bytes with fio's binary units (4096 → "4KiB").

@@ -127,7 +127,7 @@ func TestWriteSummary(t *testing.T) {
 	if err := WriteSummary(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"v: (rw=randwrite, bs=4KiB, iodepth=4, jobs=1, groupid=0)", "write: IOPS=", "clat percentiles (usec):", "99.90th=[", "lost_writes=1", "lost: lba="} {
+	for _, want := range []string{"v: (rw=randwrite, bs=4KiB, iodepth=4, jobs=1, groupid=0)", "write: IOPS=", "clat percentiles (usec):", "99.90th=[", "lost_writes=1", "verify: bad magic header 0, wanted 4346564e at file v offset ", "(lost, at "} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
 		}

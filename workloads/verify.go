@@ -133,6 +133,13 @@ type VerifyResult struct {
 	// FinalPass is false when the final pass did not run (do_verify=0 or cancelled).
 	FinalPass bool       `json:"final_pass"`
 	Offenders []Offender `json:"offenders,omitempty"`
+	// Unit is the bytes each verified unit holds.
+	Unit int64 `json:"unit_bytes,omitempty"`
+}
+
+// failed reports whether verification found damage.
+func (v *VerifyResult) failed() bool {
+	return v.LostBlocks+v.CorruptBlocks+v.StaleReads+v.CorruptReads > 0
 }
 
 // maxOffenders bounds the offenders kept per job.
@@ -362,6 +369,6 @@ func (v *verifier) result(finalPass bool) *VerifyResult {
 		LostBlocks: v.lost.Load(), CorruptBlocks: v.corrupt.Load(),
 		LostWrites:   int64(len(v.lostWrites)),
 		ReadsChecked: v.readsChecked.Load(), StaleReads: v.stale.Load(), CorruptReads: v.corruptReads.Load(),
-		FinalPass: finalPass, Offenders: append([]Offender(nil), v.offenders...),
+		FinalPass: finalPass, Offenders: append([]Offender(nil), v.offenders...), Unit: v.unit,
 	}
 }

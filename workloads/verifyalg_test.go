@@ -1,9 +1,11 @@
 package workloads
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // flipRead writes one unit with v, reads it back with byte at flipped, and
@@ -168,6 +170,38 @@ rw=read
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestVerifyReportedAsFio: damage found is reported in fio's words, and
+// the job's error is fio's EILSEQ in the summary and the JSON.
+func TestVerifyReportedAsFio(t *testing.T) {
+	for _, tc := range []struct {
+		dev  faultyDevice
+		want string
+	}{
+		{faultyDevice{flipWrite: 5}, "md5: verify failed at file v offset "},
+		{faultyDevice{dropWrite: 5}, "verify: bad magic header 0, wanted 4346564e at file v offset "},
+		{faultyDevice{}, ""},
+	} {
+		j := job(t, "v", "rw", "write", "bs", "4k", "size", "64k", "verify", "md5")
+		tc.dev.memDevice = newMemDevice(1 << 20)
+		r := runT(t, &tc.dev, []Job{j})
+		var b bytes.Buffer
+		if err := WriteSummary(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		out, err := ToFio(r, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, wantErr := b.String(), 84
+		if tc.want == "" {
+			wantErr = 0
+		}
+		if !strings.Contains(s, tc.want) || strings.Contains(s, "err=84") != (wantErr != 0) || out.Jobs[0].Error != wantErr {
+			t.Errorf("JSON error %d, summary:\n%s\nwant %q and error %d", out.Jobs[0].Error, s, tc.want, wantErr)
 		}
 	}
 }
