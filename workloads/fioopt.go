@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // optionSetter applies one fio option's value to a job. bare is true for an
@@ -128,6 +130,21 @@ var options = map[string]optionSetter{
 		j.Report.Unified = u
 		return err
 	},
+	"thinktime": func(j *Job, v string, _ bool) error {
+		d, err := parseMicros(v)
+		j.ThinkTime = d
+		return err
+	},
+	"thinktime_blocks": intOpt(func(j *Job) *int { return &j.ThinkBlocks }, 1, math.MaxInt32),
+	"exitall":          boolOpt(func(j *Job) *bool { return &j.ExitAll }),
+	"exit_what": func(j *Job, v string, _ bool) error {
+		switch w := strings.ToLower(strings.TrimSpace(v)); w {
+		case "group", "stonewall", "all":
+			j.ExitWhat = w
+			return nil
+		}
+		return fmt.Errorf("%q: want group, stonewall or all", v)
+	},
 	"rate_process": func(j *Job, v string, _ bool) error {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "linear":
@@ -215,6 +232,18 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
+}
+
+// parseMicros reads a time in microseconds unless it has a unit, as fio
+// reads thinktime.
+func parseMicros(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("%d is negative", n)
+		}
+		return time.Duration(n) * time.Microsecond, nil
+	}
+	return ParseDuration(v)
 }
 
 // logOpt sets a write_*_log option: its value is the file name prefix,
@@ -453,7 +482,7 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles",
+		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
 		"write_lat_log", "write_bw_log", "write_iops_log":
 		return true
 	}

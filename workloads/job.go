@@ -156,6 +156,15 @@ type Job struct {
 	// WaitFor names an earlier job whose workers must all finish before
 	// this job starts.
 	WaitFor string `json:"wait_for,omitempty"`
+	// ThinkTime pauses the job after every ThinkBlocks I/Os (thinktime,
+	// thinktime_blocks, default 1) once they have all completed.
+	ThinkTime   time.Duration `json:"thinktime,omitempty"`
+	ThinkBlocks int           `json:"thinktime_blocks,omitempty"`
+	// ExitAll ends other jobs when this one ends (exitall): those of its
+	// reporting group, or with ExitWhat "stonewall" every running job, or
+	// with "all" every job, started or not (exit_what).
+	ExitAll  bool   `json:"exitall,omitempty"`
+	ExitWhat string `json:"exit_what,omitempty"`
 	// StartDelay delays the start, after what the job waits for.
 	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.

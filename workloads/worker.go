@@ -57,6 +57,8 @@ type worker struct {
 	errorsDropped int64
 	finalDone     bool
 	log           *ioLog // fio log samples; nil unless the job writes logs
+	// thinktime: I/Os issued since the last pause, and when it ends.
+	thought, thinkUntil int64
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -217,6 +219,9 @@ func (w *worker) fill() {
 			w.stopping = true
 			return
 		}
+		if w.job.ThinkTime > 0 && w.purpose == forWorkload && w.think(now) {
+			return
+		}
 		if !w.hasPending {
 			s, ok := w.src()
 			if !ok {
@@ -239,6 +244,29 @@ func (w *worker) fill() {
 	}
 }
 
+// think reports whether thinktime holds the next I/O back: after
+// thinktime_blocks I/Os, fio waits for them all to complete, then pauses.
+func (w *worker) think(now int64) bool {
+	if w.thought < int64(max(w.job.ThinkBlocks, 1)) {
+		return false
+	}
+	if w.outstanding > 0 {
+		return true // woken by their completions
+	}
+	if w.thinkUntil == 0 {
+		w.thinkUntil = now + int64(w.job.ThinkTime)
+	}
+	if now < w.thinkUntil {
+		w.wakeNs = w.thinkUntil
+		if w.endNs > 0 {
+			w.wakeNs = min(w.wakeNs, w.endNs)
+		}
+		return true
+	}
+	w.thought, w.thinkUntil = 0, 0
+	return false
+}
+
 func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	op := w.free[len(w.free)-1]
 	w.free = w.free[:len(w.free)-1]
@@ -258,6 +286,9 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	if purpose == forWorkload && now >= w.rampEndNs {
 		w.issued += int64(s.size)
 		w.ios++
+	}
+	if purpose == forWorkload {
+		w.thought++
 	}
 	w.outstanding++
 	w.dev.Submit(op)
