@@ -130,6 +130,18 @@ var options = map[string]optionSetter{
 		j.Report.Unified = u
 		return err
 	},
+	"zonemode": func(j *Job, v string, _ bool) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "none", "strided":
+			return nil // strided is what zonesize asks for
+		case "zbd":
+			return fmt.Errorf("%q: %w: zoned block devices (nvmf-chaos's targets are conventional namespaces)", v, ErrUnsupportedOption)
+		}
+		return fmt.Errorf("%q: want none, strided or zbd", v)
+	},
+	"zonesize":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
+	"zonerange": sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
+	"zoneskip":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
 	"thinktime": func(j *Job, v string, _ bool) error {
 		d, err := parseMicros(v)
 		j.ThinkTime = d

@@ -156,6 +156,12 @@ type Job struct {
 	// WaitFor names an earlier job whose workers must all finish before
 	// this job starts.
 	WaitFor string `json:"wait_for,omitempty"`
+	// Zones stride sequential I/O (zonemode=strided, zonesize, zonerange,
+	// zoneskip): ZoneSize bytes in a zone of ZoneRange (default ZoneSize),
+	// then on to the zone ZoneSkip bytes after it.
+	ZoneSize  int64 `json:"zonesize,omitempty"`
+	ZoneRange int64 `json:"zonerange,omitempty"`
+	ZoneSkip  int64 `json:"zoneskip,omitempty"`
 	// ThinkTime pauses the job after every ThinkBlocks I/Os (thinktime,
 	// thinktime_blocks, default 1) once they have all completed.
 	ThinkTime   time.Duration `json:"thinktime,omitempty"`
@@ -318,6 +324,10 @@ func (j *Job) Validate() error {
 		return bad("verify", "%q unsupported", j.Verify)
 	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:
 		return bad("verify", "pattern needs verify_pattern")
+	case j.ZoneSize > 0 && j.RW.Random():
+		return bad("zonesize", "strided zones with random I/O: %v", ErrUnsupportedOption)
+	case j.ZoneSize == 0 && (j.ZoneRange > 0 || j.ZoneSkip > 0):
+		return bad("zonesize", "zonerange and zoneskip need zonesize")
 	case j.VerifyInterval < 0:
 		return bad("verify_interval", "%d is negative", j.VerifyInterval)
 	case j.VerifyBacklog < 0:

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -29,6 +30,7 @@ type pattern struct {
 	cursor         int64 // sequential position within the region
 	seqAdd         int64 // rw=read:N: bytes added after each I/O
 	seqNr, seqLeft int   // rw=randread:N: I/Os per random offset, and left of this run
+	zone           zoneStride
 
 	rng       rand.PCG
 	randomMap bool
@@ -44,6 +46,7 @@ func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS, bsMax: j.BSMax, grain: j.BS,
 		start: start, length: length, unit: int64(j.MinBS()),
 		seqAdd: j.SeqAdd, seqNr: j.SeqNr,
+		zone: zoneStride{size: j.ZoneSize, rng: cmp.Or(j.ZoneRange, j.ZoneSize), skip: j.ZoneSkip},
 	}
 	p.rng.Seed(seed, seed^0x9e3779b97f4a7c15)
 	// fio's random map makes each block be touched once per pass. A keyed
@@ -112,6 +115,9 @@ func (p *pattern) pickSize() int {
 // start, or going backwards to the end, when the next I/O would leave the
 // region.
 func (p *pattern) sequentialOffset(size int) int64 {
+	if p.zone.size > 0 {
+		return p.start + p.zone.next(int64(size), p.length)
+	}
 	pos := p.cursor
 	if pos != 0 {
 		pos += p.seqAdd
@@ -142,6 +148,31 @@ func (p *pattern) randomOffset(size int) int64 {
 	}
 	hi, _ := bits.Mul64(p.rng.Uint64(), slots) // unbiased enough, no division
 	return p.start + int64(hi)*p.align
+}
+
+// zoneStride walks zonemode=strided zones: size bytes from a zone of rng
+// bytes (over it again when size is larger), then the zone skip bytes
+// after it; back to the first zone at the end of the region.
+type zoneStride struct {
+	size, rng, skip int64
+	start, pos      int64 // the zone, and the position in it
+	done            int64 // bytes transferred in the zone
+}
+
+func (z *zoneStride) next(n, length int64) int64 {
+	if z.done >= z.size {
+		z.start, z.pos, z.done = z.start+z.rng+z.skip, 0, 0
+	}
+	if z.pos+n > z.rng {
+		z.pos = 0
+	}
+	if z.start+z.pos+n > length {
+		z.start, z.pos = 0, 0
+	}
+	off := z.start + z.pos
+	z.pos += n
+	z.done += n
+	return off
 }
 
 // permutation is a bijection of [0, n) built from a 4-round Feistel network

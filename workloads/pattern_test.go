@@ -141,3 +141,37 @@ func TestPoissonPacer(t *testing.T) {
 		t.Error("rate_process=bursty accepted")
 	}
 }
+
+// TestStridedZones: zonemode=strided reads zonesize bytes of each zone of
+// zonerange, then skips zoneskip, wrapping at the end of the region.
+func TestStridedZones(t *testing.T) {
+	const k = 4096
+	tests := []struct {
+		kv   []string
+		want []int64 // first offsets, in 4 KiB blocks
+	}{
+		{[]string{"zonesize", "8k", "zoneskip", "16k"}, []int64{0, 1, 6, 7, 12, 13, 0, 1}},
+		{[]string{"zonemode", "strided", "zonesize", "16k", "zonerange", "8k", "zoneskip", "4k"}, []int64{0, 1, 0, 1, 3, 4, 3, 4, 6}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.kv, "="), func(t *testing.T) {
+			j := job(t, "j", append([]string{"rw", "read", "bs", "4k"}, tc.kv...)...)
+			p := newPattern(&j, 0, 16*k, 1)
+			for i, want := range tc.want {
+				if off := p.next().offset; off != want*k {
+					t.Fatalf("I/O %d at block %d, want %d", i, off/k, want)
+				}
+			}
+		})
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"zonemode=zbd", "zoned block devices"},
+		{"rw=randread\nzonesize=1m", "strided zones with random I/O"},
+		{"zoneskip=1m", "need zonesize"},
+	} {
+		_, err := ParseFio(strings.NewReader("[j]\n"+tc.line+"\n"), "z.fio", nil, WithTarget("null://1m"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.line, err, tc.want)
+		}
+	}
+}

@@ -67,6 +67,14 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	if j.BlockAlign%int64(blockSize) != 0 {
 		return 0, 0, bad("blockalign", "%d is not a multiple of the device block size %d", j.BlockAlign, blockSize)
 	}
+	for _, z := range []struct {
+		name string
+		v    int64
+	}{{"zonesize", j.ZoneSize}, {"zonerange", j.ZoneRange}, {"zoneskip", j.ZoneSkip}} {
+		if z.v%int64(blockSize) != 0 || z.v%int64(j.MinBS()) != 0 && z.name != "zoneskip" {
+			return 0, 0, bad(z.name, "%d is not a multiple of the block size", z.v)
+		}
+	}
 	if j.SeqAdd%int64(blockSize) != 0 {
 		return 0, 0, bad("rw", "offset modifier %d is not a multiple of the device block size %d", j.SeqAdd, blockSize)
 	}
