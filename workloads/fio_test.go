@@ -207,3 +207,11 @@ func TestApplyOptionFileOptions(t *testing.T) {
 		})
 	}
 }
+
+// allrandrepeat is randrepeat for every generator; the engine has one seed.
+func TestAllRandRepeat(t *testing.T) {
+	jobs, err := ParseFio(strings.NewReader("[j]\nallrandrepeat=0\n"), "a.fio", nil, WithTarget("null://1m"))
+	if err != nil || jobs[0].RandRepeat {
+		t.Errorf("allrandrepeat=0: randrepeat %v, err %v", jobs[0].RandRepeat, err)
+	}
+}

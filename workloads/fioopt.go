@@ -19,7 +19,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
 	"readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange", "blocksize_unaligned": "bs_unaligned", "timeout": "runtime", "wait_for_previous": "stonewall",
-	"io_limit": "io_size", "ba": "blockalign", "fill_fs": "fill_device",
+	"io_limit": "io_size", "ba": "blockalign", "allrandrepeat": "randrepeat", "fill_fs": "fill_device",
 }
 
 func canonicalOption(key string) string {
