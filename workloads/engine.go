@@ -288,6 +288,9 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			gapLists = append(gapLists, w.gaps.gaps)
 			last = max(last, w.lastNs)
 			errLists = append(errLists, w.errors)
+			if jr.Error == "" && w.rateErr != "" {
+				jr.Error = w.rateErr
+			}
 			if w.log != nil {
 				w.log.finish(w.lastNs)
 				jr.Logs = append(jr.Logs, WorkerLog{Index: w.id + 1, log: w.log})

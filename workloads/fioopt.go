@@ -19,7 +19,7 @@ type optionSetter func(j *Job, value string, bare bool) error
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
 	"readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange", "blocksize_unaligned": "bs_unaligned", "timeout": "runtime", "wait_for_previous": "stonewall",
-	"io_limit": "io_size", "ba": "blockalign", "allrandrepeat": "randrepeat", "fill_fs": "fill_device",
+	"io_limit": "io_size", "rate_min": "ratemin", "rate_cycle": "ratecycle", "ba": "blockalign", "allrandrepeat": "randrepeat", "fill_fs": "fill_device",
 }
 
 func canonicalOption(key string) string {
@@ -156,6 +156,21 @@ var options = map[string]optionSetter{
 			return nil
 		}
 		return fmt.Errorf("%q: want group, stonewall or all", v)
+	},
+	"ratemin": func(j *Job, v string, _ bool) error {
+		r, err := parseRatePair(v, true)
+		j.RateMin = r
+		return err
+	},
+	"rate_iops_min": func(j *Job, v string, _ bool) error {
+		r, err := parseRatePair(v, false)
+		j.RateIOPSMin = r
+		return err
+	},
+	"ratecycle": func(j *Job, v string, _ bool) error {
+		n, err := parseInt(v, 1, math.MaxInt32) // milliseconds, as fio reads it
+		j.RateCycle = time.Duration(n) * time.Millisecond
+		return err
 	},
 	"rate_process": func(j *Job, v string, _ bool) error {
 		switch strings.ToLower(strings.TrimSpace(v)) {

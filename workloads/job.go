@@ -176,6 +176,12 @@ type Job struct {
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
 	RateIOPS [numDirs]int64 `json:"rate_iops"`
 	Rate     [numDirs]int64 `json:"rate"`
+	// RateMin (bytes/s) and RateIOPSMin are the least each worker must
+	// do per direction over each RateCycle (default 1s) after the ramp,
+	// or it stops with an error (ratemin, rate_iops_min, ratecycle).
+	RateMin     [numDirs]int64 `json:"ratemin,omitzero"`
+	RateIOPSMin [numDirs]int64 `json:"rate_iops_min,omitzero"`
+	RateCycle   time.Duration  `json:"ratecycle,omitempty"`
 	// RateProcess is "" (fio's linear: even spacing) or "poisson".
 	RateProcess string `json:"rate_process,omitempty"`
 	NoRandomMap bool   `json:"norandommap"`

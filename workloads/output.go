@@ -87,6 +87,8 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
 		if fj.VerifyError() {
 			fj.Error = errVerifyFailed
+		} else if j.Error != "" {
+			fj.Error = errRateMin
 		}
 		rep := j.Job.Report
 		dirs, err := reportedDirs(j, rep.Unified)
@@ -119,6 +121,9 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 // errVerifyFailed is the error fio gives a job whose verification failed:
 // EILSEQ, "Invalid or incomplete multibyte or wide character".
 const errVerifyFailed = 84
+
+// errRateMin is fio's error for a job below ratemin: EIO, from check_min_rate.
+const errRateMin = 5
 
 // VerifyError reports whether the job's verification found damage.
 func (f *FioJob) VerifyError() bool { return f.Verify != nil && f.Verify.failed() }
@@ -223,6 +228,8 @@ func WriteSummary(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d, groupid=%d)", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Workers, j.Group)
 		if v := j.Verify; v != nil && v.failed() {
 			fmt.Fprintf(&b, ": err=%d (func=verify, error=Invalid or incomplete multibyte or wide character)", errVerifyFailed)
+		} else if j.Error != "" {
+			fmt.Fprintf(&b, ": err=%d (func=check_min_rate, error=%s)", errRateMin, j.Error)
 		}
 		b.WriteString("\n")
 		dirs, err := reportedDirs(j, j.Job.Report.Unified)

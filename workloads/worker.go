@@ -57,6 +57,9 @@ type worker struct {
 	errorsDropped int64
 	finalDone     bool
 	log           *ioLog // fio log samples; nil unless the job writes logs
+	// ratemin: each direction's current cycle, and why the worker failed.
+	cycle   [numDirs]rateCycle
+	rateErr string
 	// thinktime: I/Os issued since the last pause, and when it ends.
 	thought, thinkUntil int64
 }
@@ -339,6 +342,9 @@ func (w *worker) complete(op *Op) {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 		if w.log != nil && op.Err == nil {
 			w.log.add(op, dir)
+		}
+		if w.job.RateMin[dir] > 0 || w.job.RateIOPSMin[dir] > 0 {
+			w.checkMinRate(op.completeNs, dir, len(op.Buf))
 		}
 		w.lastNs = max(w.lastNs, op.completeNs)
 		if op.Err == nil {

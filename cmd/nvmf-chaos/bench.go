@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -168,6 +169,8 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	switch {
 	case res.VerifyFailures() > 0:
 		return &exitError{code: exitSLOFailed, err: fmt.Errorf("verification failed: %d lost, stale or corrupt blocks", res.VerifyFailures())}
+	case len(res.JobErrors()) > 0:
+		return &exitError{code: exitSLOFailed, err: fmt.Errorf("jobs stopped in error: %s", strings.Join(res.JobErrors(), "; "))}
 	case res.Cancelled:
 		return cannotRun("interrupted before the end of the run")
 	}
