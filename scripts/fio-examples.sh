@@ -13,7 +13,8 @@
 # more extend it), removed afterwards.
 #   BIN      nvmf-chaos binary (default bin/nvmf-chaos)
 #   RUNTIME  runtime override per job (default 1; a cap, not time_based)
-#   TIMEOUT  seconds before one example counts as hung (default 120)
+#   TIMEOUT  seconds before one example counts as hung (default 300;
+#            1mbs_clients.fio starts its last job after 124 s)
 #
 # An example is for a generic engine when each ioengine= it sets is one of
 # fio's generic engines, or it sets none (fio's default, psync) and its
@@ -25,7 +26,7 @@ scratch=/var/tmp/nvmf-chaos-fio-examples.dat
 target=${2:-file://$scratch}
 bin=${BIN:-bin/nvmf-chaos}
 runtime=${RUNTIME:-1}
-timeout=${TIMEOUT:-120}
+timeout=${TIMEOUT:-300}
 [ -x "$bin" ] || { echo "build $bin first (make build)" >&2; exit 2; }
 [ -d "$dir" ] || { echo "$dir: not a directory" >&2; exit 2; }
 bin=$(realpath "$bin") dir=$(realpath "$dir")
