@@ -204,6 +204,9 @@ type jobRun struct {
 	workers []*worker
 	ver     *verifier
 	group   int // fio's reporting group
+	// counters and ss serve steady-state detection (nil without it).
+	counters *ssCounters
+	ss       *SteadyStateResult
 	// startNs is when the workers started, after what the job waits for
 	// and its startdelay; endNs when the last of them stopped.
 	startNs, endNs int64
@@ -221,6 +224,9 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			return nil, err
 		}
 		run := &jobRun{job: j, group: groupIDs[ji]}
+		if j.SteadyState.Dur > 0 {
+			run.counters = &ssCounters{}
+		}
 		if j.Verify != "" {
 			run.ver = newVerifier(e.runID, ji, int64(j.verifyUnit()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1,
 				verifyAlgs[j.Verify], j.VerifyPattern)
@@ -317,6 +323,7 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			jr.Verify = run.ver.result(final)
 		}
 		jr.Gaps = IntersectGaps(gapLists)
+		jr.SteadyState = run.ss
 		r.Jobs = append(r.Jobs, jr)
 	}
 	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)

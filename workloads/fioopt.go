@@ -19,7 +19,8 @@ type optionSetter func(j *Job, value string, bare bool) error
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
 	"readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange", "blocksize_unaligned": "bs_unaligned", "timeout": "runtime", "wait_for_previous": "stonewall",
-	"io_limit": "io_size", "rate_min": "ratemin", "rate_cycle": "ratecycle", "ba": "blockalign", "allrandrepeat": "randrepeat", "fill_fs": "fill_device",
+	"io_limit": "io_size", "ss": "steadystate", "ss_dur": "steadystate_duration",
+	"ss_ramp": "steadystate_ramp_time", "ss_interval": "steadystate_check_interval", "rate_min": "ratemin", "rate_cycle": "ratecycle", "ba": "blockalign", "allrandrepeat": "randrepeat", "fill_fs": "fill_device",
 }
 
 func canonicalOption(key string) string {
@@ -142,6 +143,15 @@ var options = map[string]optionSetter{
 	"zonesize":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
 	"zonerange": sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
 	"zoneskip":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
+	"steadystate": func(j *Job, v string, _ bool) error {
+		ss, err := parseSteadyState(v)
+		ss.Dur, ss.Ramp, ss.Interval = j.SteadyState.Dur, j.SteadyState.Ramp, j.SteadyState.Interval
+		j.SteadyState = ss
+		return err
+	},
+	"steadystate_duration":       ssTime(func(s *SteadyState) *time.Duration { return &s.Dur }),
+	"steadystate_ramp_time":      ssTime(func(s *SteadyState) *time.Duration { return &s.Ramp }),
+	"steadystate_check_interval": ssTime(func(s *SteadyState) *time.Duration { return &s.Interval }),
 	"thinktime": func(j *Job, v string, _ bool) error {
 		d, err := parseMicros(v)
 		j.ThinkTime = d
@@ -259,6 +269,14 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
+}
+
+func ssTime(field func(*SteadyState) *time.Duration) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		d, err := ParseDuration(v)
+		*field(&j.SteadyState) = d
+		return err
+	}
 }
 
 // parseMicros reads a time in microseconds unless it has a unit, as fio

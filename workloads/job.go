@@ -156,6 +156,8 @@ type Job struct {
 	// WaitFor names an earlier job whose workers must all finish before
 	// this job starts.
 	WaitFor string `json:"wait_for,omitempty"`
+	// SteadyState stops the job once its criterion holds (steadystate).
+	SteadyState SteadyState `json:"steadystate,omitzero"`
 	// Zones stride sequential I/O (zonemode=strided, zonesize, zonerange,
 	// zoneskip): ZoneSize bytes in a zone of ZoneRange (default ZoneSize),
 	// then on to the zone ZoneSkip bytes after it.

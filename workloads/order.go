@@ -196,16 +196,30 @@ func (e *Engine) runJob(ctx context.Context, run *jobRun, at int64) {
 		at = e.now()
 	}
 	run.startNs = at
+	// The job runs under its own context so that steady state can end it.
+	jctx, stop := context.WithCancel(ctx)
+	defer stop()
+	mctx, mstop := context.WithCancel(jctx)
+	var mon sync.WaitGroup
+	if run.job.SteadyState.Dur > 0 {
+		mon.Add(1)
+		go func() {
+			defer mon.Done()
+			e.monitorSteadyState(mctx, run, stop)
+		}()
+	}
 	var wg sync.WaitGroup
 	for _, w := range run.workers {
 		w.setClock(at)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.run(ctx)
+			w.run(jctx)
 		}()
 	}
 	wg.Wait()
+	mstop()
+	mon.Wait()
 	run.endNs = e.now()
 }
 

@@ -37,6 +37,8 @@ type FioJob struct {
 	Trim       *FioDir `json:"trim,omitempty"`
 	Mixed      *FioDir `json:"mixed,omitempty"`
 	JobRuntime int64   `json:"job_runtime"` // ms
+	// SteadyState is whether the job reached steady state.
+	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Verify is nvmf-chaos's own: fio has no lost-write accounting.
 	Verify *VerifyResult `json:"nvmf_chaos_verify,omitempty"`
 }
@@ -84,7 +86,7 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 		return nil, err
 	}
 	for _, j := range entries {
-		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
+		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify, SteadyState: j.SteadyState}
 		if fj.VerifyError() {
 			fj.Error = errVerifyFailed
 		} else if j.Error != "" {
@@ -243,6 +245,18 @@ func WriteSummary(w io.Writer, r *Result) error {
 		}
 		if v := j.Verify; v != nil {
 			summarizeVerify(&b, v, &j.Job)
+		}
+		if ss := j.SteadyState; ss != nil {
+			c := j.Job.SteadyState
+			fmt.Fprintf(&b, "  steadystate: %s:%g", c.Criterion, c.Limit)
+			if c.Percent {
+				b.WriteString("%")
+			}
+			if ss.Attained {
+				fmt.Fprintf(&b, " attained at %v\n", time.Duration(ss.AtNs-j.StartNs).Round(time.Millisecond))
+			} else {
+				b.WriteString(" not attained\n")
+			}
 		}
 	}
 	summarizeGroups(&b, Groups(entries))

@@ -50,6 +50,8 @@ type JobResult struct {
 	// workers completed an I/O successfully: what failover_time and
 	// io_pause are computed from, at completion-time precision.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// SteadyState is set when the job watched for steady state.
+	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Error is why the job stopped in error (ratemin not met), "" if it
 	// did not.
 	Error string `json:"error,omitempty"`

@@ -56,7 +56,8 @@ type worker struct {
 	errors        []ErrorEvent
 	errorsDropped int64
 	finalDone     bool
-	log           *ioLog // fio log samples; nil unless the job writes logs
+	log           *ioLog      // fio log samples; nil unless the job writes logs
+	ss            *ssCounters // the job's totals for steady state; nil without it
 	// ratemin: each direction's current cycle, and why the worker failed.
 	cycle   [numDirs]rateCycle
 	rateErr string
@@ -72,6 +73,7 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	}
 	w.timer.Stop()
 	w.src = w.nextWorkload
+	w.ss = g.counters
 	for d := range numDirs {
 		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d], poisson: j.RateProcess == "poisson"}
 		w.pace[d].rng.Seed(mix64(uint64(id)), uint64(d))
@@ -342,6 +344,11 @@ func (w *worker) complete(op *Op) {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 		if w.log != nil && op.Err == nil {
 			w.log.add(op, dir)
+		}
+		if w.ss != nil && op.Err == nil {
+			w.ss.ios.Add(1)
+			w.ss.bytes.Add(int64(len(op.Buf)))
+			w.ss.latNs.Add(op.completeNs - op.submitNs)
 		}
 		if w.job.RateMin[dir] > 0 || w.job.RateIOPSMin[dir] > 0 {
 			w.checkMinRate(op.completeNs, dir, len(op.Buf))
