@@ -207,6 +207,7 @@ type jobRun struct {
 	// counters and ss serve steady-state detection (nil without it).
 	counters *ssCounters
 	ss       *SteadyStateResult
+	flow     *flowGroup // nil without flow
 	// startNs is when the workers started, after what the job waits for
 	// and its startdelay; endNs when the last of them stopped.
 	startNs, endNs int64
@@ -214,7 +215,7 @@ type jobRun struct {
 
 func (e *Engine) prepare() ([]*jobRun, error) {
 	runs := make([]*jobRun, len(e.jobs))
-	groupIDs := reportingGroups(e.jobs)
+	groupIDs, flows := reportingGroups(e.jobs), flowGroups(e.jobs)
 	id := 0
 	for ji := range e.jobs {
 		j := &e.jobs[ji]
@@ -223,7 +224,7 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 		if err != nil {
 			return nil, err
 		}
-		run := &jobRun{job: j, group: groupIDs[ji]}
+		run := &jobRun{job: j, group: groupIDs[ji], flow: flows[ji]}
 		if j.SteadyState.Dur > 0 {
 			run.counters = &ssCounters{}
 		}

@@ -152,6 +152,13 @@ var options = map[string]optionSetter{
 	"steadystate_duration":       ssTime(func(s *SteadyState) *time.Duration { return &s.Dur }),
 	"steadystate_ramp_time":      ssTime(func(s *SteadyState) *time.Duration { return &s.Ramp }),
 	"steadystate_check_interval": ssTime(func(s *SteadyState) *time.Duration { return &s.Interval }),
+	"flow":                       intOpt(func(j *Job) *int { return &j.Flow }, 0, math.MaxInt32),
+	"flow_id":                    intOpt(func(j *Job) *int { return &j.FlowID }, 0, math.MaxInt32),
+	"flow_sleep": func(j *Job, v string, _ bool) error {
+		d, err := parseMicros(v)
+		j.FlowSleep = d
+		return err
+	},
 	"thinktime": func(j *Job, v string, _ bool) error {
 		d, err := parseMicros(v)
 		j.ThinkTime = d

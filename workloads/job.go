@@ -164,6 +164,12 @@ type Job struct {
 	ZoneSize  int64 `json:"zonesize,omitempty"`
 	ZoneRange int64 `json:"zonerange,omitempty"`
 	ZoneSkip  int64 `json:"zoneskip,omitempty"`
+	// Flow is the job's weight among the jobs of its FlowID: each of its
+	// workers keeps its share of their I/Os at Flow's share of their
+	// weights, waiting FlowSleep when ahead (flow, flow_id, flow_sleep).
+	Flow      int           `json:"flow,omitempty"`
+	FlowID    int           `json:"flow_id,omitempty"`
+	FlowSleep time.Duration `json:"flow_sleep,omitempty"`
 	// ThinkTime pauses the job after every ThinkBlocks I/Os (thinktime,
 	// thinktime_blocks, default 1) once they have all completed.
 	ThinkTime   time.Duration `json:"thinktime,omitempty"`

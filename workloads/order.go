@@ -214,6 +214,7 @@ func (e *Engine) runJob(ctx context.Context, run *jobRun, at int64) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer w.flowDone()
 			w.run(jctx)
 		}()
 	}

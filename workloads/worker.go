@@ -58,6 +58,9 @@ type worker struct {
 	finalDone     bool
 	log           *ioLog      // fio log samples; nil unless the job writes logs
 	ss            *ssCounters // the job's totals for steady state; nil without it
+	// flow: the worker's flow_id group (nil without flow) and its I/Os.
+	flow    *flowGroup
+	flowIOs int64
 	// ratemin: each direction's current cycle, and why the worker failed.
 	cycle   [numDirs]rateCycle
 	rateErr string
@@ -74,6 +77,7 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	w.timer.Stop()
 	w.src = w.nextWorkload
 	w.ss = g.counters
+	w.flow = g.flow
 	for d := range numDirs {
 		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d], poisson: j.RateProcess == "poisson"}
 		w.pace[d].rng.Seed(mix64(uint64(id)), uint64(d))
@@ -225,6 +229,9 @@ func (w *worker) fill() {
 			return
 		}
 		if w.job.ThinkTime > 0 && w.purpose == forWorkload && w.think(now) {
+			return
+		}
+		if w.flow != nil && w.purpose == forWorkload && !w.hasPending && w.flowHeld(now) {
 			return
 		}
 		if !w.hasPending {
