@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -76,8 +77,12 @@ func NewEngine(dev Device, jobs []Job, opts ...Option) (*Engine, error) {
 
 // checkOverlap refuses a verifying job whose blocks another job writes: its
 // register state would not know those writes, and report them as corrupt.
+// A verifying job that only reads may check the blocks of a writer that
+// finished before it started, stamped the same way (fio's write phase,
+// then verify phase).
 func (e *Engine) checkOverlap() error {
 	bs, size := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
+	phase := phases(e.jobs)
 	for i := range e.jobs {
 		a := &e.jobs[i]
 		if a.Verify == "" {
@@ -90,10 +95,26 @@ func (e *Engine) checkOverlap() error {
 				continue
 			}
 			bStart, bLen, _ := b.extent(bs, size)
-			if aStart < bStart+bLen && bStart < aStart+aLen {
-				return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
+			if aStart >= bStart+bLen || bStart >= aStart+aLen {
+				continue
+			}
+			if err := checkReadBack(a, b, phase[k] < phase[i] || a.WaitFor == b.Name); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkReadBack allows verifying job a to share blocks with writer b only
+// when a just reads them back after b finished, checking them as b
+// stamped them.
+func checkReadBack(a, b *Job, bFirst bool) error {
+	if a.RW.Writes() || !bFirst {
+		return fmt.Errorf("%w %q: verify: job %q writes the same blocks; give verifying jobs their own offset/size", ErrInvalidJob, a.Name, b.Name)
+	}
+	if b.Verify != a.Verify || b.verifyUnit() != a.verifyUnit() || !bytes.Equal(b.VerifyPattern, a.VerifyPattern) {
+		return fmt.Errorf("%w %q: verify: job %q wrote these blocks with verify=%q in units of %d bytes; check them with the same verify, verify_pattern and block size", ErrInvalidJob, a.Name, b.Name, b.Verify, b.verifyUnit())
 	}
 	return nil
 }
@@ -115,21 +136,23 @@ func (e *Engine) checkJob(j *Job) error {
 	if _, ok := e.dev.(*nullDevice); ok {
 		return fmt.Errorf("%w %q: verify: the null backend stores nothing to verify", ErrInvalidJob, j.Name)
 	}
-	if j.MinBS() < headerSize || len(j.BSSplit) > 0 && !unitsDivide(j) {
-		return fmt.Errorf("%w %q: verify: every block size must be a multiple of the smallest, at least %d bytes", ErrInvalidJob, j.Name, headerSize)
+	unit := j.verifyUnit()
+	if hdr := verifyAlgs[j.Verify].headerLen(); unit < max(hdr, 1) || !unitsDivide(j) || j.BSMax > 0 && j.BSUnaligned ||
+		j.BlockAlign%int64(unit) != 0 {
+		return fmt.Errorf("%w %q: verify: every block size and blockalign must be a multiple of the verified unit (the smallest block size, or verify_interval) of at least %d bytes for %s", ErrInvalidJob, j.Name, hdr, j.Verify)
 	}
-	if length/int64(j.MinBS()) > maxVerifyUnits {
-		return fmt.Errorf("%w %q: verify: %d blocks of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(j.MinBS()), j.MinBS())
+	if length/int64(unit) > maxVerifyUnits {
+		return fmt.Errorf("%w %q: verify: %d units of %d bytes are too many to track; reduce size", ErrInvalidJob, j.Name, length/int64(unit), unit)
 	}
 	return nil
 }
 
-// unitsDivide reports whether every bssplit size is a multiple of the
-// smallest, so verification units tile each transfer.
+// unitsDivide reports whether every block size is a multiple of the
+// verified unit, so units tile each transfer.
 func unitsDivide(j *Job) bool {
-	u := j.MinBS()
-	for _, s := range j.BSSplit {
-		if s.Size%u != 0 {
+	u := j.verifyUnit()
+	for _, s := range j.BlockSizes() {
+		if s%u != 0 {
 			return false
 		}
 	}
@@ -181,6 +204,10 @@ type jobRun struct {
 	workers []*worker
 	ver     *verifier
 	group   int // fio's reporting group
+	// counters and ss serve steady-state detection (nil without it).
+	counters *ssCounters
+	ss       *SteadyStateResult
+	flow     *flowGroup // nil without flow
 	// startNs is when the workers started, after what the job waits for
 	// and its startdelay; endNs when the last of them stopped.
 	startNs, endNs int64
@@ -188,7 +215,7 @@ type jobRun struct {
 
 func (e *Engine) prepare() ([]*jobRun, error) {
 	runs := make([]*jobRun, len(e.jobs))
-	groupIDs := reportingGroups(e.jobs)
+	groupIDs, flows := reportingGroups(e.jobs), flowGroups(e.jobs)
 	id := 0
 	for ji := range e.jobs {
 		j := &e.jobs[ji]
@@ -197,9 +224,14 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 		if err != nil {
 			return nil, err
 		}
-		run := &jobRun{job: j, group: groupIDs[ji]}
+		run := &jobRun{job: j, group: groupIDs[ji], flow: flows[ji]}
+		if j.SteadyState.Dur > 0 {
+			run.counters = &ssCounters{}
+		}
 		if j.Verify != "" {
-			run.ver = newVerifier(e.runID, ji, int64(j.MinBS()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1)
+			run.ver = newVerifier(e.runID, ji, int64(j.verifyUnit()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1,
+				verifyAlgs[j.Verify], j.VerifyPattern)
+			run.ver.readOnly = !j.RW.Writes()
 		}
 		seed := j.RandSeed
 		if !j.RandRepeat {
@@ -209,7 +241,11 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			if start, length, err = j.cloneRegion(c, bs, devSize); err != nil {
 				return nil, err
 			}
-			run.workers = append(run.workers, newWorker(e, run, id, newPattern(j, start, length, workerSeed(seed, ji, c))))
+			pat := newPattern(j, start, length, workerSeed(seed, ji, c))
+			if j.BSUnaligned {
+				pat.grain = bs // sizes in a range: any multiple of the device block
+			}
+			run.workers = append(run.workers, newWorker(e, run, id, pat))
 			id++
 		}
 		runs[ji] = run
@@ -259,6 +295,13 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			gapLists = append(gapLists, w.gaps.gaps)
 			last = max(last, w.lastNs)
 			errLists = append(errLists, w.errors)
+			if jr.Error == "" && w.rateErr != "" {
+				jr.Error = w.rateErr
+			}
+			if w.log != nil {
+				w.log.finish(w.lastNs)
+				jr.Logs = append(jr.Logs, WorkerLog{Index: w.id + 1, log: w.log})
+			}
 			dropped += w.errorsDropped
 		}
 		for d := range numDirs {
@@ -281,6 +324,7 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			jr.Verify = run.ver.result(final)
 		}
 		jr.Gaps = IntersectGaps(gapLists)
+		jr.SteadyState = run.ss
 		r.Jobs = append(r.Jobs, jr)
 	}
 	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)

@@ -34,6 +34,8 @@ func TestFioExamples(t *testing.T) {
 		{file: "size-percent.fio", entries: 2, groups: []group{{64, 8, false}}, notes: 1},
 		{file: "tuned-host.fio", entries: 1, groups: []group{{128, 64, false}}, notes: 7},
 		{file: "ramp-startdelay.fio", entries: 3, groups: []group{{-1, 0, false}, {0, -1, true}}, notes: 1},
+		{file: "verify-phases.fio", onFile: true, entries: 2, groups: []group{{0, 64, false}, {64, 0, true}}, notes: 1},
+		{file: "skewed.fio", entries: 6, groups: []group{{224, 32, false}}, notes: 0},
 		{file: "env-sized.fio", entries: 2, groups: []group{{0, 128, false}, {128, 0, true}}, notes: 1},
 	}
 	t.Setenv("BS", "4k")
@@ -50,6 +52,15 @@ func TestFioExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := runT(t, openT(t, target, jobs...), jobs)
+			for _, j := range r.Jobs {
+				// A reading verify job checks every unit an earlier job wrote.
+				if v := j.Verify; v != nil && !j.Job.RW.Writes() && v.ReadsChecked != j.Read.Bytes/v.Unit {
+					t.Errorf("%s: %d units checked of %d read", j.Name, v.ReadsChecked, j.Read.Bytes/v.Unit)
+				}
+			}
+			if n := r.VerifyFailures(); n != 0 {
+				t.Errorf("%d verification failures on a clean target", n)
+			}
 			entries, err := r.Reported()
 			if err != nil {
 				t.Fatal(err)

@@ -120,7 +120,7 @@ func TestParseFio(t *testing.T) {
 }
 
 func TestParseFioUnsupportedIsTyped(t *testing.T) {
-	_, err := ParseFio(strings.NewReader("[j]\nverify_pattern=0xff\n"), "x", nil)
+	_, err := ParseFio(strings.NewReader("[j]\nverify_pattern=%o\n"), "x", nil)
 	if !errors.Is(err, ErrUnsupportedOption) {
 		t.Errorf("err = %v, want ErrUnsupportedOption", err)
 	}
@@ -205,5 +205,34 @@ func TestApplyOptionFileOptions(t *testing.T) {
 				t.Errorf("target %q, err %v; want %q", j.Target, err, tc.want)
 			}
 		})
+	}
+}
+
+// allrandrepeat is randrepeat for every generator; the engine has one seed.
+func TestAllRandRepeat(t *testing.T) {
+	jobs, err := ParseFio(strings.NewReader("[j]\nallrandrepeat=0\n"), "a.fio", nil, WithTarget("null://1m"))
+	if err != nil || jobs[0].RandRepeat {
+		t.Errorf("allrandrepeat=0: randrepeat %v, err %v", jobs[0].RandRepeat, err)
+	}
+}
+
+// TestRateTrimValue: rate=R,W,T takes fio's third (trim) value, which caps
+// nothing since the engine issues no trims, and still checks it.
+func TestRateTrimValue(t *testing.T) {
+	for _, tc := range []struct {
+		v       string
+		r, w    int64
+		wantErr bool
+	}{
+		{"300,300,300", 300, 300, false},
+		{"1m,,5m", 1 << 20, 0, false},
+		{"1,2,x", 0, 0, true},
+		{"1,2,3,4", 0, 0, true},
+	} {
+		j := DefaultJob("j")
+		err := ApplyOption(&j, "rate", tc.v)
+		if (err != nil) != tc.wantErr || err == nil && (j.Rate[DirRead] != tc.r || j.Rate[DirWrite] != tc.w) {
+			t.Errorf("rate=%s: %v, err %v", tc.v, j.Rate, err)
+		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // optionSetter applies one fio option's value to a job. bare is true for an
@@ -16,8 +18,9 @@ type optionSetter func(j *Job, value string, bare bool) error
 
 // aliases maps fio's alternative option names to the canonical one.
 var aliases = map[string]string{
-	"readwrite": "rw", "blocksize": "bs", "timeout": "runtime", "wait_for_previous": "stonewall",
-	"io_limit": "io_size",
+	"readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange", "blocksize_unaligned": "bs_unaligned", "timeout": "runtime", "wait_for_previous": "stonewall",
+	"io_limit": "io_size", "ss": "steadystate", "ss_dur": "steadystate_duration",
+	"ss_ramp": "steadystate_ramp_time", "ss_interval": "steadystate_check_interval", "rate_min": "ratemin", "rate_cycle": "ratecycle", "ba": "blockalign", "allrandrepeat": "randrepeat", "fill_fs": "fill_device",
 }
 
 func canonicalOption(key string) string {
@@ -32,34 +35,19 @@ func canonicalOption(key string) string {
 var options = map[string]optionSetter{
 	"name":        func(j *Job, v string, _ bool) error { j.Name = v; return nil },
 	"description": func(*Job, string, bool) error { return nil }, // documentation only
-	"rw": func(j *Job, v string, _ bool) error {
-		if strings.Contains(v, ":") {
-			return fmt.Errorf("%q: the ':N' offset modifier is not supported", v)
-		}
-		rw, err := ParseRW(v)
-		j.RW = rw
-		return err
-	},
-	"rwmixread": intOpt(func(j *Job) *int { return &j.RWMixRead }, 0, 100),
+	"rw":          setRW,
+	"rwmixread":   intOpt(func(j *Job) *int { return &j.RWMixRead }, 0, 100),
 	"rwmixwrite": func(j *Job, v string, _ bool) error {
 		n, err := parseInt(v, 0, 100)
 		j.RWMixRead = 100 - int(n)
 		return err
 	},
-	"bs": func(j *Job, v string, _ bool) error {
-		if strings.ContainsAny(v, ",-:") {
-			return fmt.Errorf("%q: per-direction or ranged bs is not supported (use bssplit)", v)
-		}
-		n, err := ParseSize(v)
-		if err == nil && (n <= 0 || n > 64<<20) {
-			err = fmt.Errorf("%d outside 1..64MiB", n)
-		}
-		j.BS, j.BSSplit = int(n), nil
-		return err
-	},
-	"bssplit": func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
-	"iodepth": intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
-	"numjobs": intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
+	"bs":           setBS,
+	"bsrange":      setBS,
+	"bs_unaligned": boolOpt(func(j *Job) *bool { return &j.BSUnaligned }),
+	"bssplit":      func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"iodepth":      intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
+	"numjobs":      intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
 	"size": func(j *Job, v string, _ bool) error {
 		n, pct, err := parseSizeOrPercent(v)
 		switch {
@@ -93,16 +81,17 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
-	"offset":     sizeOpt(func(j *Job) *int64 { return &j.Offset }),
-	"io_size":    sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
-	"loops":      intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
-	"number_ios": sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
-	"runtime":    func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
-	"ramp_time":  func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
-	"time_based": boolOpt(func(j *Job) *bool { return &j.TimeBased }),
-	"stonewall":  boolOpt(func(j *Job) *bool { return &j.Stonewall }),
-	"new_group":  boolOpt(func(j *Job) *bool { return &j.NewGroup }),
-	"wait_for":   func(j *Job, v string, _ bool) error { j.WaitFor = strings.TrimSpace(v); return nil },
+	"fill_device": boolOpt(func(j *Job) *bool { return &j.FillDevice }),
+	"offset":      sizeOpt(func(j *Job) *int64 { return &j.Offset }),
+	"io_size":     sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
+	"loops":       intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
+	"number_ios":  sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
+	"runtime":     func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
+	"ramp_time":   func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.RampTime = d; return err },
+	"time_based":  boolOpt(func(j *Job) *bool { return &j.TimeBased }),
+	"stonewall":   boolOpt(func(j *Job) *bool { return &j.Stonewall }),
+	"new_group":   boolOpt(func(j *Job) *bool { return &j.NewGroup }),
+	"wait_for":    func(j *Job, v string, _ bool) error { j.WaitFor = strings.TrimSpace(v); return nil },
 	"startdelay": func(j *Job, v string, _ bool) error {
 		if strings.Contains(v, "-") {
 			return fmt.Errorf("%q: %w: a range (a random delay per clone)", v, ErrUnsupportedOption)
@@ -121,6 +110,122 @@ var options = map[string]optionSetter{
 		j.Rate = r
 		return err
 	},
+	"write_lat_log":  logOpt(func(o *LogOptions) (*bool, *string) { return &o.Lat, &o.LatPrefix }),
+	"write_bw_log":   logOpt(func(o *LogOptions) (*bool, *string) { return &o.BW, &o.BWPrefix }),
+	"write_iops_log": logOpt(func(o *LogOptions) (*bool, *string) { return &o.IOPS, &o.IOPSPrefix }),
+	"log_avg_msec":   intOpt(func(j *Job) *int { return &j.Logs.AvgMsec }, 0, math.MaxInt32),
+	"log_offset":     boolOpt(func(j *Job) *bool { return &j.Logs.Offset }),
+	"percentile_list": func(j *Job, v string, _ bool) error {
+		l, err := parsePercentiles(v)
+		j.Report.Percentiles = l
+		return err
+	},
+	"clat_percentiles": func(j *Job, v string, bare bool) error {
+		b, err := parseBool(v, bare)
+		j.Report.NoClatPercentiles = !b
+		return err
+	},
+	"lat_percentiles": boolOpt(func(j *Job) *bool { return &j.Report.LatPercentiles }),
+	"unified_rw_reporting": func(j *Job, v string, _ bool) error {
+		u, err := parseUnified(v)
+		j.Report.Unified = u
+		return err
+	},
+	"zonemode": func(j *Job, v string, _ bool) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "none", "strided":
+			return nil // strided is what zonesize asks for
+		case "zbd":
+			return fmt.Errorf("%q: %w: zoned block devices (nvmf-chaos's targets are conventional namespaces)", v, ErrUnsupportedOption)
+		}
+		return fmt.Errorf("%q: want none, strided or zbd", v)
+	},
+	"zonesize":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
+	"zonerange": sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
+	"zoneskip":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
+	"steadystate": func(j *Job, v string, _ bool) error {
+		ss, err := parseSteadyState(v)
+		ss.Dur, ss.Ramp, ss.Interval = j.SteadyState.Dur, j.SteadyState.Ramp, j.SteadyState.Interval
+		j.SteadyState = ss
+		return err
+	},
+	"steadystate_duration":       ssTime(func(s *SteadyState) *time.Duration { return &s.Dur }),
+	"steadystate_ramp_time":      ssTime(func(s *SteadyState) *time.Duration { return &s.Ramp }),
+	"steadystate_check_interval": ssTime(func(s *SteadyState) *time.Duration { return &s.Interval }),
+	"flow":                       intOpt(func(j *Job) *int { return &j.Flow }, 0, math.MaxInt32),
+	"flow_id":                    intOpt(func(j *Job) *int { return &j.FlowID }, 0, math.MaxInt32),
+	"flow_sleep": func(j *Job, v string, _ bool) error {
+		d, err := parseMicros(v)
+		j.FlowSleep = d
+		return err
+	},
+	"thinktime": func(j *Job, v string, _ bool) error {
+		d, err := parseMicros(v)
+		j.ThinkTime = d
+		return err
+	},
+	"thinktime_blocks": intOpt(func(j *Job) *int { return &j.ThinkBlocks }, 1, math.MaxInt32),
+	"exitall":          boolOpt(func(j *Job) *bool { return &j.ExitAll }),
+	"exit_what": func(j *Job, v string, _ bool) error {
+		switch w := strings.ToLower(strings.TrimSpace(v)); w {
+		case "group", "stonewall", "all":
+			j.ExitWhat = w
+			return nil
+		}
+		return fmt.Errorf("%q: want group, stonewall or all", v)
+	},
+	"ratemin": func(j *Job, v string, _ bool) error {
+		r, err := parseRatePair(v, true)
+		j.RateMin = r
+		return err
+	},
+	"rate_iops_min": func(j *Job, v string, _ bool) error {
+		r, err := parseRatePair(v, false)
+		j.RateIOPSMin = r
+		return err
+	},
+	"ratecycle": func(j *Job, v string, _ bool) error {
+		n, err := parseInt(v, 1, math.MaxInt32) // milliseconds, as fio reads it
+		j.RateCycle = time.Duration(n) * time.Millisecond
+		return err
+	},
+	"rate_process": func(j *Job, v string, _ bool) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "linear":
+			j.RateProcess = ""
+		case "poisson":
+			j.RateProcess = "poisson"
+		default:
+			return fmt.Errorf("%q: want linear or poisson", v)
+		}
+		return nil
+	},
+	"random_distribution": func(j *Job, v string, _ bool) error {
+		d, err := ParseDistribution(v)
+		d.Stride = j.Distribution.Stride // random_sequence_stride may come first
+		j.Distribution = d
+		return err
+	},
+	"random_sequence_stride": boolOpt(func(j *Job) *bool { return &j.Distribution.Stride }),
+	"percentage_random": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, ",") {
+			return fmt.Errorf("%q: %w: per-direction percentages; give one for all", v, ErrUnsupportedOption)
+		}
+		n, err := parseInt(v, 0, 100)
+		j.PercentSequential = 100 - int(n)
+		return err
+	},
+	"blockalign": func(j *Job, v string, _ bool) error {
+		if strings.Contains(v, ",") {
+			return fmt.Errorf("%q: %w: per-direction alignment; give one for all", v, ErrUnsupportedOption)
+		}
+		n, err := ParseSize(v)
+		if err == nil && n <= 0 {
+			err = fmt.Errorf("%d must be positive", n)
+		}
+		j.BlockAlign = n
+		return err
+	},
 	"norandommap":     boolOpt(func(j *Job) *bool { return &j.NoRandomMap }),
 	"randrepeat":      boolOpt(func(j *Job) *bool { return &j.RandRepeat }),
 	"group_reporting": boolOpt(func(j *Job) *bool { return &j.GroupReporting }),
@@ -130,16 +235,27 @@ var options = map[string]optionSetter{
 		return err
 	},
 	"verify": func(j *Job, v string, _ bool) error {
-		switch strings.ToLower(v) {
-		case "0", "null", "":
-			j.Verify = ""
-		case "crc32c", "crc32c-intel":
-			j.Verify = "crc32c"
-		default:
-			return fmt.Errorf("%q: only crc32c is supported", v)
-		}
-		return nil
+		name, err := parseVerify(v)
+		j.Verify = name
+		return err
 	},
+	"verify_pattern": func(j *Job, v string, _ bool) error {
+		p, err := ParseVerifyPattern(v)
+		j.VerifyPattern = p
+		if err == nil && j.Verify == "" {
+			j.Verify = "pattern" // as fio: a pattern alone is what is verified
+		}
+		return err
+	},
+	"verify_interval": func(j *Job, v string, _ bool) error {
+		n, err := ParseSize(v)
+		if err == nil && (n <= 0 || n > 64<<20) {
+			err = fmt.Errorf("%d outside 1..64MiB", n)
+		}
+		j.VerifyInterval = int(n)
+		return err
+	},
+	"verify_fatal":               boolOpt(func(j *Job) *bool { return &j.VerifyFatal }),
 	"verify_backlog":             intOpt(func(j *Job) *int { return &j.VerifyBacklog }, 0, math.MaxInt32),
 	"do_verify":                  boolOpt(func(j *Job) *bool { return &j.DoVerify }),
 	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
@@ -160,6 +276,97 @@ var options = map[string]optionSetter{
 		}
 		return nil
 	},
+}
+
+func ssTime(field func(*SteadyState) *time.Duration) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		d, err := ParseDuration(v)
+		*field(&j.SteadyState) = d
+		return err
+	}
+}
+
+// parseMicros reads a time in microseconds unless it has a unit, as fio
+// reads thinktime.
+func parseMicros(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("%d is negative", n)
+		}
+		return time.Duration(n) * time.Microsecond, nil
+	}
+	return ParseDuration(v)
+}
+
+// logOpt sets a write_*_log option: its value is the file name prefix,
+// none means the job's name.
+func logOpt(field func(*LogOptions) (*bool, *string)) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		on, prefix := field(&j.Logs)
+		*on, *prefix = true, strings.TrimSpace(v)
+		return nil
+	}
+}
+
+// setRW reads rw=PATTERN[:N]. For a sequential pattern N is a size (with
+// fio's suffixes, negative to go backwards) added after each I/O; for a
+// random one, the count of I/Os per random offset, as fio reads them.
+func setRW(j *Job, v string, _ bool) error {
+	name, mod, hasMod := strings.Cut(v, ":")
+	rw, err := ParseRW(name)
+	if err != nil {
+		return err
+	}
+	j.RW, j.SeqAdd, j.SeqNr = rw, 0, 0
+	if !hasMod {
+		return nil
+	}
+	if rw.Random() {
+		n, err := parseInt(mod, 1, math.MaxInt32)
+		j.SeqNr = int(n)
+		return err
+	}
+	neg := strings.HasPrefix(strings.TrimSpace(mod), "-")
+	n, err := ParseSize(strings.TrimPrefix(strings.TrimSpace(mod), "-"))
+	if neg {
+		n = -n
+	}
+	j.SeqAdd = n
+	return err
+}
+
+// setBS reads bs=N or a range bs=LO-HI (bsrange=LO-HI, LO:HI too). A
+// per-direction value (bs=4k,64k) is refused: one size serves both.
+func setBS(j *Job, v string, _ bool) error {
+	if strings.Contains(v, ",") {
+		return fmt.Errorf("%q: %w: per-direction block sizes; give one size or a range for both", v, ErrUnsupportedOption)
+	}
+	lo, hi, ranged := strings.Cut(v, "-")
+	if !ranged {
+		lo, hi, ranged = strings.Cut(v, ":")
+	}
+	n, err := parseBS(lo)
+	if err != nil {
+		return err
+	}
+	j.BS, j.BSMax, j.BSSplit = n, 0, nil
+	if ranged {
+		if j.BSMax, err = parseBS(hi); err == nil && j.BSMax < n {
+			err = fmt.Errorf("%q: the high end is below the low", v)
+		}
+		if j.BSMax == n {
+			j.BSMax = 0 // bsrange=4k-4k is bs=4k
+		}
+	}
+	return err
+}
+
+func parseBS(v string) (int, error) {
+	n, err := ParseSize(v)
+	if err == nil && (n <= 0 || n > 64<<20) {
+		err = fmt.Errorf("%d outside 1..64MiB", n)
+	}
+	return int(n), err
 }
 
 func intOpt(field func(*Job) *int, lo, hi int64) optionSetter {
@@ -327,7 +534,8 @@ func isBoolOption(key string) bool {
 	key = canonicalOption(key)
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
-		"stonewall", "new_group":
+		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
+		"write_lat_log", "write_bw_log", "write_iops_log":
 		return true
 	}
 	return quietOptions[key].boolean

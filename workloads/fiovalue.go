@@ -197,26 +197,24 @@ func parseBSSplit(s string) ([]BSSplit, error) {
 	return out, nil
 }
 
-// parseRatePair reads rate=R[,W]: one value caps both directions; ",W" caps
-// only writes.
+// parseRatePair reads rate=R[,W[,T]]: one value caps both directions; ",W"
+// caps only writes; a trim value is checked and has nothing to cap.
 func parseRatePair(s string, size bool) ([numDirs]int64, error) {
 	var out [numDirs]int64
 	parts := strings.Split(s, ",")
-	if len(parts) > int(numDirs) {
-		return out, fmt.Errorf("%q: the trim value is not supported", s)
+	if len(parts) > int(numDirs)+1 {
+		return out, fmt.Errorf("%q: want READ[,WRITE[,TRIM]]", s)
 	}
 	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
+		if i == int(numDirs) {
+			// A trim cap bounds nothing: the engine issues no trims (rw=trim
+			// is refused), so it is read for its syntax only.
+			if _, err := parseRateValue(p, size); err != nil {
+				return out, err
+			}
+			break
 		}
-		var n int64
-		var err error
-		if size {
-			n, err = ParseSize(p)
-		} else {
-			n, err = parseInt(p, 0, math.MaxInt64)
-		}
+		n, err := parseRateValue(p, size)
 		if err != nil {
 			return out, err
 		}
@@ -226,4 +224,17 @@ func parseRatePair(s string, size bool) ([numDirs]int64, error) {
 		out[DirWrite] = out[DirRead]
 	}
 	return out, nil
+}
+
+// parseRateValue reads one direction's cap: bytes/s (with fio's suffixes)
+// or a count; empty is no cap.
+func parseRateValue(p string, size bool) (int64, error) {
+	p = strings.TrimSpace(p)
+	switch {
+	case p == "":
+		return 0, nil
+	case size:
+		return ParseSize(p)
+	}
+	return parseInt(p, 0, math.MaxInt64)
 }

@@ -99,12 +99,23 @@ type Job struct {
 	Name   string `json:"name"`
 	Target string `json:"target,omitempty"` // target URL from filename=; empty: the engine's backend
 	RW     RW     `json:"rw"`
+	// SeqAdd is rw=read:N's offset modifier for sequential patterns: each
+	// I/O starts N bytes (negative: back) after the previous one ended.
+	SeqAdd int64 `json:"rw_seq_add,omitempty"`
+	// SeqNr is rw=randread:N's: every Nth I/O draws a new random offset,
+	// the others follow on sequentially.
+	SeqNr int `json:"rw_seq_nr,omitempty"`
 	// RWMixRead is the percentage of reads in rw/randrw.
-	RWMixRead int       `json:"rwmixread"`
-	BS        int       `json:"bs"`
-	BSSplit   []BSSplit `json:"bssplit,omitempty"`
-	IODepth   int       `json:"iodepth"`
-	NumJobs   int       `json:"numjobs"`
+	RWMixRead int `json:"rwmixread"`
+	BS        int `json:"bs"`
+	// BSMax, when set, makes BS the low end of a range (bsrange, bs=LO-HI):
+	// each I/O's size is drawn from LO..BSMax, a multiple of LO, or with
+	// BSUnaligned of the device block size.
+	BSMax       int       `json:"bs_max,omitempty"`
+	BSUnaligned bool      `json:"bs_unaligned,omitempty"`
+	BSSplit     []BSSplit `json:"bssplit,omitempty"`
+	IODepth     int       `json:"iodepth"`
+	NumJobs     int       `json:"numjobs"`
 	// Size is the region each worker addresses (and, unless TimeBased, the
 	// bytes it transfers); 0 means from Offset to the end of the device.
 	Size int64 `json:"size"`
@@ -115,6 +126,10 @@ type Job struct {
 	// bounds the bytes transferred (filesize: fio's size of each file).
 	FileSize int64 `json:"filesize,omitempty"`
 	Offset   int64 `json:"offset"`
+	// FillDevice makes the region everything from Offset to the end of the
+	// device, whatever Size says (fill_device, fill_fs: fio writes until
+	// the device is full).
+	FillDevice bool `json:"fill_device,omitempty"`
 	// OffsetIncrement moves clone N's region N times this further
 	// (offset_increment); OffsetIncrementPercent gives it in percent of
 	// the device.
@@ -141,26 +156,78 @@ type Job struct {
 	// WaitFor names an earlier job whose workers must all finish before
 	// this job starts.
 	WaitFor string `json:"wait_for,omitempty"`
+	// SteadyState stops the job once its criterion holds (steadystate).
+	SteadyState SteadyState `json:"steadystate,omitzero"`
+	// Zones stride sequential I/O (zonemode=strided, zonesize, zonerange,
+	// zoneskip): ZoneSize bytes in a zone of ZoneRange (default ZoneSize),
+	// then on to the zone ZoneSkip bytes after it.
+	ZoneSize  int64 `json:"zonesize,omitempty"`
+	ZoneRange int64 `json:"zonerange,omitempty"`
+	ZoneSkip  int64 `json:"zoneskip,omitempty"`
+	// Flow is the job's weight among the jobs of its FlowID: each of its
+	// workers keeps its share of their I/Os at Flow's share of their
+	// weights, waiting FlowSleep when ahead (flow, flow_id, flow_sleep).
+	Flow      int           `json:"flow,omitempty"`
+	FlowID    int           `json:"flow_id,omitempty"`
+	FlowSleep time.Duration `json:"flow_sleep,omitempty"`
+	// ThinkTime pauses the job after every ThinkBlocks I/Os (thinktime,
+	// thinktime_blocks, default 1) once they have all completed.
+	ThinkTime   time.Duration `json:"thinktime,omitempty"`
+	ThinkBlocks int           `json:"thinktime_blocks,omitempty"`
+	// ExitAll ends other jobs when this one ends (exitall): those of its
+	// reporting group, or with ExitWhat "stonewall" every running job, or
+	// with "all" every job, started or not (exit_what).
+	ExitAll  bool   `json:"exitall,omitempty"`
+	ExitWhat string `json:"exit_what,omitempty"`
 	// StartDelay delays the start, after what the job waits for.
 	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
-	RateIOPS    [numDirs]int64 `json:"rate_iops"`
-	Rate        [numDirs]int64 `json:"rate"`
-	NoRandomMap bool           `json:"norandommap"`
+	RateIOPS [numDirs]int64 `json:"rate_iops"`
+	Rate     [numDirs]int64 `json:"rate"`
+	// RateMin (bytes/s) and RateIOPSMin are the least each worker must
+	// do per direction over each RateCycle (default 1s) after the ramp,
+	// or it stops with an error (ratemin, rate_iops_min, ratecycle).
+	RateMin     [numDirs]int64 `json:"ratemin,omitzero"`
+	RateIOPSMin [numDirs]int64 `json:"rate_iops_min,omitzero"`
+	RateCycle   time.Duration  `json:"ratecycle,omitempty"`
+	// RateProcess is "" (fio's linear: even spacing) or "poisson".
+	RateProcess string `json:"rate_process,omitempty"`
+	NoRandomMap bool   `json:"norandommap"`
+	// Distribution skews random offsets (random_distribution); any but
+	// uniform draws without the random map, as in fio.
+	Distribution Distribution `json:"random_distribution,omitempty"`
+	// PercentSequential is 100 - percentage_random: the share of a random
+	// job's I/Os that follow on from the previous one instead.
+	PercentSequential int `json:"percent_sequential,omitempty"`
+	// BlockAlign aligns random offsets (blockalign) instead of the smallest
+	// block size; it turns the random map off, as in fio.
+	BlockAlign int64 `json:"blockalign,omitempty"`
 	// RandRepeat makes offsets and directions repeat for the same RandSeed;
 	// without it the seed is taken from the clock.
 	RandRepeat     bool   `json:"randrepeat"`
 	RandSeed       uint64 `json:"randseed"`
 	GroupReporting bool   `json:"group_reporting"`
-	// Verify is "" (off) or "crc32c".
-	Verify        string `json:"verify,omitempty"`
-	VerifyBacklog int    `json:"verify_backlog,omitempty"`
+	// Verify is "" (off) or the verify= method: crc32c, crc32, crc64,
+	// xxhash, md5, sha1, sha256, sha512, sha3-*, meta or pattern.
+	Verify string `json:"verify,omitempty"`
+	// VerifyPattern is verify_pattern: the data of every written unit.
+	VerifyPattern []byte `json:"verify_pattern,omitempty"`
+	// VerifyInterval checks units of this many bytes instead of the
+	// smallest block size (verify_interval).
+	VerifyInterval int `json:"verify_interval,omitempty"`
+	// VerifyFatal stops the job at its first verification failure.
+	VerifyFatal   bool `json:"verify_fatal,omitempty"`
+	VerifyBacklog int  `json:"verify_backlog,omitempty"`
 	// DoVerify runs the final read-back pass when Verify is set.
 	DoVerify                 bool   `json:"do_verify"`
 	ZeroBuffers              bool   `json:"zero_buffers"`
 	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`
+	// Report is how the job's latency and directions are reported.
+	Report ReportOptions `json:"report,omitzero"`
+	// Logs are the fio log files the job writes.
+	Logs LogOptions `json:"logs,omitzero"`
 	// Notes name the options accepted without effect, where they were set
 	// and why they change nothing here.
 	Notes []string `json:"notes,omitempty"`
@@ -214,7 +281,7 @@ func (j *Job) MinBS() int {
 // MaxBS is the largest transfer size the job issues.
 func (j *Job) MaxBS() int {
 	if len(j.BSSplit) == 0 {
-		return j.BS
+		return max(j.BS, j.BSMax)
 	}
 	m := 0
 	for _, s := range j.BSSplit {
@@ -239,6 +306,8 @@ func (j *Job) Validate() error {
 		return bad("rwmixread", "%d is not a percentage", j.RWMixRead)
 	case j.BS <= 0 && len(j.BSSplit) == 0:
 		return bad("bs", "%d must be positive", j.BS)
+	case j.BSMax != 0 && j.BSMax < j.BS:
+		return bad("bsrange", "%d-%d: the high end is below the low", j.BS, j.BSMax)
 	case j.IODepth < 1 || j.IODepth > 65536:
 		return bad("iodepth", "%d outside 1..65536", j.IODepth)
 	case j.NumJobs < 1 || j.NumJobs > 4096:
@@ -265,8 +334,16 @@ func (j *Job) Validate() error {
 		return bad("wait_for", "a job cannot wait for itself")
 	case j.TimeBased && j.Runtime == 0:
 		return bad("time_based", "needs runtime")
-	case j.Verify != "" && j.Verify != "crc32c":
-		return bad("verify", "%q unsupported (want crc32c)", j.Verify)
+	case j.Verify != "" && verifyAlgs[j.Verify].name == "":
+		return bad("verify", "%q unsupported", j.Verify)
+	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:
+		return bad("verify", "pattern needs verify_pattern")
+	case j.ZoneSize > 0 && j.RW.Random():
+		return bad("zonesize", "strided zones with random I/O: %v", ErrUnsupportedOption)
+	case j.ZoneSize == 0 && (j.ZoneRange > 0 || j.ZoneSkip > 0):
+		return bad("zonesize", "zonerange and zoneskip need zonesize")
+	case j.VerifyInterval < 0:
+		return bad("verify_interval", "%d is negative", j.VerifyInterval)
 	case j.VerifyBacklog < 0:
 		return bad("verify_backlog", "%d is negative", j.VerifyBacklog)
 	case j.BufferCompressPercentage < 0 || j.BufferCompressPercentage > 100:
@@ -297,8 +374,21 @@ func (j *Job) validateBSSplit() error {
 	return nil
 }
 
-// BlockSizes lists every transfer size the job issues (bs, or each bssplit entry).
+// verifyUnit is the size of the units verification stamps and checks.
+func (j *Job) verifyUnit() int {
+	if j.VerifyInterval > 0 {
+		return j.VerifyInterval
+	}
+	return j.MinBS()
+}
+
+// BlockSizes lists the transfer sizes the job names (bs, both ends of a
+// range, or each bssplit entry); each must be a multiple of the device
+// block size.
 func (j *Job) BlockSizes() []int {
+	if len(j.BSSplit) == 0 && j.BSMax > 0 {
+		return []int{j.BS, j.BSMax}
+	}
 	if len(j.BSSplit) == 0 {
 		return []int{j.BS}
 	}

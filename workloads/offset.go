@@ -1,6 +1,8 @@
 package workloads
 
 import (
+	"cmp"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 )
@@ -20,27 +22,46 @@ type pattern struct {
 	mixRead uint64
 	split   []BSSplit
 	bs      int
+	// With a range, sizes are drawn as bs + k*grain up to bsMax.
+	bsMax, grain int
 
-	start, length int64 // region
-	unit          int64 // offsets are multiples of this (the smallest bs)
-	cursor        int64 // sequential position within the region
+	start, length  int64 // region
+	unit           int64 // offsets are multiples of this (the smallest bs)
+	cursor         int64 // sequential position within the region
+	seqAdd         int64 // rw=read:N: bytes added after each I/O
+	seqNr, seqLeft int   // rw=randread:N: I/Os per random offset, and left of this run
+	zone           zoneStride
 
 	rng       rand.PCG
 	randomMap bool
+	dist      sampler     // nil: uniform
+	align     int64       // random offsets are multiples of this
+	seqPct    uint64      // percent of a random job's I/Os that follow on
 	perm      permutation // random order covering each unit once per pass
 	permPos   uint64
 }
 
 func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 	p := &pattern{
-		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS,
+		rw: j.RW, mixRead: uint64(j.RWMixRead), split: j.BSSplit, bs: j.BS, bsMax: j.BSMax, grain: j.BS,
 		start: start, length: length, unit: int64(j.MinBS()),
+		seqAdd: j.SeqAdd, seqNr: j.SeqNr,
+		zone: zoneStride{size: j.ZoneSize, rng: cmp.Or(j.ZoneRange, j.ZoneSize), skip: j.ZoneSkip},
 	}
 	p.rng.Seed(seed, seed^0x9e3779b97f4a7c15)
 	// fio's random map makes each block be touched once per pass. A keyed
 	// permutation gives the same guarantee with no memory; it needs one
 	// transfer size, so bssplit jobs draw offsets uniformly.
-	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0
+	// With rw=randread:N, the offsets between random draws are not in the map.
+	p.randomMap = j.RW.Random() && !j.NoRandomMap && len(j.BSSplit) == 0 && j.BSMax == 0 && j.SeqNr <= 1 &&
+		j.Distribution.Kind == "" && j.BlockAlign == 0 && j.PercentSequential == 0
+	p.align, p.seqPct = p.unit, uint64(j.PercentSequential)
+	if j.BlockAlign > 0 {
+		p.align = j.BlockAlign
+	}
+	if j.RW.Random() && j.Distribution.Kind != "" {
+		p.dist = newSampler(j.Distribution, uint64(max(length/p.align, 1)), p.align, &p.rng)
+	}
 	if p.randomMap {
 		p.perm = newPermutation(uint64(length/p.unit), &p.rng)
 	}
@@ -57,15 +78,25 @@ func (p *pattern) next() ioSpec {
 			s.dir = DirWrite
 		}
 	}
-	if p.rw.Random() {
+	switch {
+	case p.rw.Random() && (p.seqLeft > 0 || p.seqPct > 0 && p.rng.Uint64()%100 < p.seqPct):
+		p.seqLeft = max(p.seqLeft-1, 0)
+		s.offset = p.sequentialOffset(s.size)
+	case p.rw.Random():
+		p.seqLeft = p.seqNr - 1
 		s.offset = p.randomOffset(s.size)
-	} else {
+		p.cursor = s.offset - p.start + int64(s.size)
+	default:
 		s.offset = p.sequentialOffset(s.size)
 	}
 	return s
 }
 
 func (p *pattern) pickSize() int {
+	if p.bsMax > 0 {
+		n := uint64((p.bsMax-p.bs)/p.grain) + 1
+		return p.bs + int(p.rng.Uint64()%n)*p.grain
+	}
 	if len(p.split) == 0 {
 		return p.bs
 	}
@@ -79,13 +110,26 @@ func (p *pattern) pickSize() int {
 	return p.split[len(p.split)-1].Size
 }
 
+// sequentialOffset follows on from the previous I/O, plus rw=read:N's
+// modifier (after the first I/O of the region, as in fio); it wraps to the
+// start, or going backwards to the end, when the next I/O would leave the
+// region.
 func (p *pattern) sequentialOffset(size int) int64 {
-	if p.cursor+int64(size) > p.length {
-		p.cursor = 0
+	if p.zone.size > 0 {
+		return p.start + p.zone.next(int64(size), p.length)
 	}
-	off := p.start + p.cursor
-	p.cursor += int64(size)
-	return off
+	pos := p.cursor
+	if pos != 0 {
+		pos += p.seqAdd
+	}
+	if pos < 0 || pos+int64(size) > p.length {
+		pos = 0
+		if p.seqAdd < 0 {
+			pos = (p.length - int64(size)) / p.unit * p.unit
+		}
+	}
+	p.cursor = pos + int64(size)
+	return p.start + pos
 }
 
 func (p *pattern) randomOffset(size int) int64 {
@@ -98,9 +142,37 @@ func (p *pattern) randomOffset(size int) int64 {
 		p.permPos++
 		return p.start + int64(i)*p.unit
 	}
-	slots := uint64((p.length-int64(size))/p.unit) + 1
+	slots := uint64((p.length-int64(size))/p.align) + 1
+	if p.dist != nil {
+		return p.start + int64(p.dist.next(&p.rng)%slots)*p.align
+	}
 	hi, _ := bits.Mul64(p.rng.Uint64(), slots) // unbiased enough, no division
-	return p.start + int64(hi)*p.unit
+	return p.start + int64(hi)*p.align
+}
+
+// zoneStride walks zonemode=strided zones: size bytes from a zone of rng
+// bytes (over it again when size is larger), then the zone skip bytes
+// after it; back to the first zone at the end of the region.
+type zoneStride struct {
+	size, rng, skip int64
+	start, pos      int64 // the zone, and the position in it
+	done            int64 // bytes transferred in the zone
+}
+
+func (z *zoneStride) next(n, length int64) int64 {
+	if z.done >= z.size {
+		z.start, z.pos, z.done = z.start+z.rng+z.skip, 0, 0
+	}
+	if z.pos+n > z.rng {
+		z.pos = 0
+	}
+	if z.start+z.pos+n > length {
+		z.start, z.pos = 0, 0
+	}
+	off := z.start + z.pos
+	z.pos += n
+	z.done += n
+	return off
 }
 
 // permutation is a bijection of [0, n) built from a 4-round Feistel network
@@ -162,6 +234,10 @@ func workerSeed(seed uint64, job, clone int) uint64 {
 type pacer struct {
 	iops, bps int64
 	next      int64 // run-clock time the next I/O is due
+	// poisson spaces I/Os by exponential gaps of the same mean
+	// (rate_process=poisson), drawn from rng.
+	poisson bool
+	rng     rand.PCG
 }
 
 // maxLag bounds catch-up after a late wakeup: timers fire with about this
@@ -189,6 +265,9 @@ func (p *pacer) take(now int64, size int) {
 	}
 	if p.bps > 0 {
 		spacing = max(spacing, int64(size)*1e9/p.bps)
+	}
+	if p.poisson {
+		spacing = int64(-math.Log(1-uniform(&p.rng)) * float64(spacing))
 	}
 	p.next = max(p.next, now-maxLag) + spacing
 }

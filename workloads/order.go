@@ -84,33 +84,104 @@ func waitsFor(jobs []Job, phase []int, i int) []int {
 }
 
 // runJobs runs every job in fio's order. Jobs that wait for nothing start
-// at startNs, together; cancelling ctx starts no more jobs.
+// at startNs, together; cancelling ctx starts no more jobs. Each job runs
+// under its own context, so that a job with exitall can end others.
 func (e *Engine) runJobs(ctx context.Context, runs []*jobRun, startNs int64) {
-	done := make([]chan struct{}, len(runs))
-	for i := range done {
-		done[i] = make(chan struct{})
-	}
-	phase := phases(e.jobs)
+	x := newExiter(ctx, e.jobs)
 	var wg sync.WaitGroup
 	for i, run := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(done[i])
+			defer x.finish(i)
+			jctx := x.ctx[i]
 			at := startNs
-			if deps := waitsFor(e.jobs, phase, i); len(deps) > 0 {
+			if deps := x.deps[i]; len(deps) > 0 {
 				for _, k := range deps {
 					select {
-					case <-done[k]:
-					case <-ctx.Done():
+					case <-x.done[k]:
+					case <-jctx.Done():
 					}
 				}
 				at = e.now()
 			}
-			e.runJob(ctx, run, at)
+			e.runJob(jctx, run, at)
 		}()
 	}
 	wg.Wait()
+	x.release()
+}
+
+// exiter holds each job's context and state for exitall.
+type exiter struct {
+	jobs   []Job
+	group  []int
+	ctx    []context.Context
+	cancel []context.CancelFunc
+	done   []chan struct{}
+	deps   [][]int // the jobs each waits for
+}
+
+func newExiter(ctx context.Context, jobs []Job) *exiter {
+	n := len(jobs)
+	x := &exiter{jobs: jobs, group: reportingGroups(jobs), ctx: make([]context.Context, n),
+		cancel: make([]context.CancelFunc, n), done: make([]chan struct{}, n), deps: make([][]int, n)}
+	phase := phases(jobs)
+	for i := range n {
+		x.deps[i] = waitsFor(jobs, phase, i)
+		x.ctx[i], x.cancel[i] = context.WithCancel(ctx)
+		x.done[i] = make(chan struct{})
+	}
+	return x
+}
+
+// finish marks job i done and, with exitall, ends the jobs exit_what
+// names: its reporting group (default), every running job ("stonewall"),
+// or every job, started or not ("all").
+func (x *exiter) finish(i int) {
+	close(x.done[i])
+	j := &x.jobs[i]
+	if !j.ExitAll {
+		return
+	}
+	for k := range x.jobs {
+		switch j.ExitWhat {
+		case "all":
+		case "stonewall":
+			if !x.running(k) {
+				continue
+			}
+		default:
+			if x.group[k] != x.group[i] {
+				continue
+			}
+		}
+		x.cancel[k]()
+	}
+}
+
+// running reports whether job k is running or free to: not done, and
+// every job it waits for done.
+func (x *exiter) running(k int) bool {
+	for _, d := range append(x.deps[k], k) {
+		select {
+		case <-x.done[d]:
+			if d == k {
+				return false
+			}
+		default:
+			if d != k {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (x *exiter) release() {
+	for _, c := range x.cancel {
+		c()
+	}
 }
 
 // runJob runs one job's workers from at, after its startdelay.
@@ -125,16 +196,31 @@ func (e *Engine) runJob(ctx context.Context, run *jobRun, at int64) {
 		at = e.now()
 	}
 	run.startNs = at
+	// The job runs under its own context so that steady state can end it.
+	jctx, stop := context.WithCancel(ctx)
+	defer stop()
+	mctx, mstop := context.WithCancel(jctx)
+	var mon sync.WaitGroup
+	if run.job.SteadyState.Dur > 0 {
+		mon.Add(1)
+		go func() {
+			defer mon.Done()
+			e.monitorSteadyState(mctx, run, stop)
+		}()
+	}
 	var wg sync.WaitGroup
 	for _, w := range run.workers {
 		w.setClock(at)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.run(ctx)
+			defer w.flowDone()
+			w.run(jctx)
 		}()
 	}
 	wg.Wait()
+	mstop()
+	mon.Wait()
 	run.endNs = e.now()
 }
 

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,89 @@ func TestCheckConcurrent(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && (!errors.Is(err, ErrSequential) || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%q: err = %v, want %q", tc.file, err, tc.want)
 		}
+	}
+}
+
+// TestExitAll: a job with exitall ends the others exit_what names when it
+// ends: its reporting group, the running jobs, or every job, even those
+// still waiting to start (fio's exitwhat example).
+func TestExitAll(t *testing.T) {
+	const long = 20 * time.Second // a broken exitall makes the test this slow, then fail
+	tests := []struct {
+		what  string
+		ended []string // jobs cut short: far fewer I/Os than their runtime allows
+		never []string // jobs that did no I/O
+		ran   []string // jobs that ran their full number_ios
+	}{
+		{"group", []string{"fast1"}, nil, []string{"slow2"}}, // other, not ended, runs 1s
+		{"stonewall", []string{"fast1", "other"}, nil, []string{"slow2"}},
+		{"all", []string{"fast1", "other"}, []string{"slow2"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.what, func(t *testing.T) {
+			otherRuntime := int(long.Seconds())
+			if tc.what == "group" {
+				otherRuntime = 1
+			}
+			file := fmt.Sprintf(`[global]
+bs=4k
+size=1m
+[slow1]
+exitall
+exit_what=%s
+number_ios=50
+[fast1]
+rw=randread
+runtime=%d
+time_based
+[other]
+new_group
+rw=randread
+runtime=%d
+time_based
+[slow2]
+stonewall
+number_ios=10
+`, tc.what, int(long.Seconds()), otherRuntime)
+			jobs, err := ParseFio(strings.NewReader(file), "x.fio", nil, WithTarget("null://1m"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runT(t, openT(t, "null://1m", jobs...), jobs)
+			byName := map[string]JobResult{}
+			for _, j := range r.Jobs {
+				byName[j.Name] = j
+			}
+			for _, n := range tc.ended {
+				if d := time.Duration(byName[n].EndNs - byName[n].StartNs); d >= long {
+					t.Errorf("%s ran %v: not ended by exitall", n, d)
+				}
+			}
+			for _, n := range tc.never {
+				if ios := byName[n].Read.IOs; ios != 0 {
+					t.Errorf("%s did %d I/Os, want none", n, ios)
+				}
+			}
+			for _, n := range tc.ran {
+				if ios := byName[n].Read.IOs; ios != 10 {
+					t.Errorf("%s did %d I/Os, want its 10", n, ios)
+				}
+			}
+		})
+	}
+}
+
+// TestThinkTime: with thinktime, at most thinktime_blocks I/Os are in
+// flight, and the job pauses after each batch: it cannot take less than
+// the pauses add up to.
+func TestThinkTime(t *testing.T) {
+	j := job(t, "j", "rw", "randread", "size", "1m", "iodepth", "8", "number_ios", "40", "thinktime", "2000", "thinktime_blocks", "4")
+	rec := &recorder{Device: openT(t, "null://1m", j)}
+	r := runT(t, rec, []Job{j})
+	if m := rec.maxOut.Load(); m > 4 {
+		t.Errorf("%d I/Os in flight, want at most thinktime_blocks=4", m)
+	}
+	if d := time.Duration(r.Jobs[0].EndNs - r.Jobs[0].StartNs); r.Jobs[0].Read.IOs != 40 || d < 9*2*time.Millisecond {
+		t.Errorf("%d I/Os in %v, want 40 with 9 pauses of 2ms at least", r.Jobs[0].Read.IOs, d)
 	}
 }

@@ -30,10 +30,15 @@ type FioJob struct {
 	Error      int               `json:"error"`
 	Elapsed    int64             `json:"elapsed"` // seconds
 	JobOptions map[string]string `json:"job options"`
-	Read       FioDir            `json:"read"`
-	Write      FioDir            `json:"write"`
-	Trim       FioDir            `json:"trim"`
-	JobRuntime int64             `json:"job_runtime"` // ms
+	// Read, Write and Trim are absent with unified_rw_reporting=mixed,
+	// which reports Mixed alone; =both reports all four.
+	Read       *FioDir `json:"read,omitempty"`
+	Write      *FioDir `json:"write,omitempty"`
+	Trim       *FioDir `json:"trim,omitempty"`
+	Mixed      *FioDir `json:"mixed,omitempty"`
+	JobRuntime int64   `json:"job_runtime"` // ms
+	// SteadyState is whether the job reached steady state.
+	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Verify is nvmf-chaos's own: fio has no lost-write accounting.
 	Verify *VerifyResult `json:"nvmf_chaos_verify,omitempty"`
 }
@@ -81,21 +86,76 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 		return nil, err
 	}
 	for _, j := range entries {
-		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify}
-		for d, dst := range []*FioDir{&fj.Read, &fj.Write} {
-			fd, err := fioDir(j.Dir(Direction(d)))
+		fj := FioJob{JobName: j.Name, GroupID: j.Group, Elapsed: (j.EndNs - j.StartNs + 5e8) / 1e9, JobOptions: jobOptions(&j.Job), Verify: j.Verify, SteadyState: j.SteadyState}
+		if fj.VerifyError() {
+			fj.Error = errVerifyFailed
+		} else if j.Error != "" {
+			fj.Error = errRateMin
+		}
+		rep := j.Job.Report
+		dirs, err := reportedDirs(j, rep.Unified)
+		if err != nil {
+			return nil, fmt.Errorf("job %q: %w", j.Name, err)
+		}
+		for _, d := range dirs {
+			fd, err := fioDir(&d.r, rep)
 			if err != nil {
 				return nil, fmt.Errorf("job %q: %w", j.Name, err)
 			}
-			*dst = fd
+			switch d.name {
+			case "read":
+				fj.Read = &fd
+			case "write":
+				fj.Write = &fd
+			case "mixed":
+				fj.Mixed = &fd
+			}
 			fj.JobRuntime = max(fj.JobRuntime, fd.Runtime)
+		}
+		if rep.Unified != UnifiedMixed {
+			fj.Trim = &FioDir{}
 		}
 		out.Jobs = append(out.Jobs, fj)
 	}
 	return out, nil
 }
 
-func fioDir(d *DirResult) (FioDir, error) {
+// errVerifyFailed is the error fio gives a job whose verification failed:
+// EILSEQ, "Invalid or incomplete multibyte or wide character".
+const errVerifyFailed = 84
+
+// errRateMin is fio's error for a job below ratemin: EIO, from check_min_rate.
+const errRateMin = 5
+
+// VerifyError reports whether the job's verification found damage.
+func (f *FioJob) VerifyError() bool { return f.Verify != nil && f.Verify.failed() }
+
+// namedDir is one direction block of a report: read, write or mixed.
+type namedDir struct {
+	name string
+	r    DirResult
+}
+
+// reportedDirs lists the direction blocks unified_rw_reporting asks for:
+// read and write, mixed (both summed) alone, or all three.
+func reportedDirs(e Entry, u Unified) ([]namedDir, error) {
+	var out []namedDir
+	if u != UnifiedMixed {
+		out = append(out, namedDir{"read", e.Read}, namedDir{"write", e.Write})
+	}
+	if u != UnifiedNone {
+		var m DirResult
+		for _, d := range []*DirResult{&e.Read, &e.Write} {
+			if err := mergeDirResult(&m, d); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, namedDir{"mixed", m})
+	}
+	return out, nil
+}
+
+func fioDir(d *DirResult, rep ReportOptions) (FioDir, error) {
 	f := FioDir{IOBytes: d.Bytes, IOKBytes: d.Bytes >> 10, BWBytes: int64(d.BW()), BW: int64(d.BW()) >> 10, IOPS: d.IOPS(), TotalIOs: d.IOs}
 	if d.IOs > 0 || d.Errors > 0 {
 		f.Runtime = (d.RuntimeNs + 5e5) / 1e6
@@ -104,20 +164,21 @@ func fioDir(d *DirResult) (FioDir, error) {
 	if err != nil {
 		return f, err
 	}
-	f.ClatNs = fioLat(h, true)
-	f.LatNs = fioLat(h, false)
+	list := rep.percentiles()
+	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles)
+	f.LatNs = fioLat(h, list, rep.LatPercentiles)
 	return f, nil
 }
 
-func fioLat(h *hdr.Histogram, percentiles bool) FioLat {
+func fioLat(h *hdr.Histogram, list []float64, percentiles bool) FioLat {
 	if h.TotalCount() == 0 {
 		return FioLat{}
 	}
 	l := FioLat{Min: h.Min(), Max: h.Max(), Mean: h.Mean(), Stddev: h.StdDev(), N: h.TotalCount()}
 	if percentiles {
-		l.Percentile = make(map[string]int64, len(fioPercentiles))
-		for i, v := range h.ValueAtPercentilesSlice(fioPercentiles) {
-			l.Percentile[strconv.FormatFloat(fioPercentiles[i], 'f', 6, 64)] = v
+		l.Percentile = make(map[string]int64, len(list))
+		for i, v := range h.ValueAtPercentilesSlice(list) {
+			l.Percentile[strconv.FormatFloat(list[i], 'f', 6, 64)] = v
 		}
 	}
 	return l
@@ -166,14 +227,36 @@ func WriteSummary(w io.Writer, r *Result) error {
 		return err
 	}
 	for _, j := range entries {
-		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d, groupid=%d)\n", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Workers, j.Group)
-		for d := range numDirs {
-			if err := summarizeDir(&b, Direction(d), j.Dir(Direction(d))); err != nil {
+		fmt.Fprintf(&b, "%s: (rw=%s, bs=%s, iodepth=%d, jobs=%d, groupid=%d)", j.Name, j.Job.RW, sizeString(int64(j.Job.MinBS())), j.Job.IODepth, j.Workers, j.Group)
+		if v := j.Verify; v != nil && v.failed() {
+			fmt.Fprintf(&b, ": err=%d (func=verify, error=Invalid or incomplete multibyte or wide character)", errVerifyFailed)
+		} else if j.Error != "" {
+			fmt.Fprintf(&b, ": err=%d (func=check_min_rate, error=%s)", errRateMin, j.Error)
+		}
+		b.WriteString("\n")
+		dirs, err := reportedDirs(j, j.Job.Report.Unified)
+		if err != nil {
+			return fmt.Errorf("job %q: %w", j.Name, err)
+		}
+		for _, d := range dirs {
+			if err := summarizeDir(&b, d, j.Job.Report); err != nil {
 				return fmt.Errorf("job %q: %w", j.Name, err)
 			}
 		}
 		if v := j.Verify; v != nil {
-			summarizeVerify(&b, v)
+			summarizeVerify(&b, v, &j.Job)
+		}
+		if ss := j.SteadyState; ss != nil {
+			c := j.Job.SteadyState
+			fmt.Fprintf(&b, "  steadystate: %s:%g", c.Criterion, c.Limit)
+			if c.Percent {
+				b.WriteString("%")
+			}
+			if ss.Attained {
+				fmt.Fprintf(&b, " attained at %v\n", time.Duration(ss.AtNs-j.StartNs).Round(time.Millisecond))
+			} else {
+				b.WriteString(" not attained\n")
+			}
 		}
 	}
 	summarizeGroups(&b, Groups(entries))
@@ -187,28 +270,34 @@ func WriteSummary(w io.Writer, r *Result) error {
 	return err
 }
 
-func summarizeDir(b *strings.Builder, d Direction, r *DirResult) error {
+func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
+	r := &d.r
 	if r.IOs == 0 && r.Errors == 0 {
 		return nil
 	}
-	name := "read"
-	if d == DirWrite {
-		name = "write"
-	}
-	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d\n", name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors)
+	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d\n", d.name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors)
 	h, err := r.Latency.Histogram()
 	if err != nil || h.TotalCount() == 0 {
 		return err
 	}
 	fmt.Fprintf(b, "    clat (usec): min=%d, max=%d, avg=%.2f, stdev=%.2f\n", h.Min()/1000, h.Max()/1000, h.Mean()/1000, h.StdDev()/1000)
-	b.WriteString("     clat percentiles (usec):")
-	for i, v := range h.ValueAtPercentilesSlice(fioPercentiles) {
-		if i%4 == 0 {
-			b.WriteString("\n     |")
+	for _, kind := range []struct {
+		name string
+		on   bool
+	}{{"clat", !rep.NoClatPercentiles}, {"lat", rep.LatPercentiles}} {
+		if !kind.on {
+			continue
 		}
-		fmt.Fprintf(b, " %6.2fth=[%6d],", fioPercentiles[i], (v+500)/1000)
+		list := rep.percentiles()
+		fmt.Fprintf(b, "     %s percentiles (usec):", kind.name)
+		for i, v := range h.ValueAtPercentilesSlice(list) {
+			if i%4 == 0 {
+				b.WriteString("\n     |")
+			}
+			fmt.Fprintf(b, " %6.2fth=[%6d],", list[i], (v+500)/1000)
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 	return nil
 }
 
@@ -230,12 +319,26 @@ func summarizeGroups(b *strings.Builder, groups []GroupStats) {
 	}
 }
 
-func summarizeVerify(b *strings.Builder, v *VerifyResult) {
+func summarizeVerify(b *strings.Builder, v *VerifyResult, j *Job) {
 	fmt.Fprintf(b, "  verify: lost_writes=%d, stale_reads=%d, corrupt_blocks=%d, corrupt_reads=%d; final pass=%v: %d blocks, %d ok, %d lost, %d never written; %d reads checked during the run\n",
 		v.LostWrites, v.StaleReads, v.CorruptBlocks, v.CorruptReads, v.FinalPass, v.Blocks, v.OK, v.LostBlocks, v.NeverWritten, v.ReadsChecked)
 	for _, o := range v.Offenders {
-		fmt.Fprintf(b, "    %s: lba=%d expected seq %d, found %d (at %v)\n", o.Kind, o.LBA, o.Expected, o.Found, time.Duration(o.At))
+		fmt.Fprintf(b, "    %s\n", fioVerifyLine(o, j, v.Unit))
 	}
+}
+
+// fioVerifyLine says what went wrong with one unit in fio's words: a unit
+// without this run's header is fio's bad magic, an older write than the
+// last acknowledged one its bad numberio, damage its verify failed.
+func fioVerifyLine(o Offender, j *Job, unit int64) string {
+	at := fmt.Sprintf(" at file %s offset %d, length %d (%s, at %v)", cmpOr(j.Target, j.Name), o.Offset, unit, o.Kind, time.Duration(o.At))
+	switch {
+	case o.Kind == "corrupt":
+		return fmt.Sprintf("%.8s: verify failed%s", j.Verify, at)
+	case o.Found == 0:
+		return fmt.Sprintf("verify: bad magic header 0, wanted %x%s", verifyMagic, at)
+	}
+	return fmt.Sprintf("verify: bad header numberio %d, wanted %d%s", o.Found, o.Expected, at)
 }
 
 // sizeString prints bytes with fio's binary units (4096 → "4KiB").

@@ -127,9 +127,75 @@ func TestWriteSummary(t *testing.T) {
 	if err := WriteSummary(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"v: (rw=randwrite, bs=4KiB, iodepth=4, jobs=1, groupid=0)", "write: IOPS=", "clat percentiles (usec):", "99.90th=[", "lost_writes=1", "lost: lba="} {
+	for _, want := range []string{"v: (rw=randwrite, bs=4KiB, iodepth=4, jobs=1, groupid=0)", "write: IOPS=", "clat percentiles (usec):", "99.90th=[", "lost_writes=1", "verify: bad magic header 0, wanted 4346564e at file v offset ", "(lost, at "} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestReportOptions: percentile_list, clat_percentiles, lat_percentiles
+// and unified_rw_reporting shape the JSON and the summary as in fio.
+func TestReportOptions(t *testing.T) {
+	tests := []struct {
+		opts      string
+		dirs      string // JSON direction blocks present
+		clat, lat string // percentile keys, "" for none
+		summary   []string
+	}{
+		{"", "read write trim", "99.900000", "", []string{"  read: IOPS", "  write: IOPS", "clat percentiles"}},
+		{"percentile_list=50:99.5\nlat_percentiles=1\nclat_percentiles=0\n", "read write trim", "", "99.500000", []string{"lat percentiles", "99.50th"}},
+		{"unified_rw_reporting=mixed\n", "mixed", "99.900000", "", []string{"  mixed: IOPS"}},
+		{"unified_rw_reporting=both\n", "read write trim mixed", "99.900000", "", []string{"  read: IOPS", "  mixed: IOPS"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.opts, func(t *testing.T) {
+			jobs, err := ParseFio(strings.NewReader("[j]\nrw=randrw\nsize=256k\n"+tc.opts), "r.fio", nil, WithTarget("null://1m"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runT(t, openT(t, "null://1m", jobs...), jobs)
+			out, err := ToFio(r, time.Unix(0, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fj := out.Jobs[0]
+			var dirs []string
+			for _, d := range []struct {
+				name string
+				fd   *FioDir
+			}{{"read", fj.Read}, {"write", fj.Write}, {"trim", fj.Trim}, {"mixed", fj.Mixed}} {
+				if d.fd != nil {
+					dirs = append(dirs, d.name)
+				}
+			}
+			if strings.Join(dirs, " ") != tc.dirs {
+				t.Fatalf("blocks %v, want %s", dirs, tc.dirs)
+			}
+			d := fj.Read
+			if d == nil {
+				d = fj.Mixed
+				if d.TotalIOs != 64 {
+					t.Errorf("mixed counts %d I/Os, want all 64", d.TotalIOs)
+				}
+			}
+			for _, c := range []struct {
+				got  map[string]int64
+				want string
+			}{{d.ClatNs.Percentile, tc.clat}, {d.LatNs.Percentile, tc.lat}} {
+				if _, ok := c.got[c.want]; c.want == "" && len(c.got) != 0 || c.want != "" && !ok {
+					t.Errorf("percentiles %v, want key %q", c.got, c.want)
+				}
+			}
+			var b bytes.Buffer
+			if err := WriteSummary(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tc.summary {
+				if !strings.Contains(b.String(), s) {
+					t.Errorf("summary lacks %q:\n%s", s, b.String())
+				}
+			}
+		})
 	}
 }

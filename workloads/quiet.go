@@ -30,6 +30,17 @@ var quietOptions = map[string]quietOption{
 	"nice":                {checkRange(-20, 19), false, "workers run at the process's priority"},
 	"fadvise_hint":        {checkNonEmpty, true, "no page-cache hints are given (with direct=1, the default, there is no cache in the path)"},
 	"overwrite":           {checkBool, true, "files are not laid out first: the target is used as it is"},
+	"create_serialize":    {checkBool, true, "files are not laid out first: the target is used as it is"},
+	"create_on_open":      {checkBool, true, "files are not laid out first: the target is used as it is"},
+	"fallocate":           {checkOneOf("none", "native", "posix", "keep", "truncate", "0", "1"), false, "files are not laid out first: the target is used as it is"},
+	"numa_cpu_nodes":      {checkNonEmpty, false, "workers are goroutines the Go runtime schedules, not bound to NUMA nodes"},
+	"numa_mem_policy":     {checkNonEmpty, false, "buffers are allocated by the Go runtime, without a NUMA policy"},
+	"threads":             {checkNonEmpty, false, "an option of fio's tiobench profile, which does nothing in fio either without profile=tiobench"},
+	"io_submit_mode":      {checkOneOf("inline", "offload"), false, "every worker submits asynchronously; offload only moves fio's own submission to helper threads"},
+	"random_generator":    {checkOneOf("tausworthe", "lfsr", "tausworthe64"), false, "offsets come from nvmf-chaos's generator: with the random map a keyed permutation that, like lfsr, visits each block once per pass"},
+	"verify_async":        {checkRange(0, 1<<20), false, "each worker checks what it reads as it completes; there are no separate verify threads"},
+	"verify_dump":         {checkBool, true, "failed blocks are listed as offenders in the output and the record, not dumped to files"},
+	"error_dump":          {checkBool, true, "every failed I/O is kept in the record (errors)"},
 }
 
 func checkBool(v string, bare bool) error { _, err := parseBool(v, bare); return err }

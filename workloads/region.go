@@ -56,21 +56,21 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	bad := func(option, format string, a ...any) error {
 		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
 	}
-	for _, bs := range j.BlockSizes() {
-		if bs%blockSize != 0 {
-			return 0, 0, bad("bs", "%d is not a multiple of the device block size %d", bs, blockSize)
-		}
-	}
-	if j.Offset%int64(blockSize) != 0 {
-		return 0, 0, bad("offset", "%d is not a multiple of the device block size %d", j.Offset, blockSize)
+	if err := j.checkAligned(blockSize, devSize); err != nil {
+		return 0, 0, err
 	}
 	inc := j.increment(devSize)
-	if inc%int64(blockSize) != 0 {
-		return 0, 0, bad("offset_increment", "%d is not a multiple of the device block size %d", inc, blockSize)
-	}
 	start = j.Offset + int64(c)*inc
+	if start >= devSize {
+		if c > 0 {
+			return 0, 0, bad("offset_increment", "clone %d starts at %d, past the end of the device (%d bytes)", c, start, devSize)
+		}
+		return 0, 0, bad("offset", "%d is past the end of the device (%d bytes)", start, devSize)
+	}
 	sizeOpt := "size"
 	switch {
+	case j.FillDevice:
+		length = devSize - start
 	case j.FileSize > 0:
 		length, sizeOpt = j.FileSize, "filesize"
 	case j.SizePercent > 0:
@@ -91,7 +91,43 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 	if length < int64(j.MaxBS()) {
 		return 0, 0, bad(sizeOpt, "region of %d bytes is smaller than bs %d", length, j.MaxBS())
 	}
+	if err := j.Distribution.check(length); err != nil {
+		return 0, 0, bad("random_distribution", "%v", err)
+	}
 	return start, length, nil
+}
+
+// checkAligned checks that every size and offset the job names is a
+// multiple of the device block (zone sizes of the smallest transfer too).
+func (j *Job) checkAligned(blockSize int, devSize int64) error {
+	bad := func(option, format string, a ...any) error {
+		return fmt.Errorf("%w %q: %s%s: %s", ErrInvalidJob, j.Name, option, j.where(option), fmt.Sprintf(format, a...))
+	}
+	for _, bs := range j.BlockSizes() {
+		if bs%blockSize != 0 {
+			return bad("bs", "%d is not a multiple of the device block size %d", bs, blockSize)
+		}
+	}
+	for _, o := range []struct {
+		name string
+		v    int64
+	}{{"offset", j.Offset}, {"blockalign", j.BlockAlign}, {"offset_increment", j.increment(devSize)}, {"zoneskip", j.ZoneSkip}} {
+		if o.v%int64(blockSize) != 0 {
+			return bad(o.name, "%d is not a multiple of the device block size %d", o.v, blockSize)
+		}
+	}
+	for _, z := range []struct {
+		name string
+		v    int64
+	}{{"zonesize", j.ZoneSize}, {"zonerange", j.ZoneRange}} {
+		if z.v%int64(blockSize) != 0 || z.v%int64(j.MinBS()) != 0 {
+			return bad(z.name, "%d is not a multiple of the block size", z.v)
+		}
+	}
+	if j.SeqAdd%int64(blockSize) != 0 {
+		return bad("rw", "offset modifier %d is not a multiple of the device block size %d", j.SeqAdd, blockSize)
+	}
+	return nil
 }
 
 // transferBytes is what each worker transfers after the ramp when time does
@@ -99,7 +135,7 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 // as fio caps size at the files' total), else the region; times loops.
 func (j *Job) transferBytes(region int64) int64 {
 	n := region
-	if j.Size > 0 {
+	if j.Size > 0 && !j.FillDevice {
 		n = j.Size
 		if j.FileSize > 0 {
 			n = min(n, region)

@@ -21,6 +21,7 @@ func TestRegions(t *testing.T) {
 		{"filesize is the region, size at most that", []string{"filesize", "1m", "size", "4m"}, [][2]int64{{0, m}}, 1},
 		{"filesize with io_size", []string{"filesize", "512k", "io_size", "1m"}, [][2]int64{{0, m / 2}}, 2},
 		{"offset_increment", []string{"offset_increment", "1m", "numjobs", "3", "size", "256k"}, [][2]int64{{0, m / 4}, {m, m + m/4}, {2 * m, 2*m + m/4}}, 1},
+		{"fill_device ignores size", []string{"fill_device", "1", "size", "1m", "offset", "3m"}, [][2]int64{{3 * m, 4 * m}}, 1},
 		{"offset_increment in percent", []string{"offset_increment", "25%", "numjobs", "2", "offset", "1m", "size", "512k"}, [][2]int64{{m, m + m/2}, {2 * m, 2*m + m/2}}, 1},
 	}
 	for _, tc := range tests {
@@ -55,7 +56,9 @@ func TestRegionErrors(t *testing.T) {
 		file, want string
 		is         error
 	}{
-		{"[j]\nsize=1m\nnumjobs=5\noffset_increment=1m\n", `offset_increment (r.fio:4): clone 4 at offset 4194304 + size 1048576 exceeds the device`, ErrInvalidJob},
+		{"[j]\nsize=1m\nnumjobs=4\noffset_increment=1m\noffset=512k\n", `offset_increment (r.fio:4): clone 3 at offset 3670016 + size 1048576 exceeds the device`, ErrInvalidJob},
+		{"[j]\nnumjobs=3\noffset_increment=2m\n", `offset_increment (r.fio:3): clone 2 starts at 4194304, past the end of the device`, ErrInvalidJob},
+		{"[j]\noffset=4m\n", `offset (r.fio:2): 4194304 is past the end of the device`, ErrInvalidJob},
 		{"[j]\nfilesize=8m\n", `filesize (r.fio:2): offset 0 + filesize 8388608 exceeds the device`, ErrInvalidJob},
 		{"[j]\noffset_increment=1000\nnumjobs=2\nsize=1m\n", "offset_increment (r.fio:2): 1000 is not a multiple of the device block size", ErrInvalidJob},
 		{"[j]\nrw=randwrite\nverify=crc32c\nsize=1m\nnumjobs=2\noffset_increment=1m\n", "verify with offset_increment (r.fio:6)", ErrUnsupportedOption},

@@ -50,6 +50,14 @@ type JobResult struct {
 	// workers completed an I/O successfully: what failover_time and
 	// io_pause are computed from, at completion-time precision.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// SteadyState is set when the job watched for steady state.
+	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
+	// Error is why the job stopped in error (ratemin not met), "" if it
+	// did not.
+	Error string `json:"error,omitempty"`
+	// Logs are the samples of the fio log files the job asked for, one per
+	// worker; WriteFioLogs writes them. Not part of the saved record.
+	Logs []WorkerLog `json:"-"`
 }
 
 // Dir returns the result of one direction.
@@ -156,6 +164,17 @@ type ErrorEvent struct {
 // maxErrorEvents bounds the error record of a run: a dead target fails
 // every I/O, and the first ones say what happened.
 const maxErrorEvents = 1000
+
+// JobErrors lists the jobs that stopped in error, as "job: why".
+func (r *Result) JobErrors() []string {
+	var out []string
+	for _, j := range r.Jobs {
+		if j.Error != "" {
+			out = append(out, j.Name+": "+j.Error)
+		}
+	}
+	return out
+}
 
 // VerifyFailures sums what verification found wrong over all jobs: a
 // non-zero value means data was lost or damaged.

@@ -7,17 +7,21 @@ import (
 	"sync/atomic"
 )
 
-// Every verified unit (the job's smallest block size) starts with this
-// header, little-endian:
+// Every verified unit (the job's smallest block size, or verify_interval)
+// starts with this header, little-endian:
 //
 //	0  magic   uint32  "NVFC"
-//	4  crc     uint32  CRC32C of the whole unit with this field left out
+//	4  crc     uint32  CRC32C of the unit (crc32c) or of the header and
+//	                   digest (other methods), this field left out
 //	8  run     uint64  run id: data from an earlier run is "never written"
-//	16 lba     uint64  device block address the unit was written to
+//	16 offset  uint64  device byte offset the unit was written to
 //	24 seq     uint64  write sequence number, unique within the job
 //	32 time    int64   run-clock submit time, ns
 //	40 job     uint32  job index
 //	44 length  uint32  unit length in bytes
+//	48 digest          the method's data checksum, if it has one (verifyalg.go)
+//
+// verify=pattern writes no header: see verifyAlg.
 const (
 	headerSize  = 48
 	verifyMagic = 0x4346564e // "NVFC"
@@ -26,21 +30,21 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 type blockHeader struct {
-	run, lba, seq uint64
+	run, off, seq uint64
 	time          int64
 	job, length   uint32
 }
 
-// stampUnit writes h at the start of unit and seals it with the CRC.
-func stampUnit(unit []byte, h blockHeader) {
+// stampUnit writes h at the start of unit and seals it with alg's checksums.
+func stampUnit(unit []byte, h blockHeader, alg verifyAlg) {
 	binary.LittleEndian.PutUint32(unit[0:], verifyMagic)
 	binary.LittleEndian.PutUint64(unit[8:], h.run)
-	binary.LittleEndian.PutUint64(unit[16:], h.lba)
+	binary.LittleEndian.PutUint64(unit[16:], h.off)
 	binary.LittleEndian.PutUint64(unit[24:], h.seq)
 	binary.LittleEndian.PutUint64(unit[32:], uint64(h.time))
 	binary.LittleEndian.PutUint32(unit[40:], h.job)
 	binary.LittleEndian.PutUint32(unit[44:], h.length)
-	binary.LittleEndian.PutUint32(unit[4:], unitCRC(unit))
+	alg.seal(unit)
 }
 
 func unitCRC(unit []byte) uint32 {
@@ -53,26 +57,34 @@ type unitStatus uint8
 
 const (
 	unitNoHeader unitStatus = iota // no header of this run: never written (by this run)
-	unitValid                      // header and CRC good, at the right place
-	unitCorrupt                    // bad CRC, wrong LBA, job or length
+	unitValid                      // header and checksums good, at the right place
+	unitCorrupt                    // bad checksum or pattern, wrong offset, job or length
 )
 
-// checkUnit decodes the header of unit expected at lba and returns its status
-// and write sequence.
-func checkUnit(unit []byte, run, lba uint64, job uint32) (unitStatus, blockHeader) {
+// checkUnit decodes the header of unit expected at off and returns its
+// status and write sequence. With verify=pattern a unit has no header: it
+// is valid when it holds the pattern, and never written otherwise (the
+// caller knows whether it was).
+func (v *verifier) checkUnit(unit []byte, off uint64) (unitStatus, blockHeader) {
 	var h blockHeader
-	if len(unit) < headerSize || binary.LittleEndian.Uint32(unit[0:]) != verifyMagic ||
-		binary.LittleEndian.Uint64(unit[8:]) != run {
+	if v.alg.name == "pattern" {
+		if patternIntact(unit, v.pattern, 0) {
+			return unitValid, h
+		}
 		return unitNoHeader, h
 	}
-	h.run = run
-	h.lba = binary.LittleEndian.Uint64(unit[16:])
+	if len(unit) < headerSize || binary.LittleEndian.Uint32(unit[0:]) != verifyMagic ||
+		binary.LittleEndian.Uint64(unit[8:]) != v.run {
+		return unitNoHeader, h
+	}
+	h.run = v.run
+	h.off = binary.LittleEndian.Uint64(unit[16:])
 	h.seq = binary.LittleEndian.Uint64(unit[24:])
 	h.time = int64(binary.LittleEndian.Uint64(unit[32:]))
 	h.job = binary.LittleEndian.Uint32(unit[40:])
 	h.length = binary.LittleEndian.Uint32(unit[44:])
-	if binary.LittleEndian.Uint32(unit[4:]) != unitCRC(unit) ||
-		h.lba != lba || h.job != job || int(h.length) != len(unit) {
+	if h.off != off || h.job != v.job && !v.readOnly || int(h.length) != len(unit) ||
+		v.pattern != nil && !patternIntact(unit, v.pattern, v.alg.headerLen()) || v.alg.intact(unit) != nil {
 		return unitCorrupt, h
 	}
 	return unitValid, h
@@ -121,6 +133,13 @@ type VerifyResult struct {
 	// FinalPass is false when the final pass did not run (do_verify=0 or cancelled).
 	FinalPass bool       `json:"final_pass"`
 	Offenders []Offender `json:"offenders,omitempty"`
+	// Unit is the bytes each verified unit holds.
+	Unit int64 `json:"unit_bytes,omitempty"`
+}
+
+// failed reports whether verification found damage.
+func (v *VerifyResult) failed() bool {
+	return v.LostBlocks+v.CorruptBlocks+v.StaleReads+v.CorruptReads > 0
 }
 
 // maxOffenders bounds the offenders kept per job.
@@ -130,6 +149,13 @@ const maxOffenders = 16
 // calls come from that worker's goroutine; with several, stripes of blocks
 // are locked.
 type verifier struct {
+	alg     verifyAlg
+	pattern []byte      // verify_pattern: every unit's data; nil: none
+	fatal   atomic.Bool // a unit failed: verify_fatal stops the job
+	// readOnly: the job only reads, checking what earlier jobs wrote, as
+	// fio's read-phase verify jobs do: any job's header is good, a unit
+	// without one is corrupt.
+	readOnly bool
 	run      uint64
 	job      uint32
 	unit     int64
@@ -149,9 +175,14 @@ type verifier struct {
 	offenders  []Offender
 }
 
-func newVerifier(run uint64, job int, unit, start, length, devBlock int64, shared bool) *verifier {
+// newVerifier tracks a job's region of length bytes from start, in units of
+// unit bytes, checked with alg (crc32c when its name is empty) and pattern.
+func newVerifier(run uint64, job int, unit, start, length, devBlock int64, shared bool, alg verifyAlg, pattern []byte) *verifier {
+	if alg.name == "" {
+		alg = verifyAlgs["crc32c"]
+	}
 	return &verifier{
-		run: run, job: uint32(job), unit: unit, start: start, devBlock: devBlock,
+		alg: alg, pattern: pattern, run: run, job: uint32(job), unit: unit, start: start, devBlock: devBlock,
 		blocks: make([]blockState, length/unit), shared: shared,
 		lostWrites: map[uint64]struct{}{},
 	}
@@ -199,10 +230,16 @@ func (v *verifier) submitWrite(op *Op) {
 		v.wmu.Unlock()
 	}
 	for i := range n {
-		stampUnit(op.Buf[i*v.unit:(i+1)*v.unit], blockHeader{
-			run: v.run, lba: uint64((op.Offset + i*v.unit) / v.devBlock), seq: op.seq,
-			time: op.submitNs, job: v.job, length: uint32(v.unit),
-		})
+		unit := op.Buf[i*v.unit : (i+1)*v.unit]
+		if v.pattern != nil {
+			fillPattern(unit, v.pattern) // the buffer may hold read data
+		}
+		if v.alg.name != "pattern" {
+			stampUnit(unit, blockHeader{
+				run: v.run, off: uint64(op.Offset + i*v.unit), seq: op.seq,
+				time: op.submitNs, job: v.job, length: uint32(v.unit),
+			}, v.alg)
+		}
 	}
 }
 
@@ -263,11 +300,17 @@ func (v *verifier) completeRead(op *Op) {
 	for i := range n {
 		off := op.Offset + i*v.unit
 		lba := uint64(off / v.devBlock)
-		st, h := checkUnit(op.Buf[i*v.unit:(i+1)*v.unit], v.run, lba, v.job)
+		st, h := v.checkUnit(op.Buf[i*v.unit:(i+1)*v.unit], uint64(off))
 		s := snap[i]
 		kind := ""
 		switch {
-		case st == unitCorrupt:
+		case v.alg.name == "pattern":
+			// No sequence to judge staleness by: a written unit that
+			// does not hold the pattern is corrupt.
+			if st != unitValid && s.acked != 0 {
+				kind = "corrupt"
+			}
+		case st == unitCorrupt, st == unitNoHeader && v.readOnly:
 			kind = "corrupt"
 		case st == unitNoHeader && s.acked != 0, st == unitValid && h.seq < s.floor:
 			kind = "stale"
@@ -310,6 +353,7 @@ func (v *verifier) count(final bool, st unitStatus, kind string, expected uint64
 }
 
 func (v *verifier) offend(o Offender) {
+	v.fatal.Store(true)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.offenders) < maxOffenders {
@@ -325,6 +369,6 @@ func (v *verifier) result(finalPass bool) *VerifyResult {
 		LostBlocks: v.lost.Load(), CorruptBlocks: v.corrupt.Load(),
 		LostWrites:   int64(len(v.lostWrites)),
 		ReadsChecked: v.readsChecked.Load(), StaleReads: v.stale.Load(), CorruptReads: v.corruptReads.Load(),
-		FinalPass: finalPass, Offenders: append([]Offender(nil), v.offenders...),
+		FinalPass: finalPass, Offenders: append([]Offender(nil), v.offenders...), Unit: v.unit,
 	}
 }

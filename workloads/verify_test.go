@@ -193,7 +193,7 @@ func wantOffenders(v *VerifyResult, count int64, kind string, hits []hit, droppe
 // TestVerifyRegister drives the register model directly: a read may return
 // the last acknowledged write or one in flight at read time, nothing older.
 func TestVerifyRegister(t *testing.T) {
-	v := newVerifier(1, 0, 4096, 0, 4096, 4096, false)
+	v := newVerifier(1, 0, 4096, 0, 4096, 4096, false, verifyAlg{}, nil)
 	mk := func() *Op { return &Op{Buf: make([]byte, 4096), snap: make([]blockSnap, 1)} }
 	w1, w2, w3 := mk(), mk(), mk()
 	v.submitWrite(w1)

@@ -56,6 +56,16 @@ type worker struct {
 	errors        []ErrorEvent
 	errorsDropped int64
 	finalDone     bool
+	log           *ioLog      // fio log samples; nil unless the job writes logs
+	ss            *ssCounters // the job's totals for steady state; nil without it
+	// flow: the worker's flow_id group (nil without flow) and its I/Os.
+	flow    *flowGroup
+	flowIOs int64
+	// ratemin: each direction's current cycle, and why the worker failed.
+	cycle   [numDirs]rateCycle
+	rateErr string
+	// thinktime: I/Os issued since the last pause, and when it ends.
+	thought, thinkUntil int64
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -66,8 +76,11 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	}
 	w.timer.Stop()
 	w.src = w.nextWorkload
+	w.ss = g.counters
+	w.flow = g.flow
 	for d := range numDirs {
-		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d]}
+		w.pace[d] = pacer{iops: j.RateIOPS[d], bps: j.Rate[d], poisson: j.RateProcess == "poisson"}
+		w.pace[d].rng.Seed(mix64(uint64(id)), uint64(d))
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
 	w.observeWith(e.observer)
@@ -75,7 +88,11 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	if g.ver != nil && j.DoVerify {
 		bufSize = max(bufSize, finalChunk)
 	}
-	w.allocOps(bufSize, pat.unit)
+	unit := pat.unit
+	if g.ver != nil {
+		unit = g.ver.unit // verify_interval may be finer than the smallest block
+	}
+	w.allocOps(bufSize, unit)
 	if g.ver != nil && j.VerifyBacklog > 0 {
 		w.backlog = make([]ioSpec, 0, j.VerifyBacklog)
 		w.checks = make([]ioSpec, 0, j.VerifyBacklog)
@@ -143,6 +160,9 @@ func (w *worker) setClock(startNs int64) {
 		w.budget = j.transferBytes(w.pat.length)
 	}
 	w.ioLimit = j.NumberIOs
+	if j.Logs.any() {
+		w.log = newIOLog(j.Logs, startNs)
+	}
 }
 
 func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
@@ -208,6 +228,12 @@ func (w *worker) fill() {
 			w.stopping = true
 			return
 		}
+		if w.job.ThinkTime > 0 && w.purpose == forWorkload && w.think(now) {
+			return
+		}
+		if w.flow != nil && w.purpose == forWorkload && !w.hasPending && w.flowHeld(now) {
+			return
+		}
 		if !w.hasPending {
 			s, ok := w.src()
 			if !ok {
@@ -230,6 +256,29 @@ func (w *worker) fill() {
 	}
 }
 
+// think reports whether thinktime holds the next I/O back: after
+// thinktime_blocks I/Os, fio waits for them all to complete, then pauses.
+func (w *worker) think(now int64) bool {
+	if w.thought < int64(max(w.job.ThinkBlocks, 1)) {
+		return false
+	}
+	if w.outstanding > 0 {
+		return true // woken by their completions
+	}
+	if w.thinkUntil == 0 {
+		w.thinkUntil = now + int64(w.job.ThinkTime)
+	}
+	if now < w.thinkUntil {
+		w.wakeNs = w.thinkUntil
+		if w.endNs > 0 {
+			w.wakeNs = min(w.wakeNs, w.endNs)
+		}
+		return true
+	}
+	w.thought, w.thinkUntil = 0, 0
+	return false
+}
+
 func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	op := w.free[len(w.free)-1]
 	w.free = w.free[:len(w.free)-1]
@@ -249,6 +298,9 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	if purpose == forWorkload && now >= w.rampEndNs {
 		w.issued += int64(s.size)
 		w.ios++
+	}
+	if purpose == forWorkload {
+		w.thought++
 	}
 	w.outstanding++
 	w.dev.Submit(op)
@@ -290,12 +342,24 @@ func (w *worker) complete(op *Op) {
 		}
 	} else if w.ver != nil {
 		w.ver.completeRead(op)
+		w.stopping = w.stopping || w.job.VerifyFatal && w.ver.fatal.Load()
 	}
 	if op.purpose == forWorkload && op.Kind == OpWrite && op.Err == nil && w.backlog != nil {
 		w.queueCheck(op)
 	}
 	if op.purpose == forWorkload && op.submitNs >= w.rampEndNs {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
+		if w.log != nil && op.Err == nil {
+			w.log.add(op, dir)
+		}
+		if w.ss != nil && op.Err == nil {
+			w.ss.ios.Add(1)
+			w.ss.bytes.Add(int64(len(op.Buf)))
+			w.ss.latNs.Add(op.completeNs - op.submitNs)
+		}
+		if w.job.RateMin[dir] > 0 || w.job.RateIOPSMin[dir] > 0 {
+			w.checkMinRate(op.completeNs, dir, len(op.Buf))
+		}
 		w.lastNs = max(w.lastNs, op.completeNs)
 		if op.Err == nil {
 			w.gaps.success(op.completeNs)
@@ -342,6 +406,9 @@ func (w *worker) recordError(op *Op, dir Direction) {
 // verifyPass reads back this clone's share of the job's written units: chunks
 // clone, clone+numjobs, ... of the region.
 func (w *worker) verifyPass(ctx context.Context) {
+	if w.job.VerifyFatal && w.ver.fatal.Load() {
+		return // verify_fatal: the job ended at its first failure
+	}
 	unit := w.ver.unit
 	chunk := max(unit, min(int64(finalChunk)/unit*unit, w.pat.length/unit*unit))
 	stride := int64(w.job.NumJobs)

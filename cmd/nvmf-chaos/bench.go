@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ var benchFioFlags = []struct {
 	{"rate", "bytes/s cap per worker (R or R,W)", false},
 	{"rwmixread", "percentage of reads in rw/randrw", false},
 	{"norandommap", "draw random offsets with repeats", true},
-	{"verify", "crc32c: stamp every written block and check what is read", false},
+	{"verify", "crc32c, md5, crc64, sha256, xxhash, meta, pattern...: stamp every written block and check what is read", false},
 	{"do_verify", "read back everything written after the run (with verify)", true},
 	{"randseed", "seed of the offset and direction sequence", false},
 	{"direct", "O_DIRECT where the backend supports it (default 1)", true},
@@ -72,7 +73,10 @@ as fio writes them; --direct alone means --direct=1) or from a fio job file
 (--fio FILE; flags given too override every job of the file). Any other fio
 option bench supports is taken the same way (--ioengine=libaio --group_reporting).
 
-Exit codes: 0 ran, 1 verification found lost or corrupted writes, 2 could not run.`,
+Exit codes: 0 ran, 1 verification found lost or corrupted writes (the job's error
+is fio's 84, EILSEQ, and each damaged block is reported in fio's words), 2 could not
+run. fio exits with the number of jobs that failed; bench keeps 1 for any number,
+so that 2 always means could not run.`,
 		Example: `  nvmf-chaos bench --target nvme+tcp://127.0.0.1:4420/NQN --rw randread --bs 4k --iodepth 32 --runtime 10s
   nvmf-chaos bench --target file:///tmp/bench.dat --size 1g --rw randrw --verify crc32c --runtime 30s
   nvmf-chaos bench --fio jobs/oltp.fio --output-format json`,
@@ -155,9 +159,19 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 	if err := writeResults(o.results, res); err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
+	// fio writes its log files (write_bw_log=...) where it runs.
+	_, notes, err := workloads.WriteFioLogs(".", res)
+	for _, n := range notes {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
+	}
+	if err != nil {
+		return &exitError{code: exitCannotRun, err: err}
+	}
 	switch {
 	case res.VerifyFailures() > 0:
 		return &exitError{code: exitSLOFailed, err: fmt.Errorf("verification failed: %d lost, stale or corrupt blocks", res.VerifyFailures())}
+	case len(res.JobErrors()) > 0:
+		return &exitError{code: exitSLOFailed, err: fmt.Errorf("jobs stopped in error: %s", strings.Join(res.JobErrors(), "; "))}
 	case res.Cancelled:
 		return cannotRun("interrupted before the end of the run")
 	}
