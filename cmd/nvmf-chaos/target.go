@@ -52,7 +52,7 @@ file export one namespace through two controllers, like a dual-controller array.
 Every listener also serves the discovery subsystem.`,
 		Example: `  nvmf-chaos target --listen 127.0.0.1:4420 --malloc 256MiB
   nvmf-chaos target --listen 127.0.0.1:4420 --listen 127.0.0.1:4421 --file /tmp/vol.img --file-size 1GiB
-  nvmf-chaos target --rpc-socket /var/tmp/spdk.sock --rpc-http 10.0.0.5:9009 --rpc-http-credentials /etc/nvmf-chaos/rpc-user`,
+  nvmf-chaos target --rpc-socket /var/tmp/spdk.sock --rpc-http 198.18.0.5:9009 --rpc-http-credentials /etc/nvmf-chaos/rpc-user`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTarget(cmd.Context(), cmd, &f)
