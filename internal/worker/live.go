@@ -20,6 +20,9 @@ type LiveInterval struct {
 	Seq      int64                    `json:"seq"`
 	Interval workloads.ClosedInterval `json:"interval"`
 	Latency  []byte                   `json:"latency,omitempty"`
+	// hist is the copied histogram until a request encodes it: the
+	// compression runs on the HTTP handler, never on the I/O goroutine.
+	hist *hdr.Histogram
 }
 
 // liveBuffer is the engine's interval observer inside a worker: it keeps
@@ -30,17 +33,18 @@ type liveBuffer struct {
 	buf  []LiveInterval
 }
 
-// ObserveInterval copies the interval; the engine reuses its histogram
-// after the call, so it is encoded here.
+// ObserveInterval runs on the engine's I/O goroutine, once per interval:
+// it only copies the histogram the engine reuses after the call; since
+// encodes it when the harness asks.
 func (b *liveBuffer) ObserveInterval(ci workloads.ClosedInterval) {
-	var enc []byte
+	var h *hdr.Histogram
 	if ci.Latency != nil && ci.Latency.TotalCount() > 0 {
-		enc, _ = ci.Latency.Encode(hdr.V2CompressedEncodingCookieBase)
+		h = ci.Latency.Clone()
 	}
 	ci.Latency = nil
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.buf = append(b.buf, LiveInterval{Seq: b.next, Interval: ci, Latency: enc})
+	b.buf = append(b.buf, LiveInterval{Seq: b.next, Interval: ci, hist: h})
 	b.next++
 	if len(b.buf) > liveKeep {
 		b.buf = append(b.buf[:0], b.buf[len(b.buf)-liveKeep:]...)
@@ -54,6 +58,12 @@ func (b *liveBuffer) since(seq int64) []LiveInterval {
 	i := 0
 	for i < len(b.buf) && b.buf[i].Seq < seq {
 		i++
+	}
+	for j := i; j < len(b.buf); j++ {
+		if li := &b.buf[j]; li.hist != nil {
+			li.Latency, _ = li.hist.Encode(hdr.V2CompressedEncodingCookieBase)
+			li.hist = nil
+		}
 	}
 	return append([]LiveInterval(nil), b.buf[i:]...)
 }
