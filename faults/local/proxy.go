@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/connset"
 )
 
 // Proxy sizes: each direction of a connection queues at most proxyQueue
@@ -32,8 +34,7 @@ type Proxy struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	conns connset.Set
 	wg    sync.WaitGroup
 }
 
@@ -50,7 +51,7 @@ func NewProxy(ctx context.Context, listen, upstream string) (*Proxy, error) {
 		return nil, fmt.Errorf("proxy to %s: %w", upstream, err)
 	}
 	pctx, cancel := context.WithCancel(context.Background())
-	p := &Proxy{ln: ln, upstream: upstream, ctx: pctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, upstream: upstream, ctx: pctx, cancel: cancel}
 	p.wg.Go(p.accept)
 	return p, nil
 }
@@ -69,11 +70,7 @@ func (p *Proxy) Delay() time.Duration { return time.Duration(p.delay.Load()) }
 func (p *Proxy) Close() error {
 	p.cancel()
 	err := p.ln.Close()
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
+	p.conns.Close()
 	p.wg.Wait()
 	if errors.Is(err, net.ErrClosed) {
 		return nil
@@ -91,40 +88,22 @@ func (p *Proxy) accept() {
 	}
 }
 
-// track registers c for Close, reporting false when the proxy is closing.
-func (p *Proxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ctx.Err() != nil {
-		return false
-	}
-	p.conns[c] = struct{}{}
-	return true
-}
-
-func (p *Proxy) untrack(c net.Conn) {
-	p.mu.Lock()
-	delete(p.conns, c)
-	p.mu.Unlock()
-	c.Close()
-}
-
 func (p *Proxy) serve(down net.Conn) {
-	if !p.track(down) {
+	if !p.conns.Add(down) {
 		down.Close()
 		return
 	}
-	defer p.untrack(down)
+	defer p.conns.Remove(down)
 	dctx, cancel := context.WithTimeout(p.ctx, proxyDialTimeout)
 	up, err := (&net.Dialer{}).DialContext(dctx, "tcp", p.upstream)
 	cancel()
-	if err != nil || !p.track(up) {
+	if err != nil || !p.conns.Add(up) {
 		if up != nil {
 			up.Close()
 		}
 		return // the host sees its connection closed, as with a dead node
 	}
-	defer p.untrack(up)
+	defer p.conns.Remove(up)
 	var wg sync.WaitGroup
 	wg.Go(func() { p.pipe(up, down) })
 	wg.Go(func() { p.pipe(down, up) })

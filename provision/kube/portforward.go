@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/connset"
 )
 
 // Forward is a port-forward from 127.0.0.1 to a pod's port through the API
@@ -38,7 +40,7 @@ type Forward struct {
 
 	mu    sync.Mutex
 	cur   *tunnel
-	conns map[net.Conn]struct{}
+	conns connset.Set
 }
 
 // tunnelDialer opens one client-go forwarder to the pod.
@@ -75,7 +77,7 @@ func newForward(ctx context.Context, dial tunnelDialer) (*Forward, error) {
 		return nil, fmt.Errorf("port-forward: %w", err)
 	}
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &Forward{Addr: ln.Addr().String(), dial: dial, ln: ln, ctx: fctx, cancel: cancel, cur: first, conns: map[net.Conn]struct{}{}}
+	f := &Forward{Addr: ln.Addr().String(), dial: dial, ln: ln, ctx: fctx, cancel: cancel, cur: first}
 	f.wg.Add(1)
 	go f.accept()
 	return f, nil
@@ -99,12 +101,11 @@ func (f *Forward) accept() {
 // serve splices one local connection through the live tunnel, opening a
 // new one when the last has ended.
 func (f *Forward) serve(local net.Conn) {
-	if !f.track(local) {
+	if !f.conns.Add(local) {
 		local.Close()
 		return
 	}
-	defer f.untrack(local)
-	defer local.Close()
+	defer f.conns.Remove(local)
 	var remote net.Conn
 	for attempt := 0; attempt < 2 && remote == nil; attempt++ {
 		t, err := f.tunnel()
@@ -153,31 +154,13 @@ func (f *Forward) tunnel() (*tunnel, error) {
 	return t, err
 }
 
-func (f *Forward) track(c net.Conn) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.ctx.Err() != nil {
-		return false
-	}
-	f.conns[c] = struct{}{}
-	return true
-}
-
-func (f *Forward) untrack(c net.Conn) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.conns, c)
-}
-
 // Close stops the forward and every connection through it; safe to call
 // twice.
 func (f *Forward) Close() {
 	f.cancel()
 	f.ln.Close()
+	f.conns.Close()
 	f.mu.Lock()
-	for c := range f.conns {
-		c.Close()
-	}
 	t := f.cur
 	f.mu.Unlock()
 	if t != nil {
