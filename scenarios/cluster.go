@@ -15,7 +15,7 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 )
 
 // checkNothingLeft fails the test if a run left a target process, a

@@ -11,13 +11,13 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
 )
 
 // runNode is one storage node of a run. On the local backend it is a node
-// of a provision/local cluster (a network namespace, or a loopback port)
+// of a provision/cluster cluster (a network namespace, or a loopback port)
 // whose supervised target it exposes as a local.Process, so process faults
 // act on it; its Start re-provisions what the node exported, as an array's
 // configuration would on reboot. An external node has only its RPC address

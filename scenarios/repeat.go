@@ -3,7 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"io"
 	"math/rand/v2"
 	"path/filepath"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
 

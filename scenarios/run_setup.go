@@ -12,7 +12,7 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
-	faulttarget "github.com/nvmf-chaos/nvmf-chaos/faults/target"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/rpcfault"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads/nvmeof"
@@ -234,24 +234,24 @@ func (r *Runner) targetFault(kind faults.Kind, n *runNode, vols []*volume.Volume
 				ana = p.ANA
 			}
 		}
-		l := faulttarget.Listener{Node: n.name, RPC: nodeRPC{n}, NQN: v.NQN, Addr: addr, ANA: ana}
+		l := rpcfault.Listener{Node: n.name, RPC: nodeRPC{n}, NQN: v.NQN, Addr: addr, ANA: ana}
 		switch kind {
 		case faults.ANAChange:
-			fs = append(fs, &faulttarget.ANAChange{L: l, State: param("state"), RecoverState: param("recover_state")})
+			fs = append(fs, &rpcfault.ANAChange{L: l, State: param("state"), RecoverState: param("recover_state")})
 		case faults.ListenerRemove:
-			fs = append(fs, &faulttarget.ListenerRemove{L: l})
+			fs = append(fs, &rpcfault.ListenerRemove{L: l})
 		case faults.BdevDelay:
 			d, err := time.ParseDuration(param("latency"))
 			if err != nil {
 				return nil, fmt.Errorf("params.latency: %w", err)
 			}
-			fs = append(fs, &faulttarget.BdevDelay{Node: n.name, RPC: nodeRPC{n}, Bdev: v.DelayBdev(), Latency: d})
+			fs = append(fs, &rpcfault.BdevDelay{Node: n.name, RPC: nodeRPC{n}, Bdev: v.DelayBdev(), Latency: d})
 		case faults.BdevError:
 			num, err := strconv.ParseUint(param("num"), 10, 32)
 			if err != nil {
 				return nil, fmt.Errorf("params.num: %w", err)
 			}
-			fs = append(fs, &faulttarget.BdevError{Node: n.name, RPC: nodeRPC{n}, Bdev: v.ErrorBdev(), IOType: param("io_type"), Num: uint32(num)})
+			fs = append(fs, &rpcfault.BdevError{Node: n.name, RPC: nodeRPC{n}, Bdev: v.ErrorBdev(), IOType: param("io_type"), Num: uint32(num)})
 		}
 	}
 	if len(fs) == 1 {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"

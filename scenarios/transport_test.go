@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/targettest"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 )
 

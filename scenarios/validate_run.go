@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
 

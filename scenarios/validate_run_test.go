@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 )
 
 // refusedByRun are scenarios run used to refuse only once it had started

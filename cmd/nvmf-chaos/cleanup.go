@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
-	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
@@ -60,8 +60,8 @@ whose harness still runs on this machine is kept unless --include-live.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.prefix, "prefix", local.DefaultPrefix+"-", "remove what is named with this `prefix` (a run's name to remove only that run)")
-	fl.StringVar(&f.stateDir, "state-dir", local.DefaultStateDir(), "`directory` where runs register their state files")
+	fl.StringVar(&f.prefix, "prefix", cluster.DefaultPrefix+"-", "remove what is named with this `prefix` (a run's name to remove only that run)")
+	fl.StringVar(&f.stateDir, "state-dir", cluster.DefaultStateDir(), "`directory` where runs register their state files")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	fl.BoolVar(&f.live, "include-live", false, "also remove runs whose harness process is still running")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this `duration`")
@@ -79,8 +79,8 @@ func runCleanup(ctx context.Context, cmd *cobra.Command, f *cleanupFlags) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	found, err := local.Sweep(ctx, f.prefix, local.WithStateDir(f.stateDir),
-		local.WithDryRun(f.dryRun), local.WithLiveRuns(f.live))
+	found, err := cluster.Sweep(ctx, f.prefix, cluster.WithStateDir(f.stateDir),
+		cluster.WithDryRun(f.dryRun), cluster.WithLiveRuns(f.live))
 	verb := "removed"
 	if f.dryRun {
 		verb = "would remove"
@@ -106,7 +106,7 @@ func runCleanup(ctx context.Context, cmd *cobra.Command, f *cleanupFlags) error 
 // sweepTargets removes the harness's subsystems and bdevs from each --rpc
 // target, those of one run when --prefix names a run.
 func sweepTargets(ctx context.Context, f *cleanupFlags) ([]string, error) {
-	runID := strings.TrimPrefix(f.prefix, local.DefaultPrefix+"-")
+	runID := strings.TrimPrefix(f.prefix, cluster.DefaultPrefix+"-")
 	if runID == f.prefix || strings.ContainsAny(runID, "-") {
 		runID = "" // not "<prefix>-<run id>": every run's objects
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
-	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/targettest"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
@@ -22,7 +22,7 @@ import (
 func TestCleanup(t *testing.T) {
 	prefix := fmt.Sprintf("nvmfc-c%05d", os.Getpid()%100000)
 	stray := exec.Command("sleep", "60")
-	stray.Env = append(os.Environ(), local.RunEnv+"="+prefix)
+	stray.Env = append(os.Environ(), cluster.RunEnv+"="+prefix)
 	if err := stray.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 )
 
 const partitionScenario = `apiVersion: nvmf-chaos/v1

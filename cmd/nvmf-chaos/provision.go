@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/live"
-	cluster "github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/reports/prom"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"

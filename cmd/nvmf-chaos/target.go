@@ -14,10 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/api"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/bdev"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/api"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
 
@@ -93,7 +93,7 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 	if ep.httpOpts, err = targetHTTPOptions(f); err != nil {
 		return err
 	}
-	tgt := target.New(target.Options{Logger: logger, MinKATO: f.minKATO})
+	tgt := nvmftarget.New(nvmftarget.Options{Logger: logger, MinKATO: f.minKATO})
 	defer tgt.Close()
 	fl := cmd.Flags()
 	cmdline := fl.Changed("nqn") || fl.Changed("malloc") || fl.Changed("file")
@@ -120,11 +120,11 @@ func runTarget(ctx context.Context, cmd *cobra.Command, f *targetFlags) error {
 		return err
 	}
 	defer closeDev()
-	sub, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: f.nqn, Serial: f.serial, AllowAnyHost: true, ANAReporting: true})
+	sub, err := tgt.AddSubsystem(nvmftarget.SubsystemConfig{NQN: f.nqn, Serial: f.serial, AllowAnyHost: true, ANAReporting: true})
 	if err != nil {
 		return fmt.Errorf("--nqn %s: %w", f.nqn, err)
 	}
-	if _, err := sub.AddNamespace(target.NamespaceConfig{Bdev: dev}); err != nil {
+	if _, err := sub.AddNamespace(nvmftarget.NamespaceConfig{Bdev: dev}); err != nil {
 		return fmt.Errorf("namespace: %w", err)
 	}
 	for _, addr := range f.listen {
@@ -169,7 +169,7 @@ func targetHTTPOptions(f *targetFlags) (spdkrpc.HTTPOptions, error) {
 // first) works unchanged; withTransport records the TCP transport the
 // command's own --listen subsystem uses. It returns a func that stops the
 // server and the bound --rpc-http addresses.
-func serveRPC(ctx context.Context, tgt *target.Target, logger *slog.Logger, ep rpcEndpoints, withTransport bool) (func(), []string, error) {
+func serveRPC(ctx context.Context, tgt *nvmftarget.Target, logger *slog.Logger, ep rpcEndpoints, withTransport bool) (func(), []string, error) {
 	socks, https, err := listenRPC(ctx, ep)
 	if err != nil {
 		return nil, nil, err

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/bdev"
 )
 
 // childTargetEnv makes the test binary serve an embedded target instead of
@@ -45,13 +45,13 @@ func serveChildTarget() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	tgt := target.New(target.Options{ReadSpin: spin})
+	tgt := nvmftarget.New(nvmftarget.Options{ReadSpin: spin})
 	defer tgt.Close()
 	m, err := bdev.NewMalloc("m0", childTargetSize, 512, [16]byte{})
 	if err == nil {
-		var s *target.Subsystem
-		if s, err = tgt.AddSubsystem(target.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true}); err == nil {
-			_, err = s.AddNamespace(target.NamespaceConfig{Bdev: m})
+		var s *nvmftarget.Subsystem
+		if s, err = tgt.AddSubsystem(nvmftarget.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true}); err == nil {
+			_, err = s.AddNamespace(nvmftarget.NamespaceConfig{Bdev: m})
 		}
 	}
 	var addr string
@@ -146,7 +146,7 @@ const confinedRounds = 8
 type targetVariant struct {
 	name       string
 	gomaxprocs int           // 0: left to Go (1 on one CPU)
-	spin       time.Duration // target.Options.ReadSpin; 0: the default
+	spin       time.Duration // nvmftarget.Options.ReadSpin; 0: the default
 }
 
 // confinedVariants are the targets compared; the last is the reference.

@@ -12,28 +12,28 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/bdev"
 )
 
 // dualController serves one file through two targets, A optimized and B
 // non-optimized: a dual-controller array in one process.
-func dualController(t *testing.T) (a, b *target.Target, addrA, addrB string) {
+func dualController(t *testing.T) (a, b *nvmftarget.Target, addrA, addrB string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "shared.img")
-	serve := func(state nvme.ANAState) (*target.Target, string) {
+	serve := func(state nvme.ANAState) (*nvmftarget.Target, string) {
 		f, err := bdev.OpenFile(path, bdev.FileOptions{Size: 16 << 20, BlockSize: 512})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = f.Close() })
-		tgt := target.New(target.Options{})
+		tgt := nvmftarget.New(nvmftarget.Options{})
 		t.Cleanup(func() { _ = tgt.Close() })
-		s, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true, ANAReporting: true})
+		s, err := tgt.AddSubsystem(nvmftarget.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true, ANAReporting: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AddNamespace(target.NamespaceConfig{Bdev: f}); err != nil {
+		if _, err := s.AddNamespace(nvmftarget.NamespaceConfig{Bdev: f}); err != nil {
 			t.Fatal(err)
 		}
 		addr, err := tgt.AddListener(embeddedNQN, "127.0.0.1:0", state)
@@ -92,10 +92,10 @@ func load(t *testing.T, m *Multipath, qd int, stop <-chan struct{}) (failed, mis
 func TestMultipathFailover(t *testing.T) {
 	tests := []struct {
 		name   string
-		inject func(a, b *target.Target, addrA, addrB string)
+		inject func(a, b *nvmftarget.Target, addrA, addrB string)
 	}{
-		{"optimized target dies", func(a, _ *target.Target, _, _ string) { _ = a.Close() }},
-		{"planned ANA failover", func(a, b *target.Target, addrA, addrB string) {
+		{"optimized target dies", func(a, _ *nvmftarget.Target, _, _ string) { _ = a.Close() }},
+		{"planned ANA failover", func(a, b *nvmftarget.Target, addrA, addrB string) {
 			_ = a.SetANAState(embeddedNQN, addrA, 0, nvme.ANAInaccessible)
 			_ = b.SetANAState(embeddedNQN, addrB, 0, nvme.ANAOptimized)
 		}},

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/bdev"
 )
 
 // These tests run the host against the real embedded target over loopback
@@ -20,19 +20,19 @@ import (
 
 const embeddedNQN = "nqn.2016-06.io.nvmf-chaos:host-test"
 
-func startEmbedded(tb testing.TB, size int64) (*target.Target, string) {
+func startEmbedded(tb testing.TB, size int64) (*nvmftarget.Target, string) {
 	tb.Helper()
-	tgt := target.New(target.Options{})
+	tgt := nvmftarget.New(nvmftarget.Options{})
 	tb.Cleanup(func() { _ = tgt.Close() })
 	m, err := bdev.NewMalloc("m0", size, 512, [16]byte{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true, ANAReporting: true})
+	s, err := tgt.AddSubsystem(nvmftarget.SubsystemConfig{NQN: embeddedNQN, AllowAnyHost: true, ANAReporting: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := s.AddNamespace(target.NamespaceConfig{Bdev: m}); err != nil {
+	if _, err := s.AddNamespace(nvmftarget.NamespaceConfig{Bdev: m}); err != nil {
 		tb.Fatal(err)
 	}
 	addr, err := tgt.AddListener(embeddedNQN, "127.0.0.1:0", 0)

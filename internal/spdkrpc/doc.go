@@ -1,5 +1,5 @@
 // Package spdkrpc is SPDK's JSON-RPC 2.0 dialect, shared by the provisioner's
-// client (provision/rpc) and the embedded target's server (internal/target).
+// client (provision/rpc) and the embedded target's server (internal/nvmftarget).
 //
 // It owns three things:
 //

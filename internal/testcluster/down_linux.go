@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nvmf-chaos/nvmf-chaos/provision/local"
+	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/netns"
 )
 
@@ -74,7 +74,7 @@ func Down(ctx context.Context, l Layout, out io.Writer) error {
 // was up made them, and its own teardown removes them.
 func splitOthers(diff []string) (ours, others []string) {
 	for _, d := range diff {
-		if strings.Contains(d, local.DefaultPrefix+"-") {
+		if strings.Contains(d, cluster.DefaultPrefix+"-") {
 			others = append(others, d)
 		} else {
 			ours = append(ours, d)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/targettest"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/targettest"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 )
 

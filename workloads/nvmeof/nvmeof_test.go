@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target"
-	"github.com/nvmf-chaos/nvmf-chaos/internal/target/bdev"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/bdev"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
@@ -22,13 +22,13 @@ const nqn = "nqn.2016-06.io.nvmf-chaos:nvmeof-test"
 // returns the nvme+tcp URL.
 func serve(tb testing.TB, b bdev.Bdev) string {
 	tb.Helper()
-	tgt := target.New(target.Options{})
+	tgt := nvmftarget.New(nvmftarget.Options{})
 	tb.Cleanup(func() { _ = tgt.Close() })
-	s, err := tgt.AddSubsystem(target.SubsystemConfig{NQN: nqn, AllowAnyHost: true})
+	s, err := tgt.AddSubsystem(nvmftarget.SubsystemConfig{NQN: nqn, AllowAnyHost: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := s.AddNamespace(target.NamespaceConfig{Bdev: b}); err != nil {
+	if _, err := s.AddNamespace(nvmftarget.NamespaceConfig{Bdev: b}); err != nil {
 		tb.Fatal(err)
 	}
 	addr, err := tgt.AddListener(nqn, "127.0.0.1:0", 0)
