@@ -93,6 +93,9 @@ func newKubeBackend(ctx context.Context, r *Runner) (*kubeBackend, error) {
 	if err := k.checkDrivers(pctx); err != nil {
 		return nil, err
 	}
+	if err := k.checkStorageClass(pctx); err != nil {
+		return nil, err
+	}
 	r.logf("kubernetes: %s, server %s, namespace %s, image %s", c.Source, version, k.ns, k.pod.Image)
 	return k, nil
 }
@@ -133,8 +136,8 @@ var kubeAccess = []authv1.ResourceAttributes{
 // user may do each thing the run does, and names every one it may not.
 func (k *kubeBackend) checkAccess(ctx context.Context) error {
 	var denied []string
-	for _, a := range append(slices.Clone(kubeAccess), k.faultAccess()...) {
-		if a.Resource != "namespaces" && a.Resource != "nodes" && a.Namespace == "" {
+	for _, a := range append(slices.Concat(kubeAccess, k.claimAccess()), k.faultAccess()...) {
+		if a.Resource != "namespaces" && a.Resource != "nodes" && a.Resource != "storageclasses" && a.Namespace == "" {
 			a.Namespace = k.ns
 		}
 		rev := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}

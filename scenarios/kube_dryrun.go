@@ -16,11 +16,12 @@ import (
 
 // Manifests writes, as YAML `kubectl apply -f -` takes, every object a
 // kubernetes run creates before its timeline starts: the namespace, a
-// Service and a target pod per node, a worker Job per workload. It
-// reaches no cluster and creates nothing. Two things differ from a real
-// run: workers reach targets by their Services' DNS names (a run uses
-// the ClusterIPs it was given, which work without cluster DNS), and the
-// objects faults create at their time are not listed.
+// Service and a target pod per node (or a claim per volume with driver:
+// existing), a worker Job per workload. It reaches no cluster and creates
+// nothing. Two things differ from a real run: workers reach targets by
+// their Services' DNS names (a run uses the ClusterIPs it was given, which
+// work without cluster DNS), and the objects faults create at their time
+// are not listed.
 func (r *Runner) Manifests(w io.Writer) error {
 	if r.s.Cluster.Backend != backendKubernetes {
 		return fmt.Errorf("--dry-run prints Kubernetes objects: %s runs on the %s backend", r.s.Metadata.Name, cmp.Or(r.s.Cluster.Backend, "local"))
@@ -47,17 +48,27 @@ func (r *Runner) Manifests(w io.Writer) error {
 		r.nodes[node] = &runNode{name: node}
 		objs = append(objs, kube.TargetService(k.ns, r.opts.RunID, node), kube.TargetPod(k.targets[node].spec))
 	}
+	if k.claimedVolumes() {
+		for _, v := range r.s.Volumes {
+			objs = append(objs, kube.Claim(k.claimSpec(v)))
+		}
+	}
 	deadline := int64((r.s.Timeline.Warmup.D() + r.s.Timeline.Duration.D() + 5*time.Minute).Seconds())
 	for wi, wl := range r.s.Workloads {
 		jobs, err := r.jobsOf(wi, wl)
 		if err != nil {
 			return fmt.Errorf("workload %s: %w", wl.Name, err)
 		}
-		spec, err := json.Marshal(worker.Spec{Workload: wl.Name, Target: r.targetURL(r.plannedVolume(wl.Volume)), Jobs: jobs})
+		target := claimTarget(wl.Volume)
+		if !k.claimedVolumes() {
+			target = r.targetURL(r.plannedVolume(wl.Volume))
+		}
+		spec, err := json.Marshal(worker.Spec{Workload: wl.Name, Target: target, Jobs: jobs})
 		if err != nil {
 			return err
 		}
-		objs = append(objs, kube.WorkerJob(kube.WorkerSpec{Namespace: k.ns, RunID: r.opts.RunID, Workload: wl.Name, Spec: spec, Pod: k.pod, Deadline: deadline}))
+		objs = append(objs, kube.WorkerJob(kube.WorkerSpec{Namespace: k.ns, RunID: r.opts.RunID, Workload: wl.Name, Spec: spec, Pod: k.pod,
+			Deadline: deadline, Claims: k.workerClaims(wl)}))
 	}
 	return kube.WriteYAML(w, objs...)
 }

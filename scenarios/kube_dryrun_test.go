@@ -8,7 +8,8 @@ import (
 
 // The printed objects are the namespace, a Service and a target pod per
 // node and a Job per workload, the workers aimed at the Services' DNS
-// names; an external target gets no pod; a local scenario is refused.
+// names; an external target gets no pod; with driver: existing each volume
+// is a Block claim whose device the worker gets; a local scenario is refused.
 func TestManifests(t *testing.T) {
 	external := strings.Replace(minimal, "cluster: {nodes: [tgt-a, tgt-b]}",
 		"cluster: {backend: kubernetes, target: external, nodes: [tgt-a, tgt-b], rpc: {tgt-a: '198.18.0.1:5260', tgt-b: '198.18.0.2:5260'}, listen: {tgt-a: '198.18.0.1:4420', tgt-b: '198.18.0.2:4420'}}", 1)
@@ -30,6 +31,10 @@ func TestManifests(t *testing.T) {
 			[]string{"target-tgt-a.nvmf-chaos-r1.svc:4420,target-tgt-b.nvmf-chaos-r1.svc:4420/nqn.2016-06.io.nvmf-chaos:r1:vol0"}},
 		{"external", func() (*Scenario, error) { return ParseScenario("e.yaml", []byte(external)) },
 			[]string{"Namespace", "Job"}, []string{"nvme+tcp://198.18.0.1:4420"}},
+		{"claims", func() (*Scenario, error) { return ParseScenario("c.yaml", []byte(existingBase)) },
+			[]string{"Namespace", "PersistentVolumeClaim", "Job"},
+			[]string{"storageClassName: fast-nvme", "volumeMode: Block", "storage: 64Mi", "claimName: vol-vol0",
+				"devicePath: /dev/nvmf-chaos/vol0", `file:///dev/nvmf-chaos/vol0`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,11 +46,12 @@ func (k *kubeBackend) prepareWorkers(ctx context.Context) (func(context.Context)
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		spec, err := json.Marshal(worker.Spec{Workload: w.Name, Target: r.targetURL(r.vols[w.Volume]), Jobs: jobs})
+		spec, err := json.Marshal(worker.Spec{Workload: w.Name, Target: k.workerTarget(w), Jobs: jobs})
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		job := kube.WorkerJob(kube.WorkerSpec{Namespace: k.ns, RunID: r.opts.RunID, Workload: w.Name, Spec: spec, Pod: k.pod, Deadline: deadline})
+		job := kube.WorkerJob(kube.WorkerSpec{Namespace: k.ns, RunID: r.opts.RunID, Workload: w.Name, Spec: spec, Pod: k.pod,
+			Deadline: deadline, Claims: k.workerClaims(w)})
 		if err := k.c.K.Resources().Create(ctx, job); err != nil {
 			return nil, fmt.Errorf("workload %s: creating job: %w", w.Name, err)
 		}
@@ -71,13 +72,29 @@ func (k *kubeBackend) prepareWorkers(ctx context.Context) (func(context.Context)
 	return func(ctx context.Context) ([]*workloads.Result, error) { return k.collect(ctx, ws) }, nil
 }
 
+// workerTarget is where a workload's worker reaches its volume: the
+// claim's raw device, or the volume's paths over NVMe/TCP.
+func (k *kubeBackend) workerTarget(w Workload) string {
+	if k.claimedVolumes() {
+		return claimTarget(w.Volume)
+	}
+	return k.r.targetURL(k.r.vols[w.Volume])
+}
+
 // connectWorker waits for a workload's worker pod to run and answer on its
 // control port (it listens once its volume is connected), then measures
 // its clock.
 func (k *kubeBackend) connectWorker(ctx context.Context, kw *kubeWorker) error {
 	name := kw.w.Name
-	pod, err := k.waitJobPod(ctx, kube.WorkerJobName(name), 2*time.Minute)
+	wait := 2 * time.Minute
+	if k.claimedVolumes() {
+		wait = claimWait
+	}
+	pod, err := k.waitJobPod(ctx, kube.WorkerJobName(name), wait)
 	if err != nil {
+		if why := k.pendingClaims(context.WithoutCancel(ctx)); why != "" {
+			err = fmt.Errorf("%w; %s", err, why)
+		}
 		return fmt.Errorf("workload %s: %w", name, err)
 	}
 	kw.pod = pod

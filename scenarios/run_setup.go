@@ -24,6 +24,12 @@ func (r *Runner) provision(ctx context.Context) error {
 	if err := r.startNodes(ctx); err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
+	if r.kube != nil && r.kube.claimedVolumes() {
+		if err := r.kube.createClaims(ctx); err != nil {
+			return fmt.Errorf("provision: %w", err)
+		}
+		return nil
+	}
 	for _, v := range r.s.Volumes {
 		vol, err := r.createVolume(ctx, v)
 		if err != nil {
@@ -191,7 +197,10 @@ func jitterDelays(seed int64, index int, ev FaultEvent) []time.Duration {
 
 func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 	n := r.nodes[ev.Node]
-	if n == nil {
+	switch {
+	case n == nil && r.s.Cluster.storageClassOnly():
+		n = &runNode{} // driver-kill, of a driver outside the run: no node of ours
+	case n == nil:
 		return nil, fmt.Errorf("no node %q", ev.Node)
 	}
 	kind := faults.Kind(ev.Kind)

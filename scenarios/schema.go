@@ -48,8 +48,9 @@ type Cluster struct {
 	// Listen maps node name to the ip:port an external target's listeners
 	// use (the harness adds them there over RPC).
 	Listen map[string]string `yaml:"listen,omitempty" json:"listen,omitempty"`
-	// Nodes are the storage nodes, each running one target.
-	Nodes []string `yaml:"nodes" json:"nodes"`
+	// Nodes are the storage nodes, each running one target (none with
+	// kubernetes.driver: existing, whose storage class serves the volumes).
+	Nodes []string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	// Restart is what happens when a target exits on its own (a crash,
 	// not a fault's kill): never (default), on-failure or always, like a
 	// Kubernetes pod's restartPolicy. A restarted target is provisioned
@@ -82,7 +83,8 @@ type Kubernetes struct {
 	CPU    string `yaml:"cpu,omitempty" json:"cpu,omitempty"`
 	Memory string `yaml:"memory,omitempty" json:"memory,omitempty"`
 	// Driver is how volumes are provisioned: none (over the targets'
-	// JSON-RPC, as locally; the default), spdk-csi or existing.
+	// JSON-RPC, as locally; the default), spdk-csi, or existing (claims of
+	// StorageClass, whose system serves them: no targets, no nodes).
 	Driver string `yaml:"driver,omitempty" json:"driver,omitempty" jsonschema:"enum=none,enum=spdk-csi,enum=existing"`
 	// StorageClass is the class of driver: existing.
 	StorageClass string `yaml:"storage_class,omitempty" json:"storage_class,omitempty"`
@@ -93,8 +95,8 @@ type Volume struct {
 	Name string `yaml:"name" json:"name"`
 	Size Size   `yaml:"size" json:"size"`
 	// Nodes export the volume; more than one means multipath over a shared
-	// backing.
-	Nodes []string `yaml:"nodes" json:"nodes"`
+	// backing. None with kubernetes.driver: existing.
+	Nodes []string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	// ANA is the ANA state of each node's listener (default optimized).
 	ANA map[string]string `yaml:"ana,omitempty" json:"ana,omitempty"`
 	// Backing is malloc, file (shared across nodes) or lvol (thin, as

@@ -124,7 +124,7 @@ func (v *validator) cluster(c *Cluster) {
 	v.oneOf("cluster.backend", c.Backend, validBackends)
 	v.oneOf("cluster.target", c.Target, validTargets)
 	v.oneOf("cluster.restart", c.Restart, []string{"never", "on-failure", "always"})
-	if len(c.Nodes) == 0 {
+	if len(c.Nodes) == 0 && !c.storageClassOnly() {
 		v.errorf("cluster.nodes", "at least one node is required")
 	}
 	seen := map[string]bool{}
@@ -199,7 +199,7 @@ func (v *validator) volumes(s *Scenario) {
 		if vol.Size <= 0 || vol.Size%4096 != 0 {
 			v.errorf(f+".size", "%s: want a positive multiple of 4KiB", vol.Size)
 		}
-		if len(vol.Nodes) == 0 {
+		if len(vol.Nodes) == 0 && !s.Cluster.storageClassOnly() {
 			v.errorf(f+".nodes", "at least one node is required")
 		}
 		for j, n := range vol.Nodes {

@@ -66,3 +66,57 @@ func TestKubernetesOnlyFaultsRefusedLocally(t *testing.T) {
 		})
 	}
 }
+
+// existingBase claims its volume from a StorageClass the user names: no
+// targets, no nodes, only the storage driver's pods to fault.
+const existingBase = `apiVersion: nvmf-chaos/v1
+kind: Scenario
+metadata: {name: t1}
+cluster: {backend: kubernetes, kubernetes: {driver: existing, storage_class: fast-nvme}}
+volumes:
+  - {name: vol0, size: 64MiB}
+workloads:
+  - {name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}
+timeline:
+  duration: 20s
+  faults:
+    - {at: 5s, kind: driver-kill, params: {namespace: csi, selector: app=csi-node}}
+slos:
+  - {metric: io_errors, max: 0}
+`
+
+// With driver: existing the storage class's system serves the volumes:
+// what would name targets or nodes of the run is refused at its line.
+func TestExistingDriverValidation(t *testing.T) {
+	if _, err := ParseScenario("e.yaml", []byte(existingBase)); err != nil {
+		t.Fatalf("the base driver: existing scenario is refused: %v", err)
+	}
+	tests := []struct {
+		name, from, to, line, want string
+	}{
+		{"no storage class", ", storage_class: fast-nvme", "", "4", "cluster.kubernetes.storage_class: required with driver: existing"},
+		{"bad storage class", "storage_class: fast-nvme", "storage_class: Fast_NVMe", "4", `cluster.kubernetes.storage_class: "Fast_NVMe"`},
+		{"nodes", "{backend: kubernetes,", "{backend: kubernetes, nodes: [tgt-a],", "4", "cluster.nodes: driver: existing: the storage class's own system serves the volumes"},
+		{"target", "{backend: kubernetes,", "{backend: kubernetes, target: embedded,", "4", `cluster.target: "embedded": driver: existing`},
+		{"volume nodes", "size: 64MiB}", "size: 64MiB, nodes: [tgt-a]}", "6", "volumes[0].nodes: driver: existing"},
+		{"volume backing", "size: 64MiB}", "size: 64MiB, backing: file}", "6", "volumes[0].backing: driver: existing"},
+		{"target fault", "kind: driver-kill, params: {namespace: csi, selector: app=csi-node}", "kind: process-kill, node: tgt-a", "12", "timeline.faults[0].kind: process-kill: driver: existing"},
+		{"fault node", "kind: driver-kill,", "kind: driver-kill, node: tgt-a,", "12", "timeline.faults[0].node: driver: existing"},
+		{"storage class without existing", "driver: existing", "driver: none", "4", "only used with driver: existing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(existingBase, tt.from, tt.to, 1)
+			if doc == existingBase {
+				t.Fatalf("replacing %q changed nothing", tt.from)
+			}
+			_, err := ParseScenario("e.yaml", []byte(doc))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "e.yaml:"+tt.line+":") {
+				t.Errorf("error %q, want %q at e.yaml:%s", err, tt.want, tt.line)
+			}
+		})
+	}
+}

@@ -37,9 +37,12 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 			v.errorf(field+".engine", "%q: engines are chosen on kubernetes only; remove engine", f.Engine)
 		}
 	}
-	if f.Node == "" {
+	switch {
+	case s.Cluster.storageClassOnly():
+		// no nodes: validate_kube says what applies
+	case f.Node == "":
 		v.errorf(field+".node", "required: which node %s hits", kind)
-	} else if !slices.Contains(s.Cluster.Nodes, f.Node) {
+	case !slices.Contains(s.Cluster.Nodes, f.Node):
 		v.errorf(field+".node", "node %q is not in cluster.nodes %v", f.Node, s.Cluster.Nodes)
 	}
 	switch {

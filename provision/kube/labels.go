@@ -8,6 +8,7 @@ const (
 	LabelRunID     = "nvmf-chaos.io/run-id"
 	LabelNode      = "nvmf-chaos.io/node"
 	LabelWorkload  = "nvmf-chaos.io/workload"
+	LabelVolume    = "nvmf-chaos.io/volume"
 	// LabelCoLocated marks target pods that share backing files and so
 	// must run on one cluster node.
 	LabelCoLocated = "nvmf-chaos.io/co-located"

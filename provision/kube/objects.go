@@ -165,6 +165,10 @@ type WorkerSpec struct {
 	Pod          PodSettings
 	// Deadline bounds the Job's run time.
 	Deadline int64
+	// Claims are the scenario volumes whose claims' raw devices the
+	// worker gets (at ClaimDevicePath); none when it reaches its volume
+	// over NVMe/TCP.
+	Claims []string
 }
 
 // WorkerJobName is the name of a workload's Job.
@@ -174,7 +178,7 @@ func WorkerJobName(workload string) string { return "worker-" + workload }
 // dies is an error of the run, not something to hide by a retry).
 func WorkerJob(s WorkerSpec) *batchv1.Job {
 	l := labels(s.RunID, ComponentWorker, LabelWorkload, s.Workload)
-	return &batchv1.Job{
+	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: WorkerJobName(s.Workload), Namespace: s.Namespace, Labels: l},
 		Spec: batchv1.JobSpec{
 			BackoffLimit:          ptr.To[int32](0),
@@ -204,6 +208,8 @@ func WorkerJob(s WorkerSpec) *batchv1.Job {
 			},
 		},
 	}
+	withClaims(&job.Spec.Template.Spec, s.Claims)
+	return job
 }
 
 // JanitorPod removes a run's data folder from one node.
