@@ -25,6 +25,8 @@ func TestParamErrorsNameTheField(t *testing.T) {
 		{"ana-change", map[string]string{"state": "sleepy", "recover_state": "persistent_loss"},
 			map[string]string{"state": "sleepy", "recover_state": "cannot be set on a listener"}},
 		{"bdev-error", map[string]string{"io_type": "flush", "num": "-1"}, map[string]string{"io_type": `io_type "flush"`, "num": `num "-1"`}},
+		{"listener-flap", map[string]string{"down": "10ms", "up": "2m"},
+			map[string]string{"down": `down "10ms": want at least 50ms`, "up": `up "2m": want more than 0 and at most 1m0s`}},
 		{"driver-kill", map[string]string{"namespace": "Kube_System", "selector": "app in ("},
 			map[string]string{"namespace": "not a namespace name", "selector": `selector "app in ("`}},
 	}

@@ -21,6 +21,7 @@ var registry = []*Spec{
 	latency,
 	anaChange,
 	listenerRemove,
+	listenerFlap,
 	bdevDelay,
 	bdevError,
 	cpuStress,
