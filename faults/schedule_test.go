@@ -87,8 +87,8 @@ func TestScheduleTimelineOrder(t *testing.T) {
 	a, b := &fakeFault{name: "a"}, &fakeFault{name: "b"}
 	var live []Event
 	evs, err := runSchedule(t, context.Background(), []Timed{
-		{Fault: a, Kind: ProcessKill, Node: "n1", At: 5 * time.Millisecond, Duration: 10 * time.Millisecond},
-		{Fault: b, Kind: NetworkPartition, Node: "n2", Duration: 2 * time.Millisecond,
+		{Fault: a, Kind: "process-kill", Node: "n1", At: 5 * time.Millisecond, Duration: 10 * time.Millisecond},
+		{Fault: b, Kind: "network-partition", Node: "n2", Duration: 2 * time.Millisecond,
 			Repeat: Repeat{Count: 3, Every: 5 * time.Millisecond}},
 	}, WithProgress(func(e Event) { live = append(live, e) }))
 	if err != nil {
@@ -139,8 +139,8 @@ func TestScheduleEventsNameTheirFiring(t *testing.T) {
 	ms := time.Millisecond
 	first, second := &fakeFault{name: "pause"}, &fakeFault{name: "pause"}
 	evs, err := runSchedule(t, context.Background(), []Timed{
-		{Fault: first, Kind: ProcessPause, Node: "n1", Duration: 2 * ms, Repeat: Repeat{Count: 2, Every: 5 * ms}},
-		{Fault: second, Kind: ProcessPause, Node: "n1", At: 20 * ms, Duration: 2 * ms},
+		{Fault: first, Kind: "process-pause", Node: "n1", Duration: 2 * ms, Repeat: Repeat{Count: 2, Every: 5 * ms}},
+		{Fault: second, Kind: "process-pause", Node: "n1", At: 20 * ms, Duration: 2 * ms},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +358,7 @@ func (f *timedFault) EngineAt(ph Phase) (time.Time, time.Duration, bool) {
 // error bound; a phase it cannot time carries none.
 func TestScheduleRecordsTheEnginesEffectTime(t *testing.T) {
 	f := &timedFault{fakeFault: fakeFault{name: "chaos"}, offset: 300 * time.Millisecond}
-	evs, err := runSchedule(t, context.Background(), []Timed{{Fault: f, Kind: ProcessKill, Node: "n1", Duration: time.Millisecond}})
+	evs, err := runSchedule(t, context.Background(), []Timed{{Fault: f, Kind: "process-kill", Node: "n1", Duration: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 )
 
 // shortForm is the measured duration CI runs each built-in scenario at;
@@ -67,7 +68,7 @@ func TestBuiltinsShortForm(t *testing.T) {
 // needsRoot names the first fault of s that needs root, "" if none does.
 func needsRoot(s *Scenario) string {
 	for _, f := range s.Timeline.Faults {
-		if spec, ok := faults.Lookup(faults.Kind(f.Kind)); ok && spec.NeedsRoot {
+		if spec, ok := catalog.Lookup(faults.Kind(f.Kind)); ok && spec.NeedsRoot {
 			return f.Kind
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/supervisor"
@@ -84,25 +83,16 @@ func (w progressWriter) Write(p []byte) (int, error) {
 func (r *Runner) checkFaultsFit() error {
 	netns := r.cluster != nil && r.cluster.Mode() == cluster.ModeNetns
 	for i, f := range r.s.Timeline.Faults {
-		spec, ok := faults.Lookup(faults.Kind(f.Kind))
-		if !ok {
-			continue // validation has named it already
-		}
+		cfg := r.faults[i]
 		where := fmt.Sprintf("timeline.faults[%d] (%s on %s)", i, f.Kind, f.Node)
-		if spec.NeedsRoot && !netns {
+		if cfg.NeedsRoot && !netns {
 			return fmt.Errorf("%s: needs network namespaces (root and iproute2); nodes run on loopback here", where)
 		}
-		if err := local.KindRequirements(spec.Kind); err != nil {
+		if err := cfg.LocalNeeds(); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	return nil
-}
-
-// needsProcess lists the kinds that act on a node's target process.
-func needsProcess(k faults.Kind) bool {
-	return k == faults.ProcessKill || k == faults.ProcessPause || k == faults.ProcessRestart ||
-		k == faults.NodeDown || k == faults.CPUStress
 }
 
 // startNodes creates the cluster, starts every node's target and connects
@@ -166,16 +156,17 @@ func (r *Runner) connectExternal(ctx context.Context) error {
 }
 
 // startProxies puts a delaying proxy between the host and each node a
-// latency fault targets: the kernel here has no netem.
+// fault acting through one targets (latency: the kernel here has no
+// netem).
 func (r *Runner) startProxies(ctx context.Context) error {
-	for _, f := range r.s.Timeline.Faults {
+	for i, f := range r.s.Timeline.Faults {
 		n := r.nodes[f.Node]
-		if f.Kind != string(faults.Latency) || n == nil || n.proxy != nil {
+		if !r.faults[i].LocalProxy || n == nil || n.proxy != nil {
 			continue
 		}
 		p, err := local.NewProxy(ctx, "127.0.0.1:0", n.dataAddr)
 		if err != nil {
-			return fmt.Errorf("node %s: latency proxy: %w", n.name, err)
+			return fmt.Errorf("node %s: %s proxy: %w", n.name, f.Kind, err)
 		}
 		n.proxy = p
 		r.logf("node %s: host reaches it through latency proxy %s", n.name, p.Addr())

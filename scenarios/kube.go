@@ -87,10 +87,10 @@ func newKubeBackend(ctx context.Context, r *Runner) (*kubeBackend, error) {
 	if err := k.checkNodes(pctx); err != nil {
 		return nil, err
 	}
-	if err := chaosmesh.Preflight(pctx, c.CS, k.chaosKinds()); err != nil {
+	if err := chaosmesh.Preflight(pctx, c.CS, k.chaosUses()); err != nil {
 		return nil, err
 	}
-	if err := k.checkDrivers(pctx); err != nil {
+	if err := k.checkFaultTargets(pctx); err != nil {
 		return nil, err
 	}
 	if err := k.checkStorageClass(pctx); err != nil {

@@ -8,13 +8,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
 // chaosFault is a fault as a Chaos Mesh object acting on the node's target
 // pod (and, for network faults, the run's workers on the other side).
-func (k *kubeBackend) chaosFault(kind faults.Kind, n *runNode, param func(string) string) (faults.Fault, error) {
+func (k *kubeBackend) chaosFault(cfg catalog.Config, n *runNode) (faults.Fault, error) {
 	if k.chaos == nil {
 		c, err := chaosmesh.NewClient(k.c.Config)
 		if err != nil {
@@ -23,10 +24,11 @@ func (k *kubeBackend) chaosFault(kind faults.Kind, n *runNode, param func(string
 		k.chaos = c
 	}
 	k.chaosSeq++
+	kind := cfg.Kind
 	t := chaosmesh.Target{Namespace: k.ns, RunID: k.r.opts.RunID, Node: n.name, Name: fmt.Sprintf("%s-%s-%d", kind, n.name, k.chaosSeq)}
 	probe := t
 	probe.Machine = "ns/machine" // known only at inject; the rest is checked now
-	o, err := chaosmesh.Build(kind, probe, param)
+	o, err := cfg.ChaosObject(probe)
 	if err != nil {
 		return nil, err
 	}
@@ -34,17 +36,16 @@ func (k *kubeBackend) chaosFault(kind faults.Kind, n *runNode, param func(string
 		What: fmt.Sprintf("%s %s/%s", o.GetObjectKind().GroupVersionKind().Kind, t.Namespace, t.Name),
 		New: func(ctx context.Context) (chaosmesh.Object, error) {
 			t := t
-			if chaosmesh.Resource(kind) == "physicalmachinechaos" {
+			if cfg.ChaosNeeds.Machine {
 				m, err := k.machineOf(ctx, n.name)
 				if err != nil {
 					return nil, err
 				}
 				t.Machine = m
 			}
-			return chaosmesh.Build(kind, t, param)
+			return cfg.ChaosObject(t)
 		}}
-	switch kind {
-	case faults.ProcessKill, faults.PodFailure, faults.ContainerKill:
+	if cfg.BringsBack() {
 		// The target pod is bare, so nothing but the run brings it back,
 		// and a target that started again is empty: provision it.
 		f.AfterRecover = func(ctx context.Context) error { return k.BringBack(ctx, n.name) }
@@ -52,13 +53,15 @@ func (k *kubeBackend) chaosFault(kind faults.Kind, n *runNode, param func(string
 	return f, nil
 }
 
-// chaosKinds are the kinds the run injects through Chaos Mesh.
-func (k *kubeBackend) chaosKinds() []faults.Kind {
-	var out []faults.Kind
-	for _, ev := range k.r.s.Timeline.Faults {
-		spec, _ := faults.Lookup(faults.Kind(ev.Kind))
-		if e, _ := spec.KubeEngine(ev.Engine); e == faults.EngineChaosMesh && !slices.Contains(out, spec.Kind) {
-			out = append(out, spec.Kind)
+// chaosUses are the kinds the run injects through Chaos Mesh, with what
+// each needs of the cluster.
+func (k *kubeBackend) chaosUses() []chaosmesh.Use {
+	var out []chaosmesh.Use
+	for i, ev := range k.r.s.Timeline.Faults {
+		cfg := k.r.faults[i]
+		e, _ := cfg.KubeEngine(ev.Engine)
+		if e == catalog.EngineChaosMesh && !slices.ContainsFunc(out, func(u chaosmesh.Use) bool { return u.Kind == cfg.Kind }) {
+			out = append(out, chaosmesh.Use{Kind: cfg.Kind, Needs: cfg.ChaosNeeds})
 		}
 	}
 	return out

@@ -11,10 +11,9 @@ import (
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
-	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/kubeapi"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
@@ -36,37 +35,18 @@ func (k *kubeBackend) dataAddr(node string) string {
 
 // kubeFault builds a fault on Kubernetes with the engine the scenario
 // asked for, or the kind's default.
-func (k *kubeBackend) kubeFault(ev FaultEvent, n *runNode, param func(string) string) (faults.Fault, error) {
-	kind := faults.Kind(ev.Kind)
-	spec, _ := faults.Lookup(kind)
-	engine, err := spec.KubeEngine(ev.Engine)
+func (k *kubeBackend) kubeFault(ev FaultEvent, cfg catalog.Config, n *runNode) (faults.Fault, error) {
+	engine, err := cfg.KubeEngine(ev.Engine)
 	if err != nil {
 		return nil, err
 	}
 	switch engine {
-	case faults.EngineNative:
-		return k.nativeFault(kind, n, param)
-	case faults.EngineChaosMesh:
-		return k.chaosFault(kind, n, param)
+	case catalog.EngineNative:
+		return cfg.BuildNative(k, n.name)
+	case catalog.EngineChaosMesh:
+		return k.chaosFault(cfg, n)
 	}
-	return nil, fmt.Errorf("%s: engine %s is not a Kubernetes engine", kind, engine)
-}
-
-// nativeFault is a fault through the Kubernetes API alone.
-func (k *kubeBackend) nativeFault(kind faults.Kind, n *runNode, param func(string) string) (faults.Fault, error) {
-	switch kind {
-	case faults.ProcessKill:
-		return &kubeapi.Delete{Run: k, Node: n.name, Grace: 0}, nil
-	case faults.ProcessRestart:
-		return &kubeapi.Delete{Run: k, Node: n.name, Grace: 5, Restart: true}, nil
-	case faults.ProcessPause:
-		return &kubeapi.Pause{Run: k, Node: n.name}, nil
-	case faults.NodeDrain:
-		return &kubeapi.Drain{Run: k, Node: n.name}, nil
-	case faults.DriverKill:
-		return &kubeapi.DriverKill{Client: k.c, Namespace: param("namespace"), Selector: param("selector")}, nil
-	}
-	return nil, fmt.Errorf("%s has no native engine", kind)
+	return nil, fmt.Errorf("%s: engine %s is not a Kubernetes engine", cfg.Kind, engine)
 }
 
 // The run as the native faults see it.
@@ -131,24 +111,15 @@ func (k *kubeBackend) BringBack(ctx context.Context, node string) error {
 // every run does, for the permission check before anything starts.
 func (k *kubeBackend) faultAccess() []authv1.ResourceAttributes {
 	var out []authv1.ResourceAttributes
-	for _, ev := range k.r.s.Timeline.Faults {
-		spec, _ := faults.Lookup(faults.Kind(ev.Kind))
-		engine, _ := spec.KubeEngine(ev.Engine)
-		switch {
-		case engine == faults.EngineChaosMesh:
-			res := chaosmesh.Resource(faults.Kind(ev.Kind))
+	for i, ev := range k.r.s.Timeline.Faults {
+		cfg := k.r.faults[i]
+		switch engine, _ := cfg.KubeEngine(ev.Engine); engine {
+		case catalog.EngineChaosMesh:
 			for _, verb := range []string{"create", "get", "delete"} {
-				out = append(out, authv1.ResourceAttributes{Verb: verb, Group: "chaos-mesh.org", Resource: res})
+				out = append(out, authv1.ResourceAttributes{Verb: verb, Group: "chaos-mesh.org", Resource: cfg.ChaosNeeds.Resource})
 			}
-		case spec.Kind == faults.ProcessPause:
-			out = append(out, authv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec"})
-		case spec.Kind == faults.NodeDrain:
-			out = append(out, authv1.ResourceAttributes{Verb: "get", Resource: "nodes"}, authv1.ResourceAttributes{Verb: "patch", Resource: "nodes"},
-				authv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "eviction"})
-		case spec.Kind == faults.DriverKill:
-			ns := spec.Param(ev.Params, "namespace")
-			out = append(out, authv1.ResourceAttributes{Verb: "list", Resource: "pods", Namespace: ns},
-				authv1.ResourceAttributes{Verb: "delete", Resource: "pods", Namespace: ns})
+		case catalog.EngineNative:
+			out = append(out, cfg.NativeAccess()...)
 		}
 	}
 	return out
@@ -157,25 +128,20 @@ func (k *kubeBackend) faultAccess() []authv1.ResourceAttributes {
 // cordons reports whether the run drains nodes, so teardown makes sure
 // none stays cordoned whatever happened to the fault's recovery.
 func (k *kubeBackend) cordons() bool {
-	return slices.ContainsFunc(k.r.s.Timeline.Faults, func(ev FaultEvent) bool { return ev.Kind == string(faults.NodeDrain) })
+	return slices.ContainsFunc(k.r.s.Timeline.Faults, func(ev FaultEvent) bool { return ev.Kind == string(catalog.NodeDrain) })
 }
 
-// checkDrivers makes sure every driver-kill finds its driver's pods
-// before the run starts, rather than failing at its inject half-way.
-func (k *kubeBackend) checkDrivers(ctx context.Context) error {
+// checkFaultTargets looks, before the run starts, for what each native
+// fault acts on (a driver-kill's driver pods), rather than failing at its
+// inject half-way.
+func (k *kubeBackend) checkFaultTargets(ctx context.Context) error {
 	for i, ev := range k.r.s.Timeline.Faults {
-		if ev.Kind != string(faults.DriverKill) {
+		cfg := k.r.faults[i]
+		if engine, _ := cfg.KubeEngine(ev.Engine); engine != catalog.EngineNative {
 			continue
 		}
-		spec, _ := faults.Lookup(faults.DriverKill)
-		param := func(name string) string { return spec.Param(ev.Params, name) }
-		pods, err := k.c.CS.CoreV1().Pods(param("namespace")).List(ctx, metav1.ListOptions{LabelSelector: param("selector")})
-		if err != nil {
-			return fmt.Errorf("timeline.faults[%d] driver-kill: %w", i, err)
-		}
-		if len(pods.Items) == 0 {
-			return fmt.Errorf("timeline.faults[%d] driver-kill: no pod matches %q in namespace %s: deploy the storage driver, or name its pods with params.namespace and params.selector",
-				i, param("selector"), param("namespace"))
+		if err := cfg.NativeCheck(ctx, k.c); err != nil {
+			return fmt.Errorf("timeline.faults[%d] %s: %w", i, ev.Kind, err)
 		}
 	}
 	return nil

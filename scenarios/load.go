@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 )
 
 // maxFileSize bounds what Load reads: a scenario is a page of YAML, and a
@@ -163,10 +165,17 @@ func decodeStrict(file string, data []byte, out any) (positions, error) {
 // with the same rules as a file; errors name source and field, without
 // line numbers.
 func Validate(s *Scenario, source string) error {
+	_, err := validate(s, source)
+	return err
+}
+
+// validate is Validate, also returning the timeline's faults with their
+// params parsed, by index, for the run to build them from.
+func validate(s *Scenario, source string) ([]catalog.Config, error) {
 	v := &validator{file: source}
 	v.scenario(s)
 	if len(v.errs) > 0 {
-		return v.errs.sorted()
+		return nil, v.errs.sorted()
 	}
-	return nil
+	return v.faults, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestFaultEventsNumberEachFiring(t *testing.T) {
 	const pause = "process-pause tgt-a (pid 4242)"
 	e := func(index, cycle int, ph faults.Phase, at time.Duration) faults.Event {
-		return faults.Event{Fault: pause, Kind: faults.ProcessPause, Node: "tgt-a", Phase: ph, Index: index, Cycle: cycle, At: at, Planned: at}
+		return faults.Event{Fault: pause, Kind: catalog.ProcessPause, Node: "tgt-a", Phase: ph, Index: index, Cycle: cycle, At: at, Planned: at}
 	}
 	got := faultEvents([]faults.Event{
 		e(0, 0, faults.PhaseInject, 1e9), e(0, 0, faults.PhaseRecover, 2e9),
@@ -38,7 +39,7 @@ func TestFaultEventsCarryTheEffectCheck(t *testing.T) {
 	checks := []*faults.EffectCheck{nil, {Took: 3 * time.Millisecond}, {Took: 5 * time.Second, Err: "pid 42 is in state S"}}
 	var evs []faults.Event
 	for i, c := range checks {
-		evs = append(evs, faults.Event{Kind: faults.ProcessPause, Node: "tgt-a", Phase: faults.PhaseInject, Index: i, Effect: c})
+		evs = append(evs, faults.Event{Kind: catalog.ProcessPause, Node: "tgt-a", Phase: faults.PhaseInject, Index: i, Effect: c})
 	}
 	got := faultEvents(evs)
 	for i, c := range checks {

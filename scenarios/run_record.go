@@ -10,6 +10,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
@@ -79,9 +80,9 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 			phase = reports.FaultRecover
 		}
 		planned := int64(e.Planned)
-		spec, _ := faults.Lookup(e.Kind)
+		spec, known := catalog.Lookup(e.Kind)
 		fe := reports.FaultEvent{Fault: ids[k], Firing: &k, Kind: string(e.Kind), Node: e.Node, Phase: phase,
-			AtNs: int64(e.At), PlannedNs: &planned, Immediate: spec.Immediate, Err: e.Err}
+			AtNs: int64(e.At), PlannedNs: &planned, Immediate: known && spec.Immediate, Err: e.Err}
 		if e.EngineAt != nil {
 			at := int64(*e.EngineAt)
 			fe.EngineAtNs, fe.EngineErrorNs = &at, int64(e.EngineErrorNs)

@@ -2,16 +2,14 @@ package scenarios
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
-	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/rpcfault"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
@@ -91,10 +89,11 @@ func (r *Runner) volumeSpec(v Volume) (volume.Spec, error) {
 		spec.FileOnTarget = r.targetsInPods()
 		r.ownFile(spec.FilePath)
 	}
-	for _, f := range r.s.Timeline.Faults {
+	for i, f := range r.s.Timeline.Faults {
 		if slices.Contains(v.Nodes, f.Node) && (f.Volume == "" || f.Volume == v.Name) {
-			spec.Delay = spec.Delay || f.Kind == string(faults.BdevDelay)
-			spec.Errors = spec.Errors || f.Kind == string(faults.BdevError)
+			need := r.faults[i].Stack
+			spec.Delay = spec.Delay || need.Delay
+			spec.Errors = spec.Errors || need.Errors
 		}
 	}
 	for _, node := range v.Nodes {
@@ -161,7 +160,7 @@ func (r *Runner) buildFaults() ([]faults.Timed, error) {
 	warmup := r.s.Timeline.Warmup.D()
 	var items []faults.Timed
 	for i, ev := range r.s.Timeline.Faults {
-		f, err := r.buildFault(ev)
+		f, err := r.buildFault(ev, r.faults[i])
 		if err != nil {
 			return nil, fmt.Errorf("timeline.faults[%d] %s on %s: %w", i, ev.Kind, ev.Node, err)
 		}
@@ -195,7 +194,9 @@ func jitterDelays(seed int64, index int, ev FaultEvent) []time.Duration {
 	return out
 }
 
-func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
+// buildFault builds a timeline fault from its parsed params, with the
+// engine that injects it here.
+func (r *Runner) buildFault(ev FaultEvent, cfg catalog.Config) (faults.Fault, error) {
 	n := r.nodes[ev.Node]
 	switch {
 	case n == nil && r.s.Cluster.storageClassOnly():
@@ -203,17 +204,13 @@ func (r *Runner) buildFault(ev FaultEvent) (faults.Fault, error) {
 	case n == nil:
 		return nil, fmt.Errorf("no node %q", ev.Node)
 	}
-	kind := faults.Kind(ev.Kind)
-	spec, _ := faults.Lookup(kind)
-	param := func(name string) string { return spec.Param(ev.Params, name) }
-	vols := r.volumesOn(ev.Node, ev.Volume)
-	if perVolume(kind) {
-		return r.targetFault(kind, n, vols, param)
+	if cfg.PerVolume() {
+		return cfg.BuildRPC(r.rpcVolumes(n, r.volumesOn(ev.Node, ev.Volume)), ev.Duration.D())
 	}
 	if r.kube != nil {
-		return r.kube.kubeFault(ev, n, param)
+		return r.kube.kubeFault(ev, cfg, n)
 	}
-	return local.Build(kind, r.faultNode(n), ev.Params, ev.Duration.D())
+	return cfg.BuildLocal(r.faultNode(n), ev.Duration.D())
 }
 
 // volumesOn lists the volumes a node exports (only one when named).
@@ -228,13 +225,10 @@ func (r *Runner) volumesOn(node, only string) []*volume.Volume {
 	return out
 }
 
-// targetFault builds an RPC fault; a node exporting several volumes gets
-// one fault acting on all of them.
-func (r *Runner) targetFault(kind faults.Kind, n *runNode, vols []*volume.Volume, param func(string) string) (faults.Fault, error) {
-	if len(vols) == 0 {
-		return nil, fmt.Errorf("node %s exports no volume", n.name)
-	}
-	var fs []faults.Fault
+// rpcVolumes are a node's share of vols as the target-RPC faults act on
+// them: its listener of each, and the bdevs in front of the backing.
+func (r *Runner) rpcVolumes(n *runNode, vols []*volume.Volume) []catalog.Volume {
+	out := make([]catalog.Volume, 0, len(vols))
 	for _, v := range vols {
 		addr, _ := v.Addr(n.name)
 		var ana string
@@ -243,92 +237,10 @@ func (r *Runner) targetFault(kind faults.Kind, n *runNode, vols []*volume.Volume
 				ana = p.ANA
 			}
 		}
-		l := rpcfault.Listener{Node: n.name, RPC: nodeRPC{n}, NQN: v.NQN, Addr: addr, ANA: ana}
-		switch kind {
-		case faults.ANAChange:
-			fs = append(fs, &rpcfault.ANAChange{L: l, State: param("state"), RecoverState: param("recover_state")})
-		case faults.ListenerRemove:
-			fs = append(fs, &rpcfault.ListenerRemove{L: l})
-		case faults.BdevDelay:
-			d, err := time.ParseDuration(param("latency"))
-			if err != nil {
-				return nil, fmt.Errorf("params.latency: %w", err)
-			}
-			fs = append(fs, &rpcfault.BdevDelay{Node: n.name, RPC: nodeRPC{n}, Bdev: v.DelayBdev(), Latency: d})
-		case faults.BdevError:
-			num, err := strconv.ParseUint(param("num"), 10, 32)
-			if err != nil {
-				return nil, fmt.Errorf("params.num: %w", err)
-			}
-			fs = append(fs, &rpcfault.BdevError{Node: n.name, RPC: nodeRPC{n}, Bdev: v.ErrorBdev(), IOType: param("io_type"), Num: uint32(num)})
-		}
+		out = append(out, catalog.Volume{L: rpcfault.Listener{Node: n.name, RPC: nodeRPC{n}, NQN: v.NQN, Addr: addr, ANA: ana},
+			DelayBdev: v.DelayBdev(), ErrorBdev: v.ErrorBdev()})
 	}
-	if len(fs) == 1 {
-		return fs[0], nil
-	}
-	return newGroupFault(fs), nil
-}
-
-// newGroupFault groups fs, checking its effect when every member can.
-func newGroupFault(fs []faults.Fault) faults.Fault {
-	for _, f := range fs {
-		if _, ok := f.(faults.EffectChecker); !ok {
-			return groupFault(fs)
-		}
-	}
-	return checkedGroup{groupFault(fs)}
-}
-
-// groupFault applies one fault kind to each volume a node exports.
-type groupFault []faults.Fault
-
-func (g groupFault) Available() error {
-	for _, f := range g {
-		if err := f.Available(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (g groupFault) Inject(ctx context.Context) error {
-	for _, f := range g {
-		if err := f.Inject(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Recover tries every member, so one failure does not leave the others
-// injected.
-func (g groupFault) Recover(ctx context.Context) error {
-	var errs []error
-	for _, f := range g {
-		errs = append(errs, f.Recover(ctx))
-	}
-	return errors.Join(errs...)
-}
-
-// checkedGroup is a group whose every member checks its effect: the
-// group took effect when all of them did. A group with an unchecked
-// member is not one, so it is never recorded as confirmed.
-type checkedGroup struct{ groupFault }
-
-func (g checkedGroup) TookEffect(ctx context.Context) error {
-	var errs []error
-	for _, f := range g.groupFault {
-		errs = append(errs, f.(faults.EffectChecker).TookEffect(ctx))
-	}
-	return errors.Join(errs...)
-}
-
-func (g groupFault) Describe() string {
-	parts := make([]string, len(g))
-	for i, f := range g {
-		parts[i] = f.Describe()
-	}
-	return strings.Join(parts, "; ")
+	return out
 }
 
 // workloads opens each workload's device and prepares its engine: the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
@@ -59,6 +60,9 @@ type Runner struct {
 	start time.Time
 	seed  int64
 
+	// faults are the timeline's faults with their params parsed, by
+	// index: validation (preflight) reads them, the builders take them.
+	faults  []catalog.Config
 	cluster *cluster.Cluster // nil for external targets and on Kubernetes
 	kube    *kubeBackend     // set on the kubernetes backend
 	nodes   map[string]*runNode
@@ -144,9 +148,11 @@ func (r *Runner) Run(ctx context.Context) (*reports.Result, error) {
 // meets the rules of a file), a missing binary, faults this machine cannot
 // inject, a cluster that is unreachable or forbids what the run does.
 func (r *Runner) preflight(ctx context.Context) error {
-	if err := Validate(r.s, cmp.Or(r.opts.Source, "scenario "+r.s.Metadata.Name)); err != nil {
+	cfgs, err := validate(r.s, cmp.Or(r.opts.Source, "scenario "+r.s.Metadata.Name))
+	if err != nil {
 		return err
 	}
+	r.faults = cfgs
 	c := r.s.Cluster
 	switch {
 	case c.Backend == backendKubernetes:

@@ -9,7 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
-	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 )
 
 // maxSweepCells bounds a sweep's Cartesian product: every cell is a full
@@ -159,8 +159,10 @@ func ApplySweep(s *Scenario, param, value string, dryRun bool) error {
 	idx, field, _ := parseFaultParam(param)
 	f := &s.Timeline.Faults[idx]
 	if name, ok := strings.CutPrefix(field, "params."); ok {
-		if err := checkFaultParam(faults.Kind(f.Kind), name, value); err != nil {
-			return fmt.Errorf("param %s: %w", param, err)
+		if spec, ok := catalog.Lookup(faults.Kind(f.Kind)); ok {
+			if err := spec.CheckParam(name, value); err != nil {
+				return fmt.Errorf("param %s: %w", param, err)
+			}
 		}
 		if !dryRun {
 			p := make(map[string]string, len(f.Params)+1)
@@ -198,7 +200,7 @@ func checkSweepParam(s *Scenario, param string) error {
 	}
 	if name, ok := strings.CutPrefix(field, "params."); ok {
 		kind := faults.Kind(s.Timeline.Faults[idx].Kind)
-		if spec, ok := faults.Lookup(kind); ok && !slices.Contains(spec.ParamNames(), name) {
+		if spec, ok := catalog.Lookup(kind); ok && !slices.Contains(spec.ParamNames(), name) {
 			return fmt.Errorf("param %q: %s takes no parameter %q (allowed: %s)", param, kind, name, strings.Join(spec.ParamNames(), ", "))
 		}
 		return nil
@@ -249,54 +251,5 @@ func setHostField(h *Host, name, value string) error {
 	fields := map[string]*Duration{"kato": &h.KATO, "reconnect_delay": &h.ReconnectDelay,
 		"ctrl_loss_tmo": &h.CtrlLossTmo, "fast_io_fail_tmo": &h.FastIOFailTmo, "io_timeout": &h.IOTimeout}
 	*fields[name] = Duration(d)
-	return nil
-}
-
-// checkFaultParam checks a fault parameter's name against its kind and its
-// value against the syntax the fault engines read, so a typo fails
-// validation instead of the run half-way.
-func checkFaultParam(kind faults.Kind, name, value string) error {
-	spec, ok := faults.Lookup(kind)
-	if ok && !slices.Contains(spec.ParamNames(), name) {
-		return fmt.Errorf("%s takes no parameter %q (allowed: %s)", kind, name, strings.Join(spec.ParamNames(), ", "))
-	}
-	oneOf := func(allowed ...string) error {
-		if slices.Contains(allowed, value) {
-			return nil
-		}
-		return fmt.Errorf("%s %q: want one of %s", name, value, strings.Join(allowed, ", "))
-	}
-	intIn := func(lo, hi int) error {
-		n, err := strconv.Atoi(strings.TrimSpace(value))
-		if err != nil || n < lo || n > hi {
-			return fmt.Errorf("%s %q: want a whole number %d..%d", name, value, lo, hi)
-		}
-		return nil
-	}
-	switch name {
-	case "percent":
-		return intIn(1, 100)
-	case "workers":
-		return intIn(1, 64)
-	case "num":
-		return intIn(1, 1<<31-1)
-	case "delay", "latency":
-		d, err := ParseDuration(value)
-		if err == nil && (d <= 0 || d > maxFaultDelay) {
-			err = fmt.Errorf("%s %q: want more than 0 and at most %s", name, value, maxFaultDelay)
-		}
-		return err
-	case "rate":
-		_, err := local.ParseRate(value)
-		return err
-	case "port":
-		return oneOf("data", "rpc", "all")
-	case "io_type":
-		return oneOf("read", "write", "all")
-	case "restart":
-		return oneOf("true", "false")
-	case "state", "recover_state":
-		return checkANAState(value)
-	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/rpcfault"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
@@ -23,9 +25,6 @@ const (
 	maxNodeName = 8
 	minKATO     = 100 * time.Millisecond
 	maxDuration = 24 * time.Hour
-	// maxFaultDelay bounds latency and bdev-delay faults: far past any
-	// io_timeout, so a longer one can only measure a timeout.
-	maxFaultDelay = time.Minute
 )
 
 var (
@@ -57,6 +56,9 @@ type validator struct {
 	file string
 	pos  positions
 	errs Errors
+	// faults are the timeline's faults with their params parsed, by
+	// index: what the run builds them from.
+	faults []catalog.Config
 }
 
 func (v *validator) errorf(field, format string, a ...any) {
@@ -212,7 +214,7 @@ func (v *validator) volumes(s *Scenario) {
 			if !slices.Contains(vol.Nodes, n) {
 				v.errorf(f+".ana."+n, "node %q does not export this volume", n)
 			}
-			if err := checkANAState(state); err != nil {
+			if err := rpcfault.CheckANAState(state); err != nil {
 				v.errorf(f+".ana."+n, "%v", err)
 			}
 		}
@@ -358,20 +360,6 @@ func (v *validator) host(h *Host, f string) {
 	if h.CtrlLossTmo != 0 && h.ReconnectDelay.D() > h.CtrlLossTmo.D() {
 		v.errorf(f+".reconnect_delay", "%s is longer than ctrl_loss_tmo %s: the path would never reconnect", h.ReconnectDelay, h.CtrlLossTmo)
 	}
-}
-
-// checkANAState accepts the ANA states a target can be told to report:
-// SPDK's nvmf_subsystem_listener_set_ana_state takes only these three.
-func checkANAState(s string) error {
-	st, err := nvme.ParseANAState(s)
-	if err != nil {
-		return err
-	}
-	switch st {
-	case nvme.ANAOptimized, nvme.ANANonOptimized, nvme.ANAInaccessible:
-		return nil
-	}
-	return fmt.Errorf("ANA state %q cannot be set on a listener (want optimized, non_optimized or inaccessible)", s)
 }
 
 // anaName spells a validated ANA state the way SPDK's RPC does; empty

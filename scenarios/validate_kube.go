@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 )
 
 const backendKubernetes = "kubernetes"
@@ -35,8 +35,8 @@ func (v *validator) kubernetes(s *Scenario) {
 		v.errorf("cluster.restart", "%q: not supported on kubernetes: the harness brings target pods back after faults", c.Restart)
 	}
 	for i, f := range s.Timeline.Faults {
-		spec, ok := faults.Lookup(faults.Kind(f.Kind))
-		if !ok {
+		spec, err := catalog.ParseKind(f.Kind)
+		if err != nil {
 			continue // named by the timeline's checks
 		}
 		engine, err := spec.KubeEngine(f.Engine)
@@ -47,7 +47,7 @@ func (v *validator) kubernetes(s *Scenario) {
 			}
 			v.errorf(faultField(i, field), "%v", err)
 		}
-		if err == nil && target == targetExternal && engine != faults.EngineRPC && spec.Kind != faults.DriverKill {
+		if err == nil && target == targetExternal && engine != catalog.EngineRPC && !spec.OnCluster {
 			v.errorf(faultField(i, "kind"), "%s acts on a target pod, and external targets run outside the cluster: use the RPC faults (ana-change, listener-remove, bdev-delay, bdev-error) or driver-kill", spec.Kind)
 		}
 	}
@@ -152,6 +152,21 @@ func checkNodeRef(ref string) string {
 		return "bad label selector: " + err.Error()
 	}
 	return ""
+}
+
+// kubeFaultsFit refuses, once the timeline's params are parsed, a use of
+// a kind its Kubernetes engine cannot make with them.
+func (v *validator) kubeFaultsFit(s *Scenario) {
+	external := cmp.Or(s.Cluster.Target, targetEmbedded) == targetExternal
+	for i, f := range s.Timeline.Faults {
+		cfg := v.faults[i]
+		if cfg.Spec == nil {
+			continue // named by the timeline's checks
+		}
+		if engine, err := cfg.KubeEngine(f.Engine); err == nil {
+			v.fits(i, cfg, catalog.Where{Kube: true, External: external, Engine: engine})
+		}
+	}
 }
 
 func faultField(i int, f string) string {

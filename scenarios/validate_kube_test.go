@@ -23,6 +23,8 @@ func TestKubernetesValidation(t *testing.T) {
 		{"kind without a kubernetes engine", "kind: process-kill", "kind: node-down", "13", `timeline.faults[0].kind: node-down has no Kubernetes engine`},
 		{"engine the kind lacks", "kind: process-kill", "kind: process-pause, engine: chaos-mesh", "13", `timeline.faults[0].engine: engine "chaos-mesh": process-pause runs on native`},
 		{"unknown engine", "kind: process-kill", "kind: process-kill, engine: litmus", "13", `timeline.faults[0].engine: engine "litmus": process-kill runs on native or chaos-mesh`},
+		{"rpc partition on kubernetes", "kind: process-kill", "kind: network-partition, params: {port: rpc}", "13", `timeline.faults[0].params.port: on Kubernetes the harness reaches the RPC through the API server`},
+		{"driver-kill selector", "kind: process-kill", "kind: driver-kill, params: {selector: 'app in ('}", "13", `timeline.faults[0].params.selector: selector "app in ("`},
 		{"engine of an RPC fault", "kind: process-kill", "kind: ana-change, engine: native", "13", `ana-change has no Kubernetes engine (it goes through the target's RPC`},
 		{"bad namespace", "namespace: ns1", "namespace: NS_1", "4", `cluster.kubernetes.namespace: "NS_1"`},
 		{"unknown mapped node", "namespace: ns1", "namespace: ns1, nodes: {tgt-z: k8s-node-0}", "4", `cluster.kubernetes.nodes.tgt-z: node "tgt-z" is not in cluster.nodes`},

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/volume"
 )
@@ -28,23 +28,39 @@ func (v *validator) runnable(s *Scenario) {
 		}
 	}
 	if s.Cluster.Backend == backendKubernetes {
-		return // validate_kube names what that backend cannot inject
+		v.kubeFaultsFit(s) // validate_kube names what else that backend cannot inject
+		return
 	}
 	target := cmp.Or(s.Cluster.Target, targetEmbedded)
 	if n := len(s.Cluster.Nodes); target != targetExternal && n > cluster.MaxNodes {
 		v.errorf("cluster.nodes", "%d nodes: a local cluster runs at most %d", n, cluster.MaxNodes)
 	}
 	for i, f := range s.Timeline.Faults {
-		spec, ok := faults.Lookup(faults.Kind(f.Kind))
-		if !ok {
+		cfg := v.faults[i]
+		if cfg.Spec == nil {
 			continue // named by timeline
 		}
-		switch {
-		case target == targetExternal && (needsProcess(spec.Kind) || spec.NeedsRoot):
+		if target == targetExternal && (cfg.OnProcess || cfg.NeedsRoot) {
 			v.errorf(faultField(i, "kind"), "%s: the harness neither runs nor networks an external target; "+
 				"use RPC faults (ana-change, listener-remove, bdev-*) or latency", f.Kind)
-		case target == targetSPDK && spec.Kind == faults.NetworkPartition && f.Params["port"] == "rpc":
-			v.errorf(faultField(i, "params.port"), "nvmf_tgt serves RPC only on a unix socket, so there is no management network to partition")
+			continue
+		}
+		engine := catalog.EngineLocal
+		if cfg.PerVolume() {
+			engine = catalog.EngineRPC
+		}
+		v.fits(i, cfg, catalog.Where{SPDK: target == targetSPDK, External: target == targetExternal, Engine: engine})
+	}
+}
+
+// fits refuses a use of fault i's kind its engine cannot make with its
+// params, at the param when the kind names one.
+func (v *validator) fits(i int, cfg catalog.Config, w catalog.Where) {
+	for _, pe := range catalog.ParamErrors(cfg.Fits(w)) {
+		if pe.Name == "" {
+			v.errorf(faultField(i, "kind"), "%s", pe.Msg)
+		} else {
+			v.errorf(faultField(i, "params."+pe.Name), "%s", pe.Msg)
 		}
 	}
 }

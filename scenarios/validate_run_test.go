@@ -32,6 +32,10 @@ var refusedByRun = []struct {
 		14, "timeline.faults[0].kind: packet-loss: the harness neither runs nor networks an external target"},
 	{"rpc partition of nvmf_tgt", "cluster: {nodes: [tgt-a, tgt-b]}", "cluster: {target: spdk, spdk_bin: /opt/nvmf_tgt, nodes: [tgt-a, tgt-b]}\n# rpc",
 		14, "timeline.faults[0].params.port: nvmf_tgt serves RPC only on a unix socket"},
+	{"latency longer than the local proxy delays", "kind: process-kill, node: tgt-a, duration: 5s}", "kind: latency, node: tgt-a, duration: 5s, params: {delay: 30s}}",
+		13, `timeline.faults[0].params.delay: delay "30s": the local proxy delays at most 10s`},
+	{"more busy loops than the local engine runs", "kind: process-kill, node: tgt-a, duration: 5s}", "kind: cpu-stress, node: tgt-a, duration: 5s, params: {workers: 32}}",
+		13, "timeline.faults[0].params.workers: workers 32: the local engine runs at most 16 busy loops per CPU"},
 }
 
 // prepareRefused applies a case to the minimal scenario; the "# network" and

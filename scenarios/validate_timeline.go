@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
 
@@ -17,18 +17,22 @@ func (v *validator) timeline(s *Scenario) {
 	} else if t.Duration.D()+t.Warmup.D() > maxDuration {
 		v.errorf("timeline.duration", "warmup + duration exceed %s", maxDuration)
 	}
+	v.faults = make([]catalog.Config, len(t.Faults))
 	for i, f := range t.Faults {
-		v.fault(s, fmt.Sprintf("timeline.faults[%d]", i), f)
+		v.faults[i] = v.fault(s, fmt.Sprintf("timeline.faults[%d]", i), f)
 	}
 }
 
-func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
-	kind, err := faults.ParseKind(f.Kind)
+// fault checks one timeline fault and returns its kind with its params
+// parsed, for the run's builders; the zero Config when its kind or params
+// are bad.
+func (v *validator) fault(s *Scenario, field string, f FaultEvent) catalog.Config {
+	spec, err := catalog.ParseKind(f.Kind)
 	if err != nil {
 		v.errorf(field+".kind", "%v", err)
-		return
+		return catalog.Config{}
 	}
-	spec, _ := faults.Lookup(kind)
+	kind := spec.Kind
 	if s.Cluster.Backend != backendKubernetes {
 		switch {
 		case !spec.Local():
@@ -47,7 +51,7 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 	}
 	switch {
 	case f.Volume == "":
-	case !perVolume(kind):
+	case !spec.PerVolume():
 		v.errorf(field+".volume", "%s acts on the whole node, not on one volume; remove volume or use a per-volume kind (%s)",
 			kind, strings.Join(perVolumeKinds(), ", "))
 	case !slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return vol.Name == f.Volume }):
@@ -56,10 +60,9 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 	if spec.NeedsDuration && f.Duration <= 0 {
 		v.errorf(field+".duration", "%s needs a duration: how long the fault lasts", kind)
 	}
-	for k, val := range f.Params {
-		if err := checkFaultParam(kind, k, val); err != nil {
-			v.errorf(field+".params."+k, "%v", err)
-		}
+	cfg, err := spec.Parse(f.Params)
+	for _, pe := range catalog.ParamErrors(err) {
+		v.errorf(field+".params."+pe.Name, "%s", pe.Msg)
 	}
 	if f.Jitter < 0 {
 		v.errorf(field+".jitter", "%s: want 0 or more", f.Jitter)
@@ -79,22 +82,14 @@ func (v *validator) fault(s *Scenario, field string, f FaultEvent) {
 	if end := faultEnd(f); s.Timeline.Duration > 0 && end > s.Timeline.Duration.D() {
 		v.errorf(field+".at", "the fault can end at %s, past the end of the timeline (duration %s)", end, s.Timeline.Duration)
 	}
+	return cfg
 }
 
-// perVolume reports whether a fault kind acts on a node's volumes one by
-// one (over the target's RPC), so that a fault's volume can narrow it.
-func perVolume(k faults.Kind) bool {
-	switch k {
-	case faults.ANAChange, faults.ListenerRemove, faults.BdevDelay, faults.BdevError:
-		return true
-	}
-	return false
-}
-
+// perVolumeKinds lists the kinds a fault's volume can narrow.
 func perVolumeKinds() []string {
 	var out []string
-	for _, k := range faults.Kinds() {
-		if perVolume(k) {
+	for _, k := range catalog.Kinds() {
+		if spec, _ := catalog.Lookup(k); spec.PerVolume() {
 			out = append(out, string(k))
 		}
 	}

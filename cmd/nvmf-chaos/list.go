@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 	"github.com/nvmf-chaos/nvmf-chaos/scenarios"
 )
@@ -23,8 +23,8 @@ func newListCmd() *cobra.Command {
 			defer w.Flush()
 			switch {
 			case showFaults:
-				for _, k := range faults.Kinds() {
-					s, _ := faults.Lookup(k)
+				for _, k := range catalog.Kinds() {
+					s, _ := catalog.Lookup(k)
 					root := ""
 					if s.NeedsRoot {
 						root = " (root)"
@@ -54,7 +54,7 @@ func newListCmd() *cobra.Command {
 	return cmd
 }
 
-func engineNames(es []faults.Engine) string {
+func engineNames(es []catalog.Engine) string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = string(e)

@@ -7,7 +7,6 @@ package chaosmesh
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -15,11 +14,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
 
-// Object is a Chaos Mesh object as the faults use it.
+// Object is a Chaos Mesh object as the faults use it. The fault catalog
+// (faults/catalog) decides which object each kind is, from the builders
+// here.
 type Object interface {
 	client.Object
 	GetStatus() *v1alpha1.ChaosStatus
@@ -63,54 +63,9 @@ func (t Target) workers() *v1alpha1.PodSelector {
 	}}}
 }
 
-// Params are a fault's parameters with their defaults filled in.
-type Params func(name string) string
-
-// Build makes the object for a fault kind.
-func Build(kind faults.Kind, t Target, p Params) (Object, error) {
-	switch kind {
-	case faults.ProcessKill:
-		return t.podChaos(v1alpha1.PodKillAction), nil
-	case faults.PodFailure:
-		return t.podChaos(v1alpha1.PodFailureAction), nil
-	case faults.ContainerKill:
-		return t.podChaos(v1alpha1.ContainerKillAction), nil
-	case faults.NetworkPartition:
-		if port := p("port"); port != "data" && port != "all" {
-			return nil, fmt.Errorf("params.port %q: on Kubernetes the harness reaches the RPC through the API server, which a pod's network rules do not see; use data", port)
-		}
-		return t.networkChaos(v1alpha1.PartitionAction, v1alpha1.TcParameter{}), nil
-	case faults.PacketLoss:
-		return t.networkChaos(v1alpha1.LossAction, v1alpha1.TcParameter{Loss: &v1alpha1.LossSpec{Loss: p("percent")}}), nil
-	case faults.Latency:
-		return t.networkChaos(v1alpha1.DelayAction, v1alpha1.TcParameter{Delay: &v1alpha1.DelaySpec{Latency: p("delay")}}), nil
-	case faults.Bandwidth:
-		// limit (bytes queued) and buffer (bucket bytes) are tbf's; the
-		// values are Chaos Mesh's documented example.
-		return t.networkChaos(v1alpha1.BandwidthAction, v1alpha1.TcParameter{Bandwidth: &v1alpha1.BandwidthSpec{
-			Rate: p("rate"), Limit: 20971520, Buffer: 10000,
-		}}), nil
-	case faults.CPUStress:
-		w, err := workers(p)
-		if err != nil {
-			return nil, err
-		}
-		return t.stressChaos(v1alpha1.Stressors{CPUStressor: &v1alpha1.CPUStressor{Stressor: v1alpha1.Stressor{Workers: w}}}), nil
-	case faults.MemoryStress:
-		w, err := workers(p)
-		if err != nil {
-			return nil, err
-		}
-		return t.stressChaos(v1alpha1.Stressors{MemoryStressor: &v1alpha1.MemoryStressor{Stressor: v1alpha1.Stressor{Workers: w}, Size: p("size")}}), nil
-	case faults.KubeletStop, faults.RuntimeStop:
-		return t.processStop(p("process"))
-	}
-	return nil, fmt.Errorf("%s has no Chaos Mesh object", kind)
-}
-
-// processStop stops a process on the target's machine through chaosd
+// ProcessStop stops a process on the target's machine through chaosd
 // (SIGSTOP; chaosd continues it when the object is deleted).
-func (t Target) processStop(process string) (Object, error) {
+func (t Target) ProcessStop(process string) (Object, error) {
 	ns, name, ok := strings.Cut(t.Machine, "/")
 	if !ok || ns == "" || name == "" {
 		return nil, fmt.Errorf("no PhysicalMachine for the node of %s's target (want namespace/name, have %q)", t.Node, t.Machine)
@@ -128,15 +83,8 @@ func (t Target) processStop(process string) (Object, error) {
 	}, nil
 }
 
-func workers(p Params) (int, error) {
-	w, err := strconv.Atoi(p("workers"))
-	if err != nil || w < 1 {
-		return 0, fmt.Errorf("params.workers %q: want a whole number of 1 or more", p("workers"))
-	}
-	return w, nil
-}
-
-func (t Target) podChaos(action v1alpha1.PodChaosAction) *v1alpha1.PodChaos {
+// PodChaos acts on the node's target container.
+func (t Target) PodChaos(action v1alpha1.PodChaosAction) *v1alpha1.PodChaos {
 	return &v1alpha1.PodChaos{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "PodChaos"},
 		ObjectMeta: t.meta(),
@@ -147,9 +95,9 @@ func (t Target) podChaos(action v1alpha1.PodChaosAction) *v1alpha1.PodChaos {
 	}
 }
 
-// networkChaos acts on the traffic between the node's target pod and the
+// NetworkChaos acts on the traffic between the node's target pod and the
 // run's workers, both ways, as the local engine's partition does.
-func (t Target) networkChaos(action v1alpha1.NetworkChaosAction, tc v1alpha1.TcParameter) *v1alpha1.NetworkChaos {
+func (t Target) NetworkChaos(action v1alpha1.NetworkChaosAction, tc v1alpha1.TcParameter) *v1alpha1.NetworkChaos {
 	return &v1alpha1.NetworkChaos{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "NetworkChaos"},
 		ObjectMeta: t.meta(),
@@ -163,7 +111,8 @@ func (t Target) networkChaos(action v1alpha1.NetworkChaosAction, tc v1alpha1.TcP
 	}
 }
 
-func (t Target) stressChaos(s v1alpha1.Stressors) *v1alpha1.StressChaos {
+// StressChaos runs stressors beside the node's target.
+func (t Target) StressChaos(s v1alpha1.Stressors) *v1alpha1.StressChaos {
 	return &v1alpha1.StressChaos{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "StressChaos"},
 		ObjectMeta: t.meta(),

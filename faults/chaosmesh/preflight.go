@@ -28,39 +28,34 @@ const ControllerLease = "chaos-mesh"
 // default lease lasts 15 s, renewed every 2 s).
 const leaseFresh = 15 * time.Second
 
-// Resource is the Chaos Mesh resource a kind is made of.
-func Resource(kind faults.Kind) string {
-	switch kind {
-	case faults.NetworkPartition, faults.PacketLoss, faults.Bandwidth, faults.Latency:
-		return "networkchaos"
-	case faults.CPUStress, faults.MemoryStress:
-		return "stresschaos"
-	case faults.KubeletStop, faults.RuntimeStop:
-		return "physicalmachinechaos"
-	}
-	return "podchaos"
+// Needs is what a kind's Chaos Mesh objects need of the cluster beyond
+// the controller: the kind declares it beside the object it builds.
+type Needs struct {
+	// Resource is the CRD the objects are (podchaos, networkchaos…),
+	// for the preflight and the permission check.
+	Resource string
+	// Daemon: chaos-daemon acts in the pod's namespaces (everything but
+	// the controller's own pod deletes and image swaps).
+	Daemon bool
+	// Netem: chaos-daemon injects with the netem qdisc.
+	Netem bool
+	// Machine: chaosd on the cluster node acts on its processes, through
+	// a registered PhysicalMachine.
+	Machine bool
 }
 
-// onMachine lists the kinds that act on a node's machine through chaosd.
-func onMachine(kind faults.Kind) bool {
-	return kind == faults.KubeletStop || kind == faults.RuntimeStop
+// Use is a kind a run injects through Chaos Mesh, with its needs.
+type Use struct {
+	Kind faults.Kind
+	Needs
 }
-
-// needsDaemon: the controller deletes pods and patches images itself;
-// every other action runs in the pod's namespaces through chaos-daemon.
-func needsDaemon(kind faults.Kind) bool {
-	return kind != faults.ProcessKill && kind != faults.PodFailure && !onMachine(kind)
-}
-
-// needsNetem lists the kinds Chaos Mesh injects with the netem qdisc.
-func needsNetem(kind faults.Kind) bool { return kind == faults.PacketLoss || kind == faults.Latency }
 
 // Preflight checks, before anything is created, that the cluster can run
 // these kinds through Chaos Mesh: its CRDs installed, its controller
 // leading, chaos-daemon running where a kind needs it. The error names
 // what is missing and how to get it.
-func Preflight(ctx context.Context, cs kubernetes.Interface, kinds []faults.Kind) error {
-	if len(kinds) == 0 {
+func Preflight(ctx context.Context, cs kubernetes.Interface, uses []Use) error {
+	if len(uses) == 0 {
 		return nil
 	}
 	gv := v1alpha1.SchemeGroupVersion.String()
@@ -72,8 +67,8 @@ func Preflight(ctx context.Context, cs kubernetes.Interface, kinds []faults.Kind
 		return fmt.Errorf("chaos-mesh engine: discovering %s: %w", gv, err)
 	}
 	var missing []string
-	for _, k := range kinds {
-		res := Resource(k)
+	for _, u := range uses {
+		res := u.Resource
 		if !slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == res }) && !slices.Contains(missing, res) {
 			missing = append(missing, res)
 		}
@@ -84,14 +79,14 @@ func Preflight(ctx context.Context, cs kubernetes.Interface, kinds []faults.Kind
 	if err := controllerRunning(ctx, cs); err != nil {
 		return err
 	}
-	for _, k := range kinds {
-		if needsDaemon(k) {
-			if err := daemonRunning(ctx, cs, k); err != nil {
+	for _, u := range uses {
+		if u.Daemon {
+			if err := daemonRunning(ctx, cs, u); err != nil {
 				return err
 			}
 		}
-		if onMachine(k) {
-			if err := machinesRegistered(ctx, cs, k); err != nil {
+		if u.Machine {
+			if err := machinesRegistered(ctx, cs, u.Kind); err != nil {
 				return err
 			}
 		}
@@ -152,10 +147,10 @@ func controllerRunning(ctx context.Context, cs kubernetes.Interface) error {
 
 // daemonRunning looks for a chaos-daemon pod as Chaos Mesh's chart labels
 // it.
-func daemonRunning(ctx context.Context, cs kubernetes.Interface, kind faults.Kind) error {
+func daemonRunning(ctx context.Context, cs kubernetes.Interface, u Use) error {
 	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=chaos-daemon"})
 	if err != nil {
-		return fmt.Errorf("chaos-mesh engine: checking for chaos-daemon (%s needs it): %w", kind, err)
+		return fmt.Errorf("chaos-mesh engine: checking for chaos-daemon (%s needs it): %w", u.Kind, err)
 	}
 	for _, p := range pods.Items {
 		if p.Status.Phase == corev1.PodRunning {
@@ -163,8 +158,8 @@ func daemonRunning(ctx context.Context, cs kubernetes.Interface, kind faults.Kin
 		}
 	}
 	hint := ""
-	if needsNetem(kind) {
+	if u.Netem {
 		hint = "; it also needs the netem qdisc in the nodes' kernels"
 	}
-	return fmt.Errorf("chaos-mesh engine: %s runs through chaos-daemon, and no chaos-daemon pod runs (app.kubernetes.io/component=chaos-daemon)%s; the project's test cluster cannot run chaos-daemon (its helpers nsexec, toda and tproxy are not Go)", kind, hint)
+	return fmt.Errorf("chaos-mesh engine: %s runs through chaos-daemon, and no chaos-daemon pod runs (app.kubernetes.io/component=chaos-daemon)%s; the project's test cluster cannot run chaos-daemon (its helpers nsexec, toda and tproxy are not Go)", u.Kind, hint)
 }

@@ -41,7 +41,7 @@ func (f *Drain) Describe() string {
 	if on == "" {
 		on = "its cluster node"
 	}
-	return fmt.Sprintf("%s %s (%s)", faults.NodeDrain, f.Node, on)
+	return fmt.Sprintf("node-drain %s (%s)", f.Node, on)
 }
 
 // Inject cordons and evicts, and returns once the evicted pods are gone.
@@ -134,7 +134,7 @@ var _ faults.Fault = (*DriverKill)(nil)
 func (f *DriverKill) Available() error { return nil }
 
 func (f *DriverKill) Describe() string {
-	return fmt.Sprintf("%s (pods %q in %s)", faults.DriverKill, f.Selector, f.Namespace)
+	return fmt.Sprintf("driver-kill (pods %q in %s)", f.Selector, f.Namespace)
 }
 
 // Inject deletes every matching pod and returns once they are gone; no

@@ -50,9 +50,9 @@ var _ faults.Fault = (*Delete)(nil)
 func (f *Delete) Available() error { return nil }
 
 func (f *Delete) Describe() string {
-	what := faults.ProcessKill
+	what := "process-kill"
 	if f.Restart {
-		what = faults.ProcessRestart
+		what = "process-restart"
 	}
 	return fmt.Sprintf("%s %s (pod %s/%s, grace %ds)", what, f.Node, f.Run.Namespace(), kube.TargetPodName(f.Node), f.Grace)
 }
@@ -127,7 +127,7 @@ var _ faults.Fault = (*Pause)(nil)
 func (f *Pause) Available() error { return nil }
 
 func (f *Pause) Describe() string {
-	return fmt.Sprintf("%s %s (pod %s/%s)", faults.ProcessPause, f.Node, f.Run.Namespace(), kube.TargetPodName(f.Node))
+	return fmt.Sprintf("process-pause %s (pod %s/%s)", f.Node, f.Run.Namespace(), kube.TargetPodName(f.Node))
 }
 
 func (f *Pause) Inject(ctx context.Context) error { return f.signal(ctx, "STOP") }

@@ -42,16 +42,16 @@ var _ faults.Fault = (*Bandwidth)(nil)
 // e.g. "10mbit").
 func NewBandwidth(node string, rate string, links ...Link) (*Bandwidth, error) {
 	if len(links) == 0 {
-		return nil, fmt.Errorf("%s %s: no link to shape", faults.Bandwidth, node)
+		return nil, fmt.Errorf("bandwidth %s: no link to shape", node)
 	}
 	for _, l := range links {
 		if l.Dev == "" || strings.ContainsAny(l.Dev+l.Netns, "/ \x00") {
-			return nil, fmt.Errorf("%s %s: bad link %q", faults.Bandwidth, node, l)
+			return nil, fmt.Errorf("bandwidth %s: bad link %q", node, l)
 		}
 	}
 	bits, err := ParseRate(rate)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", faults.Bandwidth, node, err)
+		return nil, fmt.Errorf("bandwidth %s: %w", node, err)
 	}
 	return &Bandwidth{node: node, links: links, rate: bits}, nil
 }
@@ -63,7 +63,7 @@ func (b *Bandwidth) Available() error {
 
 // Describe names the fault, node and rate.
 func (b *Bandwidth) Describe() string {
-	return fmt.Sprintf("%s %s %dkbit", faults.Bandwidth, b.node, b.rate/1000)
+	return fmt.Sprintf("bandwidth %s %dkbit", b.node, b.rate/1000)
 }
 
 // tbfArgs are the tc arguments after "dev DEV": the burst holds 10 ms at

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
 )
 
 // packageOf names the Debian package that provides a binary, for the
@@ -41,17 +39,13 @@ func needBinaries(names ...string) error {
 	return errors.Join(errs...)
 }
 
-// KindRequirements reports what this machine lacks to inject kind (root,
-// a tool), before any fault of that kind is built, so a run can refuse up
-// front instead of half-way. Kinds of the target-RPC engine need nothing.
-func KindRequirements(kind faults.Kind) error {
-	switch kind {
-	case faults.NetworkPartition, faults.PacketLoss, faults.NodeDown:
-		return errors.Join(needRoot("nftables rules in the node's network namespace"), needBinaries("ip", "nft"))
-	case faults.Bandwidth:
-		return errors.Join(needRoot("tc qdiscs on the node's links"), needBinaries("ip", "tc"))
-	case faults.CPUStress:
-		return needBinaries("sh")
+// Requires reports what this machine lacks for a kind of fault: root,
+// when rootFor says what needs it, and each binary missing from PATH with
+// the package to install. The fault catalog asks it before a run.
+func Requires(rootFor string, binaries ...string) error {
+	var errs []error
+	if rootFor != "" {
+		errs = append(errs, needRoot(rootFor))
 	}
-	return nil
+	return errors.Join(append(errs, needBinaries(binaries...))...)
 }

@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/nvmf-chaos/nvmf-chaos/faults"
 )
 
 // TestAvailableNamesWhatIsMissing empties PATH: each network fault's
@@ -52,16 +50,21 @@ func TestNeedRoot(t *testing.T) {
 	}
 }
 
-func TestKindRequirements(t *testing.T) {
-	t.Setenv("PATH", t.TempDir()) // no tool anywhere
-	for _, k := range []faults.Kind{faults.NetworkPartition, faults.PacketLoss, faults.NodeDown, faults.Bandwidth, faults.CPUStress} {
-		if err := KindRequirements(k); err == nil {
-			t.Errorf("%s: no error with an empty PATH", k)
+// TestRequires: with no tool anywhere, each missing binary is named with
+// its package; nothing asked for, nothing is missing.
+func TestRequires(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := Requires("", "ip", "nft")
+	for _, want := range []string{"ip not found in PATH (apt-get install -y iproute2)", "nft not found in PATH (apt-get install -y nftables)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Requires(ip, nft) = %v, want it to say %q", err, want)
 		}
 	}
-	for _, k := range []faults.Kind{faults.ProcessKill, faults.ANAChange, faults.BdevDelay, faults.Latency} {
-		if err := KindRequirements(k); err != nil {
-			t.Errorf("%s: %v, want nothing required", k, err)
-		}
+	if err := Requires(""); err != nil {
+		t.Errorf("Requires() = %v, want nothing missing", err)
+	}
+	err = Requires("tc qdiscs")
+	if (os.Geteuid() == 0) != (err == nil) {
+		t.Errorf("Requires(root) as uid %d: %v", os.Geteuid(), err)
 	}
 }

@@ -49,10 +49,10 @@ var _ faults.Fault = (*CPUStress)(nil)
 // procs for at most limit (DefaultStressLimit when <= 0).
 func NewCPUStress(node string, workers int, limit time.Duration, procs ...Process) (*CPUStress, error) {
 	if workers < 1 || workers > MaxStressWorkers {
-		return nil, fmt.Errorf("%s %s: workers %d: want 1..%d", faults.CPUStress, node, workers, MaxStressWorkers)
+		return nil, fmt.Errorf("cpu-stress %s: workers %d: want 1..%d", node, workers, MaxStressWorkers)
 	}
 	if len(procs) == 0 {
-		return nil, fmt.Errorf("%s %s: no process to compete with", faults.CPUStress, node)
+		return nil, fmt.Errorf("cpu-stress %s: no process to compete with", node)
 	}
 	if limit <= 0 {
 		limit = DefaultStressLimit
@@ -65,7 +65,7 @@ func (s *CPUStress) Available() error { return needBinaries("sh") }
 
 // Describe names the fault, node and load.
 func (s *CPUStress) Describe() string {
-	return fmt.Sprintf("%s %s %d/CPU", faults.CPUStress, s.node, s.workers)
+	return fmt.Sprintf("cpu-stress %s %d/CPU", s.node, s.workers)
 }
 
 // Inject starts the busy loops. On error the ones started are stopped.

@@ -33,10 +33,10 @@ var _ faults.Fault = (*Latency)(nil)
 // NewLatency returns a latency fault adding delay to each direction.
 func NewLatency(node string, d Delayer, delay time.Duration) (*Latency, error) {
 	if d == nil {
-		return nil, fmt.Errorf("%s %s: no proxy in the host's path to the node", faults.Latency, node)
+		return nil, fmt.Errorf("latency %s: no proxy in the host's path to the node", node)
 	}
 	if delay <= 0 || delay > MaxDelay {
-		return nil, fmt.Errorf("%s %s: delay %s: want (0, %s]", faults.Latency, node, delay, MaxDelay)
+		return nil, fmt.Errorf("latency %s: delay %s: want (0, %s]", node, delay, MaxDelay)
 	}
 	return &Latency{node: node, d: d, delay: delay}, nil
 }
@@ -45,7 +45,7 @@ func NewLatency(node string, d Delayer, delay time.Duration) (*Latency, error) {
 func (l *Latency) Available() error { return nil }
 
 // Describe names the fault, node and delay.
-func (l *Latency) Describe() string { return fmt.Sprintf("%s %s %s", faults.Latency, l.node, l.delay) }
+func (l *Latency) Describe() string { return fmt.Sprintf("latency %s %s", l.node, l.delay) }
 
 // Inject sets the delay.
 func (l *Latency) Inject(context.Context) error { l.d.SetDelay(l.delay); return nil }

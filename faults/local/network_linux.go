@@ -32,7 +32,7 @@ var _ faults.Fault = (*Partition)(nil)
 // NewPartition returns a network-partition.
 func NewPartition(c PartitionConfig) (*Partition, error) {
 	if !c.Host.IsValid() {
-		return nil, fmt.Errorf("%s %s: no host address", faults.NetworkPartition, c.Node)
+		return nil, fmt.Errorf("network-partition %s: no host address", c.Node)
 	}
 	h := c.Host.Unmap()
 	fam := "ip"
@@ -50,7 +50,7 @@ func NewPartition(c PartitionConfig) (*Partition, error) {
 		out = fmt.Sprintf("%s daddr %s tcp sport %s drop", fam, h, set)
 		detail = "port " + set + " " + detail
 	}
-	f, err := newNFTFault(string(faults.NetworkPartition), c.NodeNet, []string{in}, []string{out}, detail)
+	f, err := newNFTFault("network-partition", c.NodeNet, []string{in}, []string{out}, detail)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ var _ faults.Fault = (*PacketLoss)(nil)
 // packets.
 func NewPacketLoss(n NodeNet, percent int) (*PacketLoss, error) {
 	if percent < 1 || percent > 100 {
-		return nil, fmt.Errorf("%s %s: percent %d: want 1..100", faults.PacketLoss, n.Node, percent)
+		return nil, fmt.Errorf("packet-loss %s: percent %d: want 1..100", n.Node, percent)
 	}
 	// numgen yields 0..99 and nft refuses a comparison with 100, so a
 	// total loss is a plain drop.
@@ -110,7 +110,7 @@ func NewPacketLoss(n NodeNet, percent int) (*PacketLoss, error) {
 	}
 	in := `iifname != "lo" ` + match + "drop"
 	out := `oifname != "lo" ` + match + "drop"
-	f, err := newNFTFault(string(faults.PacketLoss), n, []string{in}, []string{out}, fmt.Sprintf("%d%%", percent))
+	f, err := newNFTFault("packet-loss", n, []string{in}, []string{out}, fmt.Sprintf("%d%%", percent))
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ var _ faults.Fault = (*NodeDown)(nil)
 
 // NewNodeDown returns a node-down of the node's namespace and processes.
 func NewNodeDown(n NodeNet, procs ...Process) (*NodeDown, error) {
-	f, err := newNFTFault(string(faults.NodeDown), n,
+	f, err := newNFTFault("node-down", n,
 		[]string{`iifname != "lo" drop`}, []string{`oifname != "lo" drop`}, "")
 	if err != nil {
 		return nil, err

@@ -173,12 +173,22 @@ func TestNetworkFaultsRecoveredOnCancel(t *testing.T) {
 	n := &Node{NodeNet: p.nodeNet(), Host: p.hostAddr, DataPorts: []uint16{dataPort},
 		Links: []Link{{Netns: p.node, Dev: p.nodeDev}}, Target: proc}
 	var items []faults.Timed
-	for _, k := range []faults.Kind{faults.NodeDown, faults.NetworkPartition, faults.PacketLoss, faults.Bandwidth} {
-		f, err := Build(k, n, nil, time.Hour)
+	for _, b := range []struct {
+		kind  faults.Kind
+		build func() (faults.Fault, error)
+	}{
+		{"node-down", func() (faults.Fault, error) { return NewNodeDown(n.NodeNet, n.Target) }},
+		{"network-partition", func() (faults.Fault, error) {
+			return NewPartition(PartitionConfig{NodeNet: n.NodeNet, Host: n.Host, Ports: n.DataPorts})
+		}},
+		{"packet-loss", func() (faults.Fault, error) { return NewPacketLoss(n.NodeNet, 10) }},
+		{"bandwidth", func() (faults.Fault, error) { return NewBandwidth(n.Node, "10mbit", n.Links...) }},
+	} {
+		f, err := b.build()
 		if err != nil {
 			t.Fatal(err)
 		}
-		items = append(items, faults.Timed{Fault: f, Kind: k, Node: n.Node, Duration: time.Hour})
+		items = append(items, faults.Timed{Fault: f, Kind: b.kind, Node: n.Node, Duration: time.Hour})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -39,7 +39,7 @@ func NewKill(node string, p Process, restart bool) *Kill {
 func (k *Kill) Available() error { return nil }
 
 // Describe names the fault and node.
-func (k *Kill) Describe() string { return fmt.Sprintf("%s %s", faults.ProcessKill, k.node) }
+func (k *Kill) Describe() string { return fmt.Sprintf("process-kill %s", k.node) }
 
 // Inject kills the process and waits until it is gone, so a restart never
 // races the old process for its port.
@@ -94,7 +94,7 @@ func NewPause(node string, p Process) *Pause { return &Pause{node: node, p: p} }
 func (s *Pause) Available() error { return nil }
 
 // Describe names the fault and node.
-func (s *Pause) Describe() string { return fmt.Sprintf("%s %s", faults.ProcessPause, s.node) }
+func (s *Pause) Describe() string { return fmt.Sprintf("process-pause %s", s.node) }
 
 // Inject stops the process.
 func (s *Pause) Inject(context.Context) error {
@@ -138,7 +138,7 @@ func NewRestart(node string, p Process, grace time.Duration) *Restart {
 func (r *Restart) Available() error { return nil }
 
 // Describe names the fault and node.
-func (r *Restart) Describe() string { return fmt.Sprintf("%s %s", faults.ProcessRestart, r.node) }
+func (r *Restart) Describe() string { return fmt.Sprintf("process-restart %s", r.node) }
 
 // Inject asks the process to stop and waits until it has.
 func (r *Restart) Inject(ctx context.Context) error {

@@ -249,8 +249,8 @@ func TestProcessFaultsRecoveredOnCancel(t *testing.T) {
 	defer cancel()
 	injected := 0
 	s, err := faults.NewSchedule(time.Now(), []faults.Timed{
-		{Fault: NewKill("a", killed, true), Kind: faults.ProcessKill, Node: "a", Duration: time.Hour},
-		{Fault: NewPause("b", paused), Kind: faults.ProcessPause, Node: "b", Duration: time.Hour},
+		{Fault: NewKill("a", killed, true), Kind: "process-kill", Node: "a", Duration: time.Hour},
+		{Fault: NewPause("b", paused), Kind: "process-pause", Node: "b", Duration: time.Hour},
 	}, faults.WithProgress(func(e faults.Event) {
 		if e.Phase == faults.PhaseInject {
 			if injected++; injected == 2 {

@@ -193,3 +193,18 @@ func (f *BdevError) Recover(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckANAState accepts the ANA states a listener can be told to report:
+// SPDK's nvmf_subsystem_listener_set_ana_state takes only these three, in
+// any spelling nvme.ParseANAState reads.
+func CheckANAState(s string) error {
+	st, err := nvme.ParseANAState(s)
+	if err != nil {
+		return err
+	}
+	switch st {
+	case nvme.ANAOptimized, nvme.ANANonOptimized, nvme.ANAInaccessible:
+		return nil
+	}
+	return fmt.Errorf("ANA state %q cannot be set on a listener (want optimized, non_optimized or inaccessible)", s)
+}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/chaosmesh"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/kube"
 )
@@ -23,17 +24,33 @@ import (
 // chaosKinds are every kind the harness injects through Chaos Mesh, with
 // the parameters a scenario would give.
 var chaosKinds = map[faults.Kind]map[string]string{
-	faults.ProcessKill:      nil,
-	faults.PodFailure:       nil,
-	faults.ContainerKill:    nil,
-	faults.NetworkPartition: {"port": "data"},
-	faults.PacketLoss:       {"percent": "10"},
-	faults.Latency:          {"delay": "5ms"},
-	faults.Bandwidth:        {"rate": "10mbit"},
-	faults.CPUStress:        {"workers": "2"},
-	faults.MemoryStress:     {"workers": "1", "size": "256MB"},
-	faults.KubeletStop:      nil,
-	faults.RuntimeStop:      nil,
+	catalog.ProcessKill:      nil,
+	catalog.PodFailure:       nil,
+	catalog.ContainerKill:    nil,
+	catalog.NetworkPartition: {"port": "data"},
+	catalog.PacketLoss:       {"percent": "10"},
+	catalog.Latency:          {"delay": "5ms"},
+	catalog.Bandwidth:        {"rate": "10mbit"},
+	catalog.CPUStress:        {"workers": "2"},
+	catalog.MemoryStress:     {"workers": "1", "size": "256MB"},
+	catalog.KubeletStop:      nil,
+	catalog.RuntimeStop:      nil,
+}
+
+// chaosUse is kind as the preflight takes it.
+func chaosUse(kind faults.Kind) []chaosmesh.Use {
+	s, _ := catalog.Lookup(kind)
+	return []chaosmesh.Use{{Kind: kind, Needs: s.ChaosNeeds}}
+}
+
+// chaosObject builds kind's object with params, as a run does.
+func chaosObject(kind faults.Kind, params map[string]string, t chaosmesh.Target) (chaosmesh.Object, error) {
+	s, _ := catalog.Lookup(kind)
+	c, err := s.Parse(params)
+	if err != nil {
+		return nil, err
+	}
+	return c.ChaosObject(t)
 }
 
 // chaosInstalled skips unless the cluster serves the Chaos Mesh API.
@@ -43,7 +60,7 @@ func chaosInstalled(ctx context.Context, t *testing.T, cfg *envconf.Config) *kub
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = chaosmesh.Preflight(ctx, kc.CS, []faults.Kind{faults.ProcessKill})
+	err = chaosmesh.Preflight(ctx, kc.CS, chaosUse(catalog.ProcessKill))
 	if errors.Is(err, chaosmesh.ErrNotInstalled) {
 		t.Skipf("Chaos Mesh is not installed here (make k8s-up CHAOS_MESH=1): %v", err)
 	}
@@ -59,10 +76,7 @@ func TestChaosMeshEngine(t *testing.T) {
 				t.Fatal(err)
 			}
 			for kind, params := range chaosKinds {
-				spec, _ := faults.Lookup(kind)
-				p := func(name string) string { return spec.Param(params, name) }
-
-				o, err := chaosmesh.Build(kind, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: string(kind), Machine: "chaos-mesh/k8s-node-0"}, p)
+				o, err := chaosObject(kind, params, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: string(kind), Machine: "chaos-mesh/k8s-node-0"})
 				if err != nil {
 					t.Errorf("%s: %v", kind, err)
 					continue
@@ -73,7 +87,7 @@ func TestChaosMeshEngine(t *testing.T) {
 			}
 			// The control: an action the CRD's schema does not list is
 			// refused, so the dry runs above were validated.
-			bad, _ := chaosmesh.Build(faults.ProcessKill, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: "bad"}, nil)
+			bad, _ := chaosObject(catalog.ProcessKill, nil, chaosmesh.Target{Namespace: namespace(ctx), RunID: "e2e", Node: "tgt-a", Name: "bad"})
 			bad.(*v1alpha1.PodChaos).Spec.Action = "pod-explode"
 			if err := c.Create(ctx, bad, client.DryRunAll); err == nil {
 				t.Error("the API server accepted a PodChaos with action pod-explode: the dry runs prove nothing")
@@ -82,7 +96,7 @@ func TestChaosMeshEngine(t *testing.T) {
 		}).
 		Assess("a PodChaos pod-kill is measured on the run clock", func(ctx context.Context, t *testing.T, cfg *envconf.Config) context.Context {
 			kc := chaosInstalled(ctx, t, cfg)
-			if err := chaosmesh.Preflight(ctx, kc.CS, []faults.Kind{faults.ProcessKill}); err != nil {
+			if err := chaosmesh.Preflight(ctx, kc.CS, chaosUse(catalog.ProcessKill)); err != nil {
 				t.Skipf("Chaos Mesh cannot inject here: %v", err)
 			}
 			h := newHarness(t, cfg)
@@ -113,7 +127,7 @@ func TestChaosMeshEngine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			perr := chaosmesh.Preflight(ctx, kc.CS, []faults.Kind{faults.NetworkPartition})
+			perr := chaosmesh.Preflight(ctx, kc.CS, chaosUse(catalog.NetworkPartition))
 			if perr == nil {
 				t.Skip("this cluster runs chaos-daemon: nothing to refuse")
 			}

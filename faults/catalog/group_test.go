@@ -1,4 +1,4 @@
-package scenarios
+package catalog
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func TestGroupFaultChecksOnlyWhenAllMembersDo(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ec, ok := newGroupFault(tc.members).(faults.EffectChecker)
+			ec, ok := NewGroup(tc.members).(faults.EffectChecker)
 			if ok != tc.checked {
 				t.Fatalf("group checks its effect: %v, want %v", ok, tc.checked)
 			}

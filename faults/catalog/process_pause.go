@@ -1,0 +1,37 @@
+package catalog
+
+import (
+	"time"
+
+	authv1 "k8s.io/api/authorization/v1"
+
+	"github.com/nvmf-chaos/nvmf-chaos/faults"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/kubeapi"
+	"github.com/nvmf-chaos/nvmf-chaos/faults/local"
+)
+
+// ProcessPause stops the target with SIGSTOP and resumes it with SIGCONT:
+// a hang with TCP connections still up.
+const ProcessPause faults.Kind = "process-pause"
+
+var processPause = Define(Def[struct{}]{
+	Kind:          ProcessPause,
+	Summary:       "SIGSTOP the node's target, SIGCONT after the duration",
+	NeedsDuration: true,
+	Immediate:     true,
+	OnProcess:     true,
+	Local: func(n *local.Node, _ struct{}, _ time.Duration) (faults.Fault, error) {
+		procs, err := processes(n)
+		if err != nil {
+			return nil, err
+		}
+		return local.NewPause(n.Node, procs[0]), nil
+	},
+	Native: func(run kubeapi.Run, node string, _ struct{}) (faults.Fault, error) {
+		return &kubeapi.Pause{Run: run, Node: node}, nil
+	},
+	// The signal is sent by a command exec'd in the target's container.
+	NativeAccess: func(struct{}) []authv1.ResourceAttributes {
+		return []authv1.ResourceAttributes{{Verb: "create", Resource: "pods", Subresource: "exec"}}
+	},
+})
