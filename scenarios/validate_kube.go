@@ -131,7 +131,7 @@ func (v *validator) existingDriver(s *Scenario) {
 	}
 	for i, f := range s.Timeline.Faults {
 		switch {
-		case f.Kind != string(faults.DriverKill):
+		case f.Kind != string(catalog.DriverKill):
 			v.errorf(faultField(i, "kind"), "%s: %s, so only driver-kill (the storage driver's pods) applies", f.Kind, why)
 		case f.Node != "":
 			v.errorf(faultField(i, "node"), "%s; driver-kill names the driver's pods with params.namespace and params.selector", why)
