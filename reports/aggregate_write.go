@@ -124,7 +124,7 @@ func writeDistribution(bw *bufio.Writer, a *Aggregate) {
 		if !v.Pass {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", mdCell(sloLabel(SLO{Metric: v.SLO.Metric, Window: v.SLO.Window})),
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", mdCell(sloLabel(SLO{Metric: v.SLO.Metric, Window: v.SLO.Window, Workload: v.SLO.Workload, Vs: v.SLO.Vs})),
 			statName(v.SLO.Of), mdCell(v.Threshold), mdCell(v.Display), verdict)
 	}
 }

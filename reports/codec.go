@@ -135,6 +135,9 @@ func (r *Result) Validate() error {
 }
 
 func (w *WorkloadRecord) validate() error {
+	if a := w.Active; a != nil && (a.StartNs < 0 || a.EndNs < a.StartNs) {
+		return fmt.Errorf("active [%d, %d): want 0 <= start <= end", a.StartNs, a.EndNs)
+	}
 	if err := w.Series.validate(); err != nil {
 		return fmt.Errorf("series: %w", err)
 	}

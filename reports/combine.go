@@ -1,21 +1,31 @@
 package reports
 
 import (
+	"slices"
+
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // combine builds the overall metrics from the workloads' (see Metrics).
-// Every workload has the same windows in the same order except recovery
-// windows, which exist only where a workload's recovery outlasted the
-// fault; windows are therefore matched by (window, fault).
-func combine(ws []WorkloadMetrics, hists [][]*hdr.Histogram, t timeline) WorkloadMetrics {
+// Workloads' windows differ: a recovery window exists only where a
+// workload's recovery outlasted the fault, an overlap window only beside
+// another workload's partial run, and baselines are each workload's own;
+// windows are therefore matched by (window, fault, with).
+//
+// The overall baseline is the steady state of the workloads that ran the
+// whole timeline (partial[i] false), when there are any: a workload that
+// ran for part of it is itself a disturbance, and its own baseline is its
+// run.
+func combine(ws []WorkloadMetrics, hists [][]*hdr.Histogram, partial []bool, t timeline) WorkloadMetrics {
 	o := WorkloadMetrics{Workload: "overall"}
 	type key struct {
 		w     Window
 		fault int
+		with  string
 	}
 	idx := map[key]int{}
 	var merged []*hdr.Histogram
+	allPartial := !slices.Contains(partial, false)
 	for wi, w := range ws {
 		o.StallThresholdNs = max(o.StallThresholdNs, w.StallThresholdNs)
 		o.IOErrors += w.IOErrors
@@ -23,12 +33,15 @@ func combine(ws []WorkloadMetrics, hists [][]*hdr.Histogram, t timeline) Workloa
 		o.StaleReads += w.StaleReads
 		o.CorruptBlocks += w.CorruptBlocks
 		for i, win := range w.Windows {
-			k := key{win.Window, win.Fault}
+			if win.Window == WindowBaseline && partial[wi] && !allPartial {
+				continue
+			}
+			k := key{win.Window, win.Fault, win.With}
 			j, ok := idx[k]
 			if !ok {
 				j = len(o.Windows)
 				idx[k] = j
-				o.Windows = append(o.Windows, WindowMetrics{Window: win.Window, Fault: win.Fault, StartNs: win.StartNs, EndNs: win.EndNs})
+				o.Windows = append(o.Windows, WindowMetrics{Window: win.Window, Fault: win.Fault, With: win.With, StartNs: win.StartNs, EndNs: win.EndNs})
 				merged = append(merged, NewLatencyHistogram())
 			}
 			sumWindow(&o.Windows[j], win)
@@ -37,7 +50,9 @@ func combine(ws []WorkloadMetrics, hists [][]*hdr.Histogram, t timeline) Workloa
 		for fi, f := range w.Faults {
 			if fi >= len(o.Faults) {
 				o.Faults = append(o.Faults, f)
-				o.Faults[fi].Workload = w.Workload
+				if !f.Idle {
+					o.Faults[fi].Workload = w.Workload
+				}
 				continue
 			}
 			worstFault(&o.Faults[fi], f, w.Workload)
@@ -68,6 +83,14 @@ func sumWindow(dst *WindowMetrics, w WindowMetrics) {
 // worstFault keeps, metric by metric, the worse of two workloads' views of
 // one fault; Workload names the one with the worst failover.
 func worstFault(dst *FaultMetrics, f FaultMetrics, workload string) {
+	switch {
+	case f.Idle:
+		return
+	case dst.Idle:
+		*dst = f
+		dst.Workload = workload
+		return
+	}
 	if longerFailover(f, *dst) {
 		dst.FailoverTimeNs, dst.IOResumed, dst.Workload = f.FailoverTimeNs, f.IOResumed, workload
 	}

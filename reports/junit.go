@@ -145,6 +145,13 @@ func runProperties(r *Result) []junitProperty {
 			ps = append(ps, junitProperty{k.Name, k.Display})
 		}
 	}
+	if r.Evaluation != nil {
+		for _, v := range r.Evaluation.Verdicts {
+			if v.Ratio != nil {
+				ps = append(ps, junitProperty{ratioProperty(v.SLO), v.Display})
+			}
+		}
+	}
 	out := ps[:0]
 	for _, p := range ps {
 		if p.Value != "" {
@@ -152,6 +159,16 @@ func runProperties(r *Result) []junitProperty {
 		}
 	}
 	return out
+}
+
+// ratioProperty names a ratio verdict's property:
+// ratio.WORKLOAD.METRIC.WINDOW, WORKLOAD "overall" when the SLO names none.
+func ratioProperty(s SLO) string {
+	w := s.Workload
+	if w == "" {
+		w = "overall"
+	}
+	return "ratio." + w + "." + s.Metric + "." + s.Window
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -21,6 +21,8 @@ const (
 	UnitIOPS
 	// UnitBytesPerSecond values are bytes per second ("100MiB/s", "1g").
 	UnitBytesPerSecond
+	// UnitRatio values are a metric divided by its baseline ("2", "1.5x").
+	UnitRatio
 )
 
 // Window names a stretch of the run a metric is computed over (docs/ARCHITECTURE.md, metric definitions).
@@ -32,11 +34,14 @@ const (
 	WindowFault    Window = "fault"
 	WindowRecovery Window = "recovery"
 	WindowAll      Window = "all"
+	// WindowOverlap is, for each workload, the time another workload
+	// that runs for part of the timeline ran beside it.
+	WindowOverlap Window = "overlap"
 )
 
 // Windows lists the windows an SLO may name.
 func Windows() []Window {
-	return []Window{WindowBaseline, WindowFault, WindowRecovery, WindowAll}
+	return []Window{WindowBaseline, WindowFault, WindowRecovery, WindowOverlap, WindowAll}
 }
 
 // MetricSpec is one metric an SLO may gate on.
@@ -125,6 +130,8 @@ func ParseThreshold(u Unit, s string) (float64, error) {
 		return float64(n), nil
 	case UnitIOPS:
 		return parseScaled(s, strings.ToLower(t), map[string]float64{"": 1, "k": 1e3, "m": 1e6})
+	case UnitRatio:
+		return parseScaled(s, strings.ToLower(t), map[string]float64{"": 1, "x": 1})
 	default:
 		t = strings.TrimSuffix(strings.ToLower(t), "/s")
 		t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")

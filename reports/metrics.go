@@ -78,13 +78,15 @@ type WorkloadMetrics struct {
 }
 
 // WindowMetrics are throughput and latency over one window. Fault is the
-// fault instance of a fault or recovery window, 0 otherwise. StartNs and
+// fault instance of a fault or recovery window, 0 otherwise; With is the
+// workload whose run an overlap window is. StartNs and
 // EndNs are the window as defined; counts cover the series intervals it
 // spans (baseline and all: intervals wholly inside; fault and recovery:
 // every interval touched), latency the histogram slots likewise.
 type WindowMetrics struct {
 	Window  Window       `json:"window"`
 	Fault   int          `json:"fault,omitempty"`
+	With    string       `json:"with,omitempty"`
 	StartNs int64        `json:"startNs"`
 	EndNs   int64        `json:"endNs"`
 	IOs     int64        `json:"ios"`
@@ -124,7 +126,11 @@ type FaultMetrics struct {
 	Recovered      bool  `json:"recovered"`
 	// Workload is, in Overall, the workload that saw the worst failover.
 	Workload string `json:"workload,omitempty"`
-	Err      string `json:"error,omitempty"`
+	// Idle says the workload was not running at inject (it ran for part
+	// of the timeline only): the fault's metrics are not its to report,
+	// and Overall and SLOs leave it out.
+	Idle bool   `json:"idle,omitempty"`
+	Err  string `json:"error,omitempty"`
 }
 
 // Compute derives every metric from the record. It is a pure function of r;
@@ -137,15 +143,20 @@ func Compute(r *Result, opts Options) (*Metrics, error) {
 	t := buildTimeline(r, opts.MinHorizon)
 	m := &Metrics{Options: opts}
 	hists := make([][]*hdr.Histogram, len(r.Workloads))
+	parts := partialRuns(r)
 	for i := range r.Workloads {
-		wm, wh, err := computeWorkload(&r.Workloads[i], t, opts)
+		wm, wh, err := computeWorkload(&r.Workloads[i], t, parts, opts)
 		if err != nil {
 			return nil, fmt.Errorf("workload %q: %w", r.Workloads[i].Name, err)
 		}
 		m.Workloads = append(m.Workloads, wm)
 		hists[i] = wh
 	}
-	m.Overall = combine(m.Workloads, hists, t)
+	partial := make([]bool, len(r.Workloads))
+	for i := range r.Workloads {
+		partial[i] = r.Workloads[i].Active != nil
+	}
+	m.Overall = combine(m.Workloads, hists, partial, t)
 	return m, nil
 }
 
@@ -154,6 +165,7 @@ func Compute(r *Result, opts Options) (*Metrics, error) {
 type windowDef struct {
 	w      Window
 	fault  int
+	with   string
 	s      span
 	inward bool
 }
@@ -164,8 +176,9 @@ func baseWindows(t timeline) []windowDef {
 
 // computeWorkload returns the workload's metrics and the merged histogram of
 // each window in Windows order, for the overall combination.
-func computeWorkload(w *WorkloadRecord, t timeline, o Options) (WorkloadMetrics, []*hdr.Histogram, error) {
+func computeWorkload(w *WorkloadRecord, t timeline, parts []partialRun, o Options) (WorkloadMetrics, []*hdr.Histogram, error) {
 	m := WorkloadMetrics{Workload: w.Name}
+	t, overlaps := workloadWindows(t, w, parts)
 	slots, err := decodeSlots(&w.Histograms)
 	if err != nil {
 		return m, nil, err
@@ -180,6 +193,9 @@ func computeWorkload(w *WorkloadRecord, t timeline, o Options) (WorkloadMetrics,
 	}
 	base := add(baseWindows(t)[0])
 	add(baseWindows(t)[1])
+	for _, d := range overlaps {
+		add(d)
+	}
 	m.StallThresholdNs = max(int64(o.StallFloor), int64(o.StallFactor*float64(base.Latency.P99Ns)))
 	if base.IOs == 0 && len(t.faults) > 0 {
 		m.Notes = append(m.Notes, "empty baseline: stall threshold is the floor and recovery_time is not meaningful")
@@ -190,6 +206,12 @@ func computeWorkload(w *WorkloadRecord, t timeline, o Options) (WorkloadMetrics,
 	// a few microseconds before the inject call returned.
 	lookback := max(base.Latency.P999Ns, w.GapFloorNs)
 	for _, f := range t.faults {
+		if idleAt(w, f.inject) {
+			m.Faults = append(m.Faults, FaultMetrics{Fault: f.id, Kind: f.kind, Node: f.node, InjectNs: f.inject,
+				RecoverNs: f.recover, Idle: true, IOResumed: true, Recovered: true})
+			add(windowDef{w: WindowFault, fault: f.id, s: span{f.inject, f.recover}})
+			continue
+		}
 		fm := failover(w.Gaps, f, lookback, m.StallThresholdNs)
 		fm.RecoveryTimeNs, fm.Recovered = ser.recovery(f.inject, base.IOPS, t.measure.end, o)
 		// I/O is not steady before it resumes; the series' interval grid
@@ -233,7 +255,7 @@ func recoveryEnd(f FaultMetrics, measureEnd int64) int64 {
 }
 
 func windowMetrics(d windowDef, ser *ioSeries, slots *slotHistograms) (WindowMetrics, *hdr.Histogram) {
-	wm := WindowMetrics{Window: d.w, Fault: d.fault, StartNs: d.s.start, EndNs: d.s.end}
+	wm := WindowMetrics{Window: d.w, Fault: d.fault, With: d.with, StartNs: d.s.start, EndNs: d.s.end}
 	i, j := gridRange(d.s, ser.startNs, ser.intervalNs, ser.len(), d.inward)
 	wm.IOs, wm.Bytes, wm.Errors = ser.sum(i, j)
 	if secs := float64(int64(j-i)*ser.intervalNs) / 1e9; secs > 0 {

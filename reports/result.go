@@ -139,6 +139,12 @@ type PhaseMark struct {
 type WorkloadRecord struct {
 	Name   string `json:"name"`
 	Volume string `json:"volume,omitempty"`
+	// Active is when the workload ran, for one that ran for part of the
+	// timeline only (a scenario workload's startdelay or runtime): from
+	// the release of its I/O to its end. Nil when it ran the whole run;
+	// absent in older results. Other workloads' overlap windows and
+	// baselines are cut by it (docs/ARCHITECTURE.md, metric definitions).
+	Active *Span  `json:"active,omitempty"`
 	Series Series `json:"series"`
 	// Histograms carry the latency distribution exactly, for windows.
 	Histograms Histograms `json:"histograms"`
@@ -154,6 +160,12 @@ type WorkloadRecord struct {
 	ErrorsDropped int64        `json:"errorsDropped,omitempty"`
 	// Verify is nil when the workload did not verify its data.
 	Verify *Verification `json:"verify,omitempty"`
+}
+
+// Span is a stretch [StartNs, EndNs) of the run clock.
+type Span struct {
+	StartNs int64 `json:"startNs"`
+	EndNs   int64 `json:"endNs"`
 }
 
 // Gap is a stretch without successful completions: StartNs is the last

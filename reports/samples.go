@@ -10,7 +10,7 @@ var inf = math.Inf(1)
 
 // samples returns the values of a metric an SLO judges: one per fault for
 // per-fault metrics (a run without faults has one sample, 0: nothing
-// failed over), one per matching window for window metrics (default
+// failed over; a fault no workload ran through has none), one per matching window for window metrics (default
 // window: all; windows without I/O give no latency sample), and the total
 // for counts.
 func samples(m *WorkloadMetrics, spec MetricSpec, window string) ([]float64, error) {
@@ -20,7 +20,9 @@ func samples(m *WorkloadMetrics, spec MetricSpec, window string) ([]float64, err
 		}
 		out := make([]float64, 0, len(m.Faults))
 		for _, f := range m.Faults {
-			out = append(out, faultValue(f, spec.Name))
+			if !f.Idle {
+				out = append(out, faultValue(f, spec.Name))
+			}
 		}
 		return out, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -20,7 +21,17 @@ type SLO struct {
 	// fault window, or per repeated run) the bound applies to: worst
 	// (default), median or p90.
 	Of string `json:"of,omitempty"`
+	// Workload judges one workload's metrics instead of the overall
+	// combination.
+	Workload string `json:"workload,omitempty"`
+	// Vs, when "baseline", judges the metric in Window divided by the
+	// same metric in the workload's baseline window: a ratio, whose bound
+	// is a plain number ("2", "2.5x").
+	Vs string `json:"vs,omitempty"`
 }
+
+// VsBaseline is the one reference an SLO's Vs may name.
+const VsBaseline = "baseline"
 
 // Statistics an SLO's Of may name.
 const (
@@ -47,15 +58,32 @@ type Verdict struct {
 	// Samples describes the values the statistic was taken from when there
 	// was more than one (several faults, windows or runs).
 	Samples *Distribution `json:"samples,omitempty"`
-	Pass    bool          `json:"pass"`
-	Detail  string        `json:"detail,omitempty"`
+	// Ratio holds, for an SLO relative to baseline, the two values whose
+	// quotient is Measured.
+	Ratio  *RatioParts `json:"ratio,omitempty"`
+	Pass   bool        `json:"pass"`
+	Detail string      `json:"detail,omitempty"`
+}
+
+// RatioParts are the terms of a ratio to baseline, in the metric's unit:
+// the metric in the judged window (the one whose ratio was the statistic)
+// and in the workload's baseline window.
+type RatioParts struct {
+	Window   Value `json:"window"`
+	Baseline Value `json:"baseline"`
 }
 
 // Name is the verdict's short name: the JUnit test case name.
 func (v Verdict) Name() string {
 	s := v.SLO.Metric
+	if v.SLO.Workload != "" {
+		s += "{" + v.SLO.Workload + "}"
+	}
 	if v.SLO.Window != "" {
 		s += "[" + v.SLO.Window + "]"
+	}
+	if v.SLO.Vs != "" {
+		s += " vs " + v.SLO.Vs
 	}
 	if v.SLO.Of != "" && v.SLO.Of != OfWorst {
 		s += " " + v.SLO.Of
@@ -136,14 +164,33 @@ func judge(s SLO, runs []*Metrics) (Verdict, error) {
 	if !ok {
 		return v, fmt.Errorf("unknown metric %q", s.Metric)
 	}
-	bounds, err := parseBounds(s, spec)
+	unit := spec.Unit
+	if s.Vs != "" {
+		unit = UnitRatio
+	}
+	bounds, err := parseBounds(s, unit)
 	if err != nil {
 		return v, err
 	}
 	v.Threshold = thresholdText(bounds)
 	var xs []float64
+	var terms []RatioParts
 	for _, m := range runs {
-		ys, err := samples(&m.Overall, spec, s.Window)
+		wm, err := sloWorkload(m, s.Workload)
+		if err != nil {
+			return v, err
+		}
+		if s.Vs != "" {
+			ps, err := ratioSamples(wm, spec, s)
+			if err != nil {
+				return v, err
+			}
+			for _, p := range ps {
+				xs, terms = append(xs, float64(p.Window)/float64(p.Baseline)), append(terms, p)
+			}
+			continue
+		}
+		ys, err := samples(wm, spec, s.Window)
 		if err != nil {
 			return v, err
 		}
@@ -153,11 +200,15 @@ func judge(s SLO, runs []*Metrics) (Verdict, error) {
 		v.Pass = Window(s.Window) == WindowRecovery
 		v.Display = "n/a"
 		v.Detail = "not measured: no samples in the window"
+		if s.Vs != "" {
+			v.Detail += ", or none in the baseline"
+		}
 		if v.Pass {
 			v.Detail = "no recovery window: IOPS never left steady state after a fault"
 		}
 		return v, nil
 	}
+	ratios := slices.Clone(xs) // in terms' order
 	sort.Float64s(xs)
 	if len(xs) > 1 {
 		v.Samples = &Distribution{N: len(xs), Min: Value(xs[0]), Median: Value(rank(xs, 0.5)), P90: Value(rank(xs, 0.9)), Max: Value(xs[len(xs)-1])}
@@ -174,23 +225,69 @@ func judge(s SLO, runs []*Metrics) (Verdict, error) {
 		}
 		if !ok {
 			v.Pass = false
-			v.Detail = fmt.Sprintf("%s %s is %s, want %s", statName(s.Of), s.Metric, FormatValue(spec.Unit, Value(got)), thresholdText([]bound{b}))
+			v.Detail = fmt.Sprintf("%s %s is %s, want %s", statName(s.Of), s.Metric, FormatValue(unit, Value(got)), thresholdText([]bound{b}))
 			if Value(got).Unbounded() {
 				v.Detail += " (I/O never resumed, or was not steady again, before the run ended)"
 			}
 		}
 	}
-	v.Display = FormatValue(spec.Unit, v.Measured)
+	v.Display = FormatValue(unit, v.Measured)
+	if s.Vs != "" {
+		i := slices.Index(ratios, float64(v.Measured))
+		v.Ratio = &terms[i]
+		v.Display += fmt.Sprintf(" (%s in %s / %s in baseline)", FormatValue(spec.Unit, v.Ratio.Window), s.Window,
+			FormatValue(spec.Unit, v.Ratio.Baseline))
+	}
 	return v, nil
 }
 
-func parseBounds(s SLO, spec MetricSpec) ([]bound, error) {
+// sloWorkload is the metrics an SLO judges: the named workload's, or the
+// overall combination.
+func sloWorkload(m *Metrics, name string) (*WorkloadMetrics, error) {
+	if name == "" {
+		return &m.Overall, nil
+	}
+	for i := range m.Workloads {
+		if m.Workloads[i].Workload == name {
+			return &m.Workloads[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no workload %q in the record", name)
+}
+
+// ratioSamples pairs the metric in each of the SLO's windows with the
+// same metric in the workload's baseline window. A window or a baseline
+// without the metric (no I/O), or a baseline of 0 (a ratio to nothing),
+// gives no sample.
+func ratioSamples(m *WorkloadMetrics, spec MetricSpec, s SLO) ([]RatioParts, error) {
+	if spec.PerFault || spec.Unit == UnitCount {
+		return nil, fmt.Errorf("%s has no window to compare with baseline", s.Metric)
+	}
+	if s.Vs != VsBaseline {
+		return nil, fmt.Errorf("vs %q: want %s", s.Vs, VsBaseline)
+	}
+	if w := Window(s.Window); w == "" || w == WindowBaseline {
+		return nil, fmt.Errorf("vs baseline needs another window (%s, %s, %s or %s)", WindowOverlap, WindowFault, WindowRecovery, WindowAll)
+	}
+	base, err := samples(m, spec, string(WindowBaseline))
+	if err != nil || len(base) == 0 || base[0] <= 0 {
+		return nil, err
+	}
+	xs, err := samples(m, spec, s.Window)
+	out := make([]RatioParts, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, RatioParts{Window: Value(x), Baseline: Value(base[0])})
+	}
+	return out, err
+}
+
+func parseBounds(s SLO, unit Unit) ([]bound, error) {
 	var bs []bound
 	for _, b := range []bound{{max: false, written: s.Min}, {max: true, written: s.Max}} {
 		if b.written == "" {
 			continue
 		}
-		x, err := ParseThreshold(spec.Unit, b.written)
+		x, err := ParseThreshold(unit, b.written)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,7 @@ func WriteSummary(w io.Writer, runs []*Result) error {
 	for _, r := range runs {
 		writeSummaryRow(bw, r)
 	}
+	writeRatios(bw, runs)
 	writeFailures(bw, runs)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing summary: %w", err)
@@ -97,10 +98,45 @@ func writeFailures(bw *bufio.Writer, runs []*Result) {
 	}
 }
 
+// writeRatios lists every SLO judged relative to baseline, passed or
+// not, with both of its terms: a ratio alone hides whether the window got
+// slow or the baseline was fast.
+func writeRatios(bw *bufio.Writer, runs []*Result) {
+	header := false
+	for _, r := range runs {
+		if r.Evaluation == nil {
+			continue
+		}
+		for _, v := range r.Evaluation.Verdicts {
+			if v.Ratio == nil {
+				continue
+			}
+			if !header {
+				bw.WriteString("\n### Against baseline\n\n| run | SLO | in window | baseline | ratio | threshold | verdict |\n|---|---|---:|---:|---:|---|---|\n")
+				header = true
+			}
+			spec, _ := LookupMetric(v.SLO.Metric)
+			verdict := "pass"
+			if !v.Pass {
+				verdict = "FAIL"
+			}
+			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(RunName(r)), mdCell(sloLabel(v.SLO)),
+				FormatValue(spec.Unit, v.Ratio.Window), FormatValue(spec.Unit, v.Ratio.Baseline), FormatValue(UnitRatio, v.Measured),
+				mdCell(v.Threshold), verdict)
+		}
+	}
+}
+
 func sloLabel(s SLO) string {
 	l := s.Metric
+	if s.Workload != "" {
+		l += " of " + s.Workload
+	}
 	if s.Window != "" {
 		l += " (" + s.Window + ")"
+	}
+	if s.Vs != "" {
+		l += " vs " + s.Vs
 	}
 	if s.Of != "" && s.Of != OfWorst {
 		l += ", " + s.Of

@@ -56,6 +56,8 @@ func FormatValue(u Unit, v Value) string {
 		return strconv.FormatInt(int64(math.Round(f)), 10)
 	case UnitIOPS:
 		return scaled(f, 1000, []string{"", "k", "M"}, "")
+	case UnitRatio:
+		return strconv.FormatFloat(f, 'f', 2, 64) + "x"
 	default:
 		return scaled(f, 1024, []string{"B", "KiB", "MiB", "GiB"}, "/s")
 	}

@@ -55,6 +55,8 @@ func TestBuiltinsShortForm(t *testing.T) {
 			for _, v := range res.Evaluation.Verdicts {
 				if !v.Pass {
 					t.Errorf("%s: measured %s", v.Name(), v.Display)
+				} else if v.Ratio != nil {
+					t.Logf("%v measured: %s: %s", d, v.Name(), v.Display)
 				}
 			}
 			if m := res.Metrics; m != nil && len(m.Overall.Faults) > 0 {

@@ -96,8 +96,16 @@ func faultEvents(events []faults.Event) []reports.FaultEvent {
 }
 
 // workloadRecord merges a workload's jobs into the record reports reads.
-func workloadRecord(w Workload, res *workloads.Result) reports.WorkloadRecord {
+// A workload on part of the timeline records when it ran.
+func workloadRecord(w Workload, t Timeline, res *workloads.Result) reports.WorkloadRecord {
 	rec := reports.WorkloadRecord{Name: w.Name, Volume: w.Volume, GapFloorNs: workloads.GapFloor}
+	if w.partial(t) && len(res.Jobs) > 0 {
+		a := reports.Span{StartNs: res.Jobs[0].StartNs, EndNs: res.Jobs[0].EndNs}
+		for _, j := range res.Jobs[1:] {
+			a.StartNs, a.EndNs = min(a.StartNs, j.StartNs), max(a.EndNs, j.EndNs)
+		}
+		rec.Active = &a
+	}
 	rec.Series, rec.Histograms = mergeSeries(res)
 	var gapLists [][]workloads.Gap
 	for _, j := range res.Jobs {

@@ -311,13 +311,28 @@ func (r *Runner) jobsOf(wi int, w Workload) ([]workloads.Job, error) {
 	}
 	for i := range jobs {
 		j := &jobs[i]
-		j.RampTime = r.s.Timeline.Warmup.D()
-		j.Runtime = r.s.Timeline.Duration.D()
+		j.StartDelay, j.RampTime, j.Runtime = jobClock(r.s.Timeline, w)
 		j.TimeBased = true
 		j.RandSeed = jobSeed(r.seed, wi, i)
 		j.Target = ""
 	}
 	return jobs, nil
+}
+
+// jobClock puts a workload's jobs on the timeline: a workload that starts
+// with the run warms up with it (the warmup is fio's ramp_time); one that
+// starts late waits for warmup plus its startdelay (fio's startdelay) and
+// measures from its first I/O, since it is the newcomer whose effect on
+// the others is measured. Either runs for its runtime, or to the end.
+func jobClock(t Timeline, w Workload) (startDelay, rampTime, runtime time.Duration) {
+	runtime = t.Duration.D() - w.StartDelay.D()
+	if w.Runtime > 0 {
+		runtime = w.Runtime.D()
+	}
+	if w.StartDelay > 0 {
+		return t.Warmup.D() + w.StartDelay.D(), 0, runtime
+	}
+	return 0, t.Warmup.D(), runtime
 }
 
 // jobSeed is the random seed of job i of workload wi: reproducible from

@@ -226,7 +226,7 @@ func (r *Runner) run(ctx context.Context, res *reports.Result) error {
 	res.Environment.Workers = r.remoteWorkers
 	for i, w := range r.s.Workloads {
 		if results[i] != nil {
-			res.Workloads = append(res.Workloads, workloadRecord(w, results[i]))
+			res.Workloads = append(res.Workloads, workloadRecord(w, r.s.Timeline, results[i]))
 		}
 	}
 	if werr != nil {

@@ -32,11 +32,16 @@ const (
 	// plus room for the path to come back and for one noisy second on a
 	// shared machine (with 4 s, one slow second made it unbounded in CI).
 	minScaledRecoveryTail = 6 * time.Second
+	// minScaledRuntime is a workload's shortest scaled runtime: two
+	// latency slots, so a whole one lies in its overlap window.
+	minScaledRuntime = 2 * time.Second
 )
 
 // Scale fits s's timeline to a measured duration d, so any scenario can be
 // smoke-tested in CI or stretched for a soak: warmup, every fault's at and
-// duration and every repeat interval are multiplied by d / timeline.duration.
+// duration, every repeat interval and every workload's startdelay and
+// runtime are multiplied by d / timeline.duration (a workload's startdelay
+// keeps a baseline before it as a fault's at does).
 //
 // Floors keep a scaled scenario meaningful (see the constants above). The
 // one that matters most is the keep-alive rule: a fault that outlasted
@@ -57,6 +62,10 @@ func Scale(s *Scenario, d time.Duration, source string) error {
 		return nil
 	}
 	t, ferr := scaledTimeline(s, d)
+	var ws []Workload
+	if ferr == nil {
+		ws, ferr = scaledWorkloads(s, d)
+	}
 	if ferr != nil {
 		ferr.File = source
 		if shortest := shortestScale(s); shortest > d {
@@ -65,6 +74,7 @@ func Scale(s *Scenario, d time.Duration, source string) error {
 		return ferr
 	}
 	s.Timeline = t
+	s.Workloads = ws
 	s.Sweep = scaledSweep(s, timeScale(float64(d)/float64(old)))
 	if err := Validate(s, source); err != nil {
 		return fmt.Errorf("scaled to %s: %w", d, err)
@@ -103,6 +113,34 @@ func scaledTimeline(s *Scenario, d time.Duration) (Timeline, *FieldError) {
 		}
 	}
 	return t, nil
+}
+
+// scaledWorkloads scales s's workloads' startdelay and runtime to a
+// timeline of d, as faults' at and duration, or names the first workload
+// whose floors no longer fit. A workload that ran to the end still does.
+func scaledWorkloads(s *Scenario, d time.Duration) ([]Workload, *FieldError) {
+	old := s.Timeline.Duration.D()
+	sc := timeScale(float64(d) / float64(old))
+	ws := slices.Clone(s.Workloads)
+	for i := range ws {
+		w := &ws[i]
+		toEnd := w.Runtime == 0 || w.StartDelay+w.Runtime >= s.Timeline.Duration
+		if w.StartDelay > 0 {
+			w.StartDelay = Duration(sc.at(w.StartDelay.D()))
+		}
+		switch {
+		case w.Runtime == 0:
+		case toEnd:
+			w.Runtime = Duration(d) - w.StartDelay
+		default:
+			w.Runtime = Duration(sc.floor(w.Runtime.D(), minScaledRuntime))
+		}
+		if w.StartDelay >= Duration(d) || w.StartDelay+w.Runtime > Duration(d) {
+			return nil, &FieldError{Field: fmt.Sprintf("workloads[%d]", i), Msg: fmt.Sprintf(
+				"scaled to %s, workload %s would start at %s and run %s, past the end", d, w.Name, w.StartDelay, w.Runtime)}
+		}
+	}
+	return ws, nil
 }
 
 // timeScale multiplies timeline durations by a factor, keeping floors.
@@ -185,7 +223,11 @@ func shortestScale(s *Scenario) time.Duration {
 			break
 		}
 		mid := lo + (hi-lo)/2
-		if _, err := scaledTimeline(s, mid); err == nil {
+		_, err := scaledTimeline(s, mid)
+		if err == nil {
+			_, err = scaledWorkloads(s, mid)
+		}
+		if err == nil {
 			hi = mid
 		} else {
 			lo = mid

@@ -115,8 +115,20 @@ type Workload struct {
 	Volume string `yaml:"volume" json:"volume"`
 	// Fio is a fio job file, relative to the scenario file.
 	Fio string `yaml:"fio,omitempty" json:"fio,omitempty"`
+	// StartDelay and Runtime put the workload on part of the timeline:
+	// it starts StartDelay after warmup ends (counted as faults' at is)
+	// and runs for Runtime (default: to the end). A workload that starts
+	// late has no warmup of its own.
+	StartDelay Duration `yaml:"startdelay,omitempty" json:"startdelay,omitempty" jsonschema:"description=start this long after warmup ends (as faults' at); the workload then has no warmup of its own"`
+	Runtime    Duration `yaml:"runtime,omitempty" json:"runtime,omitempty" jsonschema:"description=run this long from its start (default: to the end of the timeline)"`
 	// Options are fio options with fio's names and value syntax.
 	Options map[string]string `yaml:",inline" json:"-"`
+}
+
+// partial says whether the workload runs for part of t only: it starts
+// late, or stops before the end.
+func (w Workload) partial(t Timeline) bool {
+	return w.StartDelay > 0 || (w.Runtime > 0 && w.StartDelay+w.Runtime < t.Duration)
 }
 
 // Host carries the initiator settings, named as Linux nvme-cli names them.
@@ -179,6 +191,13 @@ type SLO struct {
 	// Of picks the statistic of a repeated metric the bound applies to:
 	// worst (default), median, p90.
 	Of string `yaml:"of,omitempty" json:"of,omitempty" jsonschema:"enum=worst,enum=median,enum=p90"`
+	// Workload judges one workload's metrics instead of every workload's
+	// combined.
+	Workload string `yaml:"workload,omitempty" json:"workload,omitempty" jsonschema:"description=judge this workload's metrics instead of all workloads combined"`
+	// Vs baseline judges the metric in Window divided by the same metric
+	// in the workload's own baseline; Max and Min are then ratios ("2",
+	// "1.5x").
+	Vs string `yaml:"vs,omitempty" json:"vs,omitempty" jsonschema:"enum=baseline,description=judge the metric in window as a ratio to the same metric in the workload's baseline; max and min are then ratios (2 or 1.5x)"`
 }
 
 // SweepAxis is one parameter a sweep varies: a host field ("host.kato") or a

@@ -39,7 +39,7 @@ var (
 // runOwnedOptions are fio options the run sets on every job, each with
 // what sets it: an inline value would be silently replaced.
 var runOwnedOptions = map[string]string{
-	"runtime":         "timeline.duration",
+	"runtime":         "timeline.duration, or the workload's own runtime (lower case, a Go duration)",
 	"ramp_time":       "timeline.warmup",
 	"time_based":      "the timeline (every job runs for timeline.duration)",
 	"randseed":        "the scenario's seed (seed or --seed)",
@@ -48,7 +48,7 @@ var runOwnedOptions = map[string]string{
 	"filename_format": "the workload's volume",
 	"stonewall":       "the timeline (every workload runs from its start)",
 	"wait_for":        "the timeline (every workload runs from its start)",
-	"startdelay":      "the timeline (every workload runs from its start)",
+	"startdelay":      "the workload's own startdelay (lower case, a Go duration)",
 }
 
 // validator collects semantic errors, locating each by its field path.
@@ -245,6 +245,7 @@ func (v *validator) workloads(s *Scenario) {
 		if !slices.ContainsFunc(s.Volumes, func(vol Volume) bool { return vol.Name == w.Volume }) {
 			v.errorf(f+".volume", "volume %q is not defined in volumes", w.Volume)
 		}
+		v.workloadSpan(s, f, w)
 		if w.Fio != "" {
 			if len(w.Options) > 0 {
 				v.errorf(f+".fio", "give either a fio job file or inline fio options, not both")
@@ -264,6 +265,22 @@ func (v *validator) workloads(s *Scenario) {
 		}
 	}
 	v.sharedVolumes(s)
+}
+
+// workloadSpan checks that a workload's part of the timeline lies inside
+// it: it starts before the end and, with its runtime, ends by the end.
+func (v *validator) workloadSpan(s *Scenario, f string, w Workload) {
+	d := s.Timeline.Duration.D()
+	if d <= 0 {
+		return // reported by timeline
+	}
+	switch start, run := w.StartDelay.D(), w.Runtime.D(); {
+	case start >= d:
+		v.errorf(f+".startdelay", "%s: the workload would start at or after the end of the timeline (duration %s)", w.StartDelay, s.Timeline.Duration)
+	case start+run > d:
+		v.errorf(f+".runtime", "startdelay %s + runtime %s = %s ends past the end of the timeline (duration %s)",
+			w.StartDelay, w.Runtime, Duration(start+run), s.Timeline.Duration)
+	}
 }
 
 // sharedVolumes refuses a verifying workload whose blocks another workload

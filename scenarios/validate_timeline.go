@@ -129,15 +129,45 @@ func (v *validator) slo(s *Scenario, f string, slo SLO) {
 	if slo.Max == "" && slo.Min == "" {
 		v.errorf(f, "needs max or min")
 	}
+	unit := spec.Unit
+	if slo.Vs != "" {
+		unit = reports.UnitRatio
+	}
 	for _, b := range []struct{ name, val string }{{"max", slo.Max}, {"min", slo.Min}} {
 		if b.val == "" {
 			continue
 		}
-		if _, err := reports.ParseThreshold(spec.Unit, b.val); err != nil {
+		if _, err := reports.ParseThreshold(unit, b.val); err != nil {
 			v.errorf(f+"."+b.name, "%v", err)
 		}
 	}
 	v.oneOf(f+".of", slo.Of, validStatistics)
+	v.sloScope(s, f, slo, spec)
+}
+
+// sloScope checks what narrows an SLO to a workload, an overlap window or
+// a ratio to baseline.
+func (v *validator) sloScope(s *Scenario, f string, slo SLO, spec reports.MetricSpec) {
+	if slo.Workload != "" && !slices.ContainsFunc(s.Workloads, func(w Workload) bool { return w.Name == slo.Workload }) {
+		v.errorf(f+".workload", "workload %q is not defined in workloads", slo.Workload)
+	}
+	if reports.Window(slo.Window) == reports.WindowOverlap && !slices.ContainsFunc(s.Workloads, func(w Workload) bool {
+		return w.Name != slo.Workload && w.partial(s.Timeline)
+	}) {
+		v.errorf(f+".window", "no other workload runs for part of the timeline (startdelay or runtime), so there is no overlap")
+	}
+	if slo.Vs == "" {
+		return
+	}
+	if !v.oneOf(f+".vs", slo.Vs, []string{reports.VsBaseline}) {
+		return
+	}
+	switch w := reports.Window(slo.Window); {
+	case spec.PerFault || spec.Unit == reports.UnitCount:
+		v.errorf(f+".vs", "%s has no window to compare with baseline; vs baseline takes iops, bw or latency.*", slo.Metric)
+	case w == "" || w == reports.WindowBaseline:
+		v.errorf(f+".window", "vs baseline compares another window with the baseline: set window to overlap, fault, recovery or all")
+	}
 }
 
 func (v *validator) suite(s *Suite, dir string) {

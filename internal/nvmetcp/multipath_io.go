@@ -48,6 +48,25 @@ func (m *Multipath) IdentifyNamespace() (*nvme.IdentifyNamespace, error) {
 	return nil, ErrNoPath
 }
 
+// MaxTransfer is the smallest data transfer limit (MDTS, in bytes) of the
+// live paths, 0 when none sets one: a command that size fits whichever
+// path it is sent or moved to.
+func (m *Multipath) MaxTransfer() int {
+	limit := 0
+	for _, p := range m.paths {
+		p.mu.Lock()
+		c := p.ctrl
+		p.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		if mt := c.Identify().MaxTransfer(); mt > 0 && (limit == 0 || mt < limit) {
+			limit = mt
+		}
+	}
+	return limit
+}
+
 // pick chooses the path for the next command: optimized paths first, then
 // non-optimized, never inaccessible ones.
 func (m *Multipath) pick() (*mpath, *Controller) {

@@ -12,7 +12,8 @@ import (
 )
 
 // band is a shaded stretch of the time axis with a label: a fault window
-// (kind@node) or the warmup.
+// (kind@node), the run of a workload on part of the timeline, or the
+// warmup.
 type band struct {
 	x0, x1 float64
 	label  string
@@ -22,6 +23,7 @@ type band struct {
 var (
 	faultFill  = color.NRGBA{R: 0xe5, G: 0x39, B: 0x35, A: 0x2e}
 	warmupFill = color.NRGBA{R: 0x80, G: 0x80, B: 0x80, A: 0x22}
+	activeFill = color.NRGBA{R: 0x1e, G: 0x88, B: 0xe5, A: 0x26}
 )
 
 // bands shades fault windows and the warmup behind the data.
@@ -80,7 +82,8 @@ func (bs bandLabels) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
-// faultBands returns the warmup and every fault window of r on axis t.
+// faultBands returns the warmup, every fault window of r and the run of
+// every workload that ran for part of the timeline, on axis t.
 // The windows are the metrics' (inject to recover, or to the end of
 // measurement for a fault never recovered), so the shading matches the
 // numbers in the tables.
@@ -89,6 +92,11 @@ func faultBands(r *reports.Result, m *reports.Metrics, t timeAxis) bands {
 	for _, ph := range r.Phases {
 		if ph.Phase == reports.PhaseWarmupEnd && ph.AtNs > 0 {
 			out = append(out, band{x0: 0, x1: t.x(ph.AtNs), label: "warmup", fill: warmupFill})
+		}
+	}
+	for _, w := range r.Workloads {
+		if a := w.Active; a != nil {
+			out = append(out, band{x0: t.x(a.StartNs), x1: t.x(a.EndNs), label: w.Name + " runs", fill: activeFill})
 		}
 	}
 	if m != nil {

@@ -62,7 +62,16 @@ func sloRows(r *reports.Result) []sloRow {
 	for _, v := range r.Evaluation.Verdicts {
 		row := sloRow{Metric: v.SLO.Metric, Window: v.SLO.Window, Of: v.SLO.Of, Measured: v.Display,
 			Threshold: v.Threshold, Detail: v.Detail, Pass: v.Pass}
+		if v.SLO.Workload != "" {
+			row.Metric += " of " + v.SLO.Workload
+		}
+		if v.SLO.Vs != "" {
+			row.Metric += " vs " + v.SLO.Vs
+		}
 		if spec, ok := reports.LookupMetric(v.SLO.Metric); ok {
+			if v.SLO.Vs != "" {
+				spec.Unit = reports.UnitRatio
+			}
 			if row.Window == "" && spec.PerFault {
 				row.Window = "per fault"
 			}

@@ -217,10 +217,17 @@ func (c *collector) collectVerdicts(ch chan<- prometheus.Metric, ev *reports.Eva
 }
 
 // sloLabels names an SLO for the slo and window labels: the metric with
-// its statistic when not the worst, and the window or "run" for SLOs that
+// its workload, its reference (vs baseline) and its statistic when not the
+// worst, and the window or "run" for SLOs that
 // take none (per-fault metrics, counts).
 func sloLabels(s reports.SLO) (name, window string) {
 	name = s.Metric
+	if s.Workload != "" {
+		name += "{" + s.Workload + "}"
+	}
+	if s.Vs != "" {
+		name += " vs " + s.Vs
+	}
 	if s.Of != "" && s.Of != reports.OfWorst {
 		name += " " + s.Of
 	}
@@ -232,10 +239,11 @@ func sloLabels(s reports.SLO) (name, window string) {
 }
 
 // baseUnits converts a verdict's measured value to Prometheus base units:
-// durations are stored in ns and shown in seconds.
+// durations are stored in ns and shown in seconds; a ratio to baseline
+// has no unit.
 func baseUnits(v reports.Verdict) float64 {
 	x := float64(v.Measured)
-	if spec, ok := reports.LookupMetric(v.SLO.Metric); ok && spec.Unit == reports.UnitDuration {
+	if spec, ok := reports.LookupMetric(v.SLO.Metric); ok && spec.Unit == reports.UnitDuration && v.SLO.Vs == "" {
 		return x / 1e9
 	}
 	return x

@@ -51,6 +51,7 @@ func openMultipath(ctx context.Context, cfg nvmetcp.Config, addrs []string, nsid
 		return nil, fmt.Errorf("namespace %d: not active (%v)", nsid, err)
 	}
 	out.device = newDeviceShape(m, nsid, id)
+	out.maxXfer = m.MaxTransfer()
 	for i := range m.Queues() {
 		out.queues = append(out.queues, &queue{submit: func(r *nvmetcp.Request) error { return m.Submit(i, r) }})
 	}

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
@@ -102,15 +103,30 @@ func boundedInt(v string, lo, hi int) (int, error) {
 
 // device adapts a Controller to workloads.Device. Ops beyond a queue's
 // depth wait in a per-queue backlog instead of failing, so any iodepth works
-// on any controller.
+// on any controller. An op larger than the controller's transfer limit is
+// split into commands of at most that size, as Linux's block layer splits
+// a bio at max_hw_sectors: a 1 MiB read at bs=1m works on a target with a
+// 128 KiB MDTS. As there, the pieces are not atomic together: a read that
+// overlaps a write in flight may see part of each.
 type device struct {
 	closer interface{ Close() error }
 	nsid   uint32
 	shift  uint
 	bs     int
 	blocks int64
-	queues []*queue
-	reqs   sync.Pool
+	// maxXfer is the largest command in bytes (MDTS); 0 is unlimited.
+	maxXfer int
+	queues  []*queue
+	reqs    sync.Pool
+}
+
+// splitOp is an op sent as several commands: it completes when the last
+// does, with the first error any of them had.
+type splitOp struct {
+	op   *workloads.Op
+	left atomic.Int32
+	mu   sync.Mutex
+	err  error
 }
 
 type queue struct {
@@ -139,6 +155,7 @@ func newDevice(ctx context.Context, c *nvmetcp.Controller, nsid uint32) (*device
 		return nil, fmt.Errorf("namespace %d is not active", nsid)
 	}
 	d := newDeviceShape(c, nsid, id)
+	d.maxXfer = c.Identify().MaxTransfer()
 	for i := range c.Queues() {
 		d.queues = append(d.queues, &queue{submit: c.Queue(i).Submit})
 	}
@@ -161,15 +178,35 @@ func (d *device) Close() error   { return d.closer.Close() }
 
 // Submit sends op on its queue, or parks it until the queue has room.
 func (d *device) Submit(op *workloads.Op) {
+	if d.maxXfer > 0 && len(op.Buf) > d.maxXfer {
+		d.submitSplit(op)
+		return
+	}
+	d.send(op, op.Offset, op.Buf, op)
+}
+
+// submitSplit sends op as commands of at most maxXfer bytes, block
+// aligned, all on op's queue.
+func (d *device) submitSplit(op *workloads.Op) {
+	step := max(d.maxXfer/d.bs, 1) * d.bs
+	sp := &splitOp{op: op}
+	sp.left.Store(int32((len(op.Buf) + step - 1) / step))
+	for off := 0; off < len(op.Buf); off += step {
+		d.send(op, op.Offset+int64(off), op.Buf[off:min(off+step, len(op.Buf))], sp)
+	}
+}
+
+// send submits one command for op (user is op itself, or its splitOp).
+func (d *device) send(op *workloads.Op, offset int64, buf []byte, user any) {
 	r := d.reqs.Get().(*nvmetcp.Request)
 	r.Opcode = nvme.IORead
 	if op.Kind == workloads.OpWrite {
 		r.Opcode = nvme.IOWrite
 	}
-	r.SLBA = uint64(op.Offset) >> d.shift
-	r.NLB = uint32(len(op.Buf) >> d.shift)
-	r.Buf = op.Buf
-	r.User = op
+	r.SLBA = uint64(offset) >> d.shift
+	r.NLB = uint32(len(buf) >> d.shift)
+	r.Buf = buf
+	r.User = user
 	q := d.queues[op.Queue%len(d.queues)]
 	q.mu.Lock()
 	if len(q.backlog) > 0 {
@@ -190,8 +227,7 @@ func (d *device) Submit(op *workloads.Op) {
 
 // done completes an op and moves the queue's backlog forward.
 func (d *device) done(r *nvmetcp.Request) {
-	op := r.User.(*workloads.Op)
-	q := d.queues[op.Queue%len(d.queues)]
+	q := d.queues[opOf(r).Queue%len(d.queues)]
 	d.finish(r, r.Err)
 	q.mu.Lock()
 	var failed []*nvmetcp.Request
@@ -213,10 +249,36 @@ func (d *device) done(r *nvmetcp.Request) {
 	}
 }
 
+// opOf is the op a command belongs to.
+func opOf(r *nvmetcp.Request) *workloads.Op {
+	if sp, ok := r.User.(*splitOp); ok {
+		return sp.op
+	}
+	return r.User.(*workloads.Op)
+}
+
 func (d *device) finish(r *nvmetcp.Request, err error) {
-	op := r.User.(*workloads.Op)
+	user := r.User
 	r.User, r.Buf, r.Err = nil, nil, nil
 	d.reqs.Put(r)
-	op.Err = err
-	op.Done(op)
+	sp, ok := user.(*splitOp)
+	if !ok {
+		op := user.(*workloads.Op)
+		op.Err = err
+		op.Done(op)
+		return
+	}
+	if err != nil {
+		sp.mu.Lock()
+		if sp.err == nil {
+			sp.err = err
+		}
+		sp.mu.Unlock()
+	}
+	if sp.left.Add(-1) == 0 {
+		sp.mu.Lock()
+		sp.op.Err = sp.err
+		sp.mu.Unlock()
+		sp.op.Done(sp.op)
+	}
 }

@@ -89,6 +89,33 @@ func TestVerifiedRandRW(t *testing.T) {
 	}
 }
 
+// TestSplitAtTransferLimit writes ops larger than the target's transfer
+// limit (128 KiB), and not a multiple of it, then reads every unit back
+// (the final verify pass, through the same split): each op is sent as
+// several commands, and the data written through the pieces must read
+// back whole. Before splitting, every such op failed. Writes only during
+// the run: the pieces of one op are not atomic together, so a read
+// overlapping a write in flight may see part of each (as on Linux).
+func TestSplitAtTransferLimit(t *testing.T) {
+	for _, bs := range []string{"1m", "132k", "200k"} {
+		t.Run(bs, func(t *testing.T) {
+			m, err := bdev.NewMalloc("m", 32<<20, 512, [16]byte{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, serve(t, m), newJob(t, "rw", "randwrite", "bs", bs, "iodepth", "32", "runtime", "500ms",
+				"time_based", "1", "verify", "crc32c", "do_verify", "1", "size", "16m"))
+			jr := r.Jobs[0]
+			if jr.Write.Errors != 0 || jr.Write.IOs == 0 {
+				t.Fatalf("write errors %d, writes %d: %v", jr.Write.Errors, jr.Write.IOs, r.Errors)
+			}
+			if v := jr.Verify; !v.FinalPass || v.LostWrites+v.CorruptBlocks+v.StaleReads+v.CorruptReads != 0 || v.OK == 0 {
+				t.Fatalf("verification %+v", v)
+			}
+		})
+	}
+}
+
 func TestURLErrors(t *testing.T) {
 	tests := []struct{ url, want string }{
 		{"nvme+tcp://127.0.0.1:1/", "want nvme+tcp://HOST:PORT/NQN"},
