@@ -304,17 +304,28 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			}
 			dropped += w.errorsDropped
 		}
-		for d := range numDirs {
+		for d := range numDirs + 1 {
 			recs := make([]*dirRecorder, len(run.workers))
 			for i, w := range run.workers {
-				recs[i] = &w.rec[d]
+				recs[i] = &w.rec[min(d, numDirs-1)]
+				if d == numDirs {
+					recs[i] = &w.sync.rec
+				}
 			}
 			dr, err := mergeDir(recs, measure/iv, (max(last, measure+1)-1)/iv, iv)
 			if err != nil {
 				return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
 			}
 			dr.RuntimeNs = last - measure
-			*jr.Dir(d) = dr
+			switch {
+			case d == DirTrim && !run.job.RW.Trims():
+				// left zero: omitted from results.json
+			case d < numDirs:
+				*jr.Dir(d) = dr
+			case run.job.syncs():
+				dr.Series = nil // a sync has no bytes to chart
+				jr.Sync = &dr
+			}
 		}
 		if run.ver != nil {
 			final := run.job.DoVerify

@@ -199,12 +199,44 @@ func (d *fileDevice) raiseProcs(blocking int) {
 func (d *fileDevice) serve(ch <-chan *Op) {
 	defer d.wg.Done()
 	for op := range ch {
-		if op.Kind == OpWrite {
+		switch op.Kind {
+		case OpWrite:
 			op.Err = d.pwrite(op.Buf, op.Offset)
-		} else {
+		case OpTrim:
+			op.Err = d.punch(op.Offset, int64(len(op.Buf)))
+		case OpFlush:
+			op.Err = retryEINTR("fsync", func() error { return syscall.Fsync(d.fd) })
+		case OpFlushData:
+			op.Err = retryEINTR("fdatasync", func() error { return syscall.Fdatasync(d.fd) })
+		default:
 			op.Err = d.pread(op.Buf, op.Offset)
 		}
 		op.Done(op)
+	}
+}
+
+// fallocPunch is FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE: fio's trim on a
+// file (on a block device the kernel discards or zeroes the range).
+const fallocPunch = 0x02 | 0x01
+
+// punch deallocates n bytes at off, keeping the file's size.
+func (d *fileDevice) punch(off, n int64) error {
+	return retryEINTR(fmt.Sprintf("fallocate(PUNCH_HOLE) at %d+%d", off, n), func() error {
+		return syscall.Fallocate(d.fd, fallocPunch, off, n)
+	})
+}
+
+// retryEINTR runs call until it is not interrupted, naming what failed.
+func retryEINTR(what string, call func() error) error {
+	for tries := 0; ; tries++ {
+		err := call()
+		switch {
+		case err == nil:
+			return nil
+		case err == syscall.EINTR && tries < 100:
+			continue
+		}
+		return fmt.Errorf("%s: %w", what, err)
 	}
 }
 

@@ -32,11 +32,13 @@ type FioJob struct {
 	JobOptions map[string]string `json:"job options"`
 	// Read, Write and Trim are absent with unified_rw_reporting=mixed,
 	// which reports Mixed alone; =both reports all four.
-	Read       *FioDir `json:"read,omitempty"`
-	Write      *FioDir `json:"write,omitempty"`
-	Trim       *FioDir `json:"trim,omitempty"`
-	Mixed      *FioDir `json:"mixed,omitempty"`
-	JobRuntime int64   `json:"job_runtime"` // ms
+	Read  *FioDir `json:"read,omitempty"`
+	Write *FioDir `json:"write,omitempty"`
+	Trim  *FioDir `json:"trim,omitempty"`
+	Mixed *FioDir `json:"mixed,omitempty"`
+	// Sync is fio's block of fsync/fdatasync latencies.
+	Sync       *FioSync `json:"sync,omitempty"`
+	JobRuntime int64    `json:"job_runtime"` // ms
 	// SteadyState is whether the job reached steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Verify is nvmf-chaos's own: fio has no lost-write accounting.
@@ -57,6 +59,12 @@ type FioDir struct {
 	SlatNs   FioLat  `json:"slat_ns"`
 	ClatNs   FioLat  `json:"clat_ns"`
 	LatNs    FioLat  `json:"lat_ns"`
+}
+
+// FioSync is fio's "sync" block: the flushes issued and their latency.
+type FioSync struct {
+	TotalIOs int64  `json:"total_ios"`
+	LatNs    FioLat `json:"lat_ns"`
 }
 
 // FioLat is fio's latency block; Percentile keys are formatted like fio's
@@ -107,13 +115,17 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 				fj.Read = &fd
 			case "write":
 				fj.Write = &fd
+			case "trim":
+				fj.Trim = &fd
 			case "mixed":
 				fj.Mixed = &fd
 			}
 			fj.JobRuntime = max(fj.JobRuntime, fd.Runtime)
 		}
 		if rep.Unified != UnifiedMixed {
-			fj.Trim = &FioDir{}
+			if fj.Sync, err = fioSync(j.Sync, rep); err != nil {
+				return nil, fmt.Errorf("job %q: %w", j.Name, err)
+			}
 		}
 		out.Jobs = append(out.Jobs, fj)
 	}
@@ -137,15 +149,15 @@ type namedDir struct {
 }
 
 // reportedDirs lists the direction blocks unified_rw_reporting asks for:
-// read and write, mixed (both summed) alone, or all three.
+// read, write and trim, mixed (all summed) alone, or all four.
 func reportedDirs(e Entry, u Unified) ([]namedDir, error) {
 	var out []namedDir
 	if u != UnifiedMixed {
-		out = append(out, namedDir{"read", e.Read}, namedDir{"write", e.Write})
+		out = append(out, namedDir{"read", e.Read}, namedDir{"write", e.Write}, namedDir{"trim", e.Trim})
 	}
 	if u != UnifiedNone {
 		var m DirResult
-		for _, d := range []*DirResult{&e.Read, &e.Write} {
+		for _, d := range []*DirResult{&e.Read, &e.Write, &e.Trim} {
 			if err := mergeDirResult(&m, d); err != nil {
 				return nil, err
 			}
@@ -168,6 +180,19 @@ func fioDir(d *DirResult, rep ReportOptions) (FioDir, error) {
 	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles)
 	f.LatNs = fioLat(h, list, rep.LatPercentiles)
 	return f, nil
+}
+
+// fioSync is fio's sync block of d (nil d: a job that issued no flush, all
+// zero as fio prints it). Its percentiles follow clat's or lat's switch.
+func fioSync(d *DirResult, rep ReportOptions) (*FioSync, error) {
+	if d == nil {
+		return &FioSync{}, nil
+	}
+	h, err := d.Latency.Histogram()
+	if err != nil {
+		return nil, err
+	}
+	return &FioSync{TotalIOs: d.IOs, LatNs: fioLat(h, rep.percentiles(), !rep.NoClatPercentiles || rep.LatPercentiles)}, nil
 }
 
 func fioLat(h *hdr.Histogram, list []float64, percentiles bool) FioLat {
@@ -243,6 +268,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 				return fmt.Errorf("job %q: %w", j.Name, err)
 			}
 		}
+		if err := summarizeSync(&b, j.Sync, j.Job.Report); err != nil {
+			return fmt.Errorf("job %q: %w", j.Name, err)
+		}
 		if v := j.Verify; v != nil {
 			summarizeVerify(&b, v, &j.Job)
 		}
@@ -285,18 +313,41 @@ func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
 		name string
 		on   bool
 	}{{"clat", !rep.NoClatPercentiles}, {"lat", rep.LatPercentiles}} {
-		if !kind.on {
-			continue
+		if kind.on {
+			writePercentiles(b, kind.name, h, rep.percentiles())
 		}
-		list := rep.percentiles()
-		fmt.Fprintf(b, "     %s percentiles (usec):", kind.name)
-		for i, v := range h.ValueAtPercentilesSlice(list) {
-			if i%4 == 0 {
-				b.WriteString("\n     |")
-			}
-			fmt.Fprintf(b, " %6.2fth=[%6d],", list[i], (v+500)/1000)
+	}
+	return nil
+}
+
+// writePercentiles writes fio's "clat percentiles (usec):" table.
+func writePercentiles(b *strings.Builder, name string, h *hdr.Histogram, list []float64) {
+	fmt.Fprintf(b, "     %s percentiles (usec):", name)
+	for i, v := range h.ValueAtPercentilesSlice(list) {
+		if i%4 == 0 {
+			b.WriteString("\n     |")
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(b, " %6.2fth=[%6d],", list[i], (v+500)/1000)
+	}
+	b.WriteString("\n")
+}
+
+// summarizeSync writes fio's block of flush latencies, when there were any.
+func summarizeSync(b *strings.Builder, d *DirResult, rep ReportOptions) error {
+	if d == nil || d.IOs == 0 && d.Errors == 0 {
+		return nil
+	}
+	h, err := d.Latency.Histogram()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "  fsync/fdatasync/sync_file_range/syncfs: syncs=%d, errors=%d\n", d.IOs, d.Errors)
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	fmt.Fprintf(b, "    sync (usec): min=%d, max=%d, avg=%.2f, stdev=%.2f\n", h.Min()/1000, h.Max()/1000, h.Mean()/1000, h.StdDev()/1000)
+	if !rep.NoClatPercentiles || rep.LatPercentiles {
+		writePercentiles(b, "sync", h, rep.percentiles())
 	}
 	return nil
 }
@@ -307,7 +358,7 @@ func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
 func summarizeGroups(b *strings.Builder, groups []GroupStats) {
 	for _, g := range groups {
 		fmt.Fprintf(b, "\nRun status group %d (all jobs):\n", g.Group)
-		for d, name := range []string{" READ", "WRITE"} {
+		for d, name := range []string{" READ", "WRITE", " TRIM"} {
 			s := g.Dir(Direction(d))
 			if s.Entries == 0 {
 				continue

@@ -41,9 +41,13 @@ type JobResult struct {
 	// for and its startdelay), EndNs when the last of them stopped.
 	StartNs int64 `json:"start_ns"`
 	EndNs   int64 `json:"end_ns"`
-	// Read and Write are indexed like Direction.
+	// Read, Write and Trim are indexed like Direction.
 	Read  DirResult `json:"read"`
 	Write DirResult `json:"write"`
+	Trim  DirResult `json:"trim,omitzero"`
+	// Sync is the flushes fsync=, fdatasync= and end_fsync issued (fio's
+	// sync block: a count and latencies, no bytes); nil when none was asked.
+	Sync *DirResult `json:"sync,omitempty"`
 	// Verify is nil when the job does not verify.
 	Verify *VerifyResult `json:"verify,omitempty"`
 	// Gaps are the stretches of at least GapFloor when none of the job's
@@ -62,8 +66,11 @@ type JobResult struct {
 
 // Dir returns the result of one direction.
 func (j *JobResult) Dir(d Direction) *DirResult {
-	if d == DirWrite {
+	switch d {
+	case DirWrite:
 		return &j.Write
+	case DirTrim:
+		return &j.Trim
 	}
 	return &j.Read
 }

@@ -78,11 +78,11 @@ func TestBench(t *testing.T) {
 		{"lost write exits 1", []string{"--target", "lossy://" + dir + "/lossy.dat", "--size", "1m", "--rw", "randwrite", "--verify", "crc32c"}, 1, []string{"lost_writes=1", "verification failed"}},
 		{"bad flag value names flag and value", []string{"--target", "null://1g", "--rw", "sideways"}, 2, []string{`--rw "sideways"`}},
 		{"bad bs", []string{"--target", "null://1g", "--bs", "4q"}, 2, []string{`--bs "4q"`}},
-		{"unknown flag", []string{"--target", "null://1g", "--fsync", "1"}, 2, []string{"fsync"}},
+		{"unknown flag", []string{"--target", "null://1g", "--exec_prerun", "ls"}, 2, []string{"exec_prerun"}},
 		{"no target", []string{"--rw", "read"}, 2, []string{"no target"}},
 		{"bad target", []string{"--target", "gopher://x"}, 2, []string{"unknown target scheme"}},
 		{"bad format", []string{"--target", "null://1g", "--output-format", "xml"}, 2, []string{"--output-format"}},
-		{"job file with unsupported option", []string{"--fio", writeFile(t, dir, "bad.fio", "[j]\nfsync=1\n"), "--target", "null://1g"}, 2, []string{"bad.fio:2"}},
+		{"job file with unsupported option", []string{"--fio", writeFile(t, dir, "bad.fio", "[j]\nexec_prerun=ls\n"), "--target", "null://1g"}, 2, []string{"bad.fio:2"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestBenchFlagForms(t *testing.T) {
 		{"fio option value starting with a dash", []string{"--nice", "-5"}, func(j workloads.Job) bool { return len(j.Notes) == 1 && strings.HasPrefix(j.Notes[0], "nice=-5:") }, ""},
 		{"fio option without a value", []string{"--number_ios"}, nil, "--number_ios needs a value"},
 		{"bad value of a fio option", []string{"--loops", "0"}, nil, `--loops "0": 0 outside 1..`},
-		{"unsupported fio option", []string{"--fsync", "1"}, nil, "unknown flag: --fsync"},
+		{"unsupported fio option", []string{"--exec_prerun", "ls"}, nil, "unknown flag: --exec_prerun"},
 		{"bad boolean names the flag", []string{"--direct", "maybe"}, nil, `--direct "maybe": "maybe" is not a boolean`},
 		{"bad integer names the flag", []string{"--iodepth", "many"}, nil, `--iodepth "many": "many" is not an integer`},
 		{"missing value", []string{"--iodepth"}, nil, "flag needs an argument: --iodepth"},

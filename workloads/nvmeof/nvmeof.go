@@ -150,7 +150,11 @@ func newDeviceShape(closer interface{ Close() error }, nsid uint32, id *nvme.Ide
 	for d.bs>>d.shift > 1 {
 		d.shift++
 	}
-	d.reqs.New = func() any { return &nvmetcp.Request{NSID: nsid, Done: d.done} }
+	d.reqs.New = func() any {
+		dr := &devReq{}
+		dr.r = nvmetcp.Request{NSID: nsid, Done: d.done, User: dr}
+		return dr
+	}
 	return d
 }
 
@@ -159,17 +163,39 @@ func (d *device) Blocks() int64  { return d.blocks }
 func (d *device) Queues() int    { return len(d.queues) }
 func (d *device) Close() error   { return d.closer.Close() }
 
-// Submit sends op on its queue, or parks it until the queue has room.
-func (d *device) Submit(op *workloads.Op) {
-	r := d.reqs.Get().(*nvmetcp.Request)
-	r.Opcode = nvme.IORead
-	if op.Kind == workloads.OpWrite {
-		r.Opcode = nvme.IOWrite
-	}
+// devReq is a pooled request with room for the range a trim sends.
+type devReq struct {
+	r   nvmetcp.Request
+	op  *workloads.Op
+	dsm [nvme.DSMRangeSize]byte
+}
+
+// build fills the request for op: Read, Write, Flush, or a Dataset
+// Management deallocate of op's range (a trim).
+func (d *device) build(dr *devReq, op *workloads.Op) {
+	r := &dr.r
+	dr.op = op
 	r.SLBA = uint64(op.Offset) >> d.shift
 	r.NLB = uint32(len(op.Buf) >> d.shift)
 	r.Buf = op.Buf
-	r.User = op
+	switch op.Kind {
+	case workloads.OpWrite:
+		r.Opcode = nvme.IOWrite
+	case workloads.OpTrim:
+		r.Opcode, r.Buf = nvme.IODatasetMgmt, dr.dsm[:]
+		nvme.MarshalDSMRanges(r.Buf, []nvme.DSMRange{{SLBA: r.SLBA, NLB: r.NLB}})
+	case workloads.OpFlush, workloads.OpFlushData:
+		r.Opcode, r.Buf, r.SLBA, r.NLB = nvme.IOFlush, nil, 0, 0
+	default:
+		r.Opcode = nvme.IORead
+	}
+}
+
+// Submit sends op on its queue, or parks it until the queue has room.
+func (d *device) Submit(op *workloads.Op) {
+	dr := d.reqs.Get().(*devReq)
+	d.build(dr, op)
+	r := &dr.r
 	q := d.queues[op.Queue%len(d.queues)]
 	q.mu.Lock()
 	if len(q.backlog) > 0 {
@@ -190,7 +216,7 @@ func (d *device) Submit(op *workloads.Op) {
 
 // done completes an op and moves the queue's backlog forward.
 func (d *device) done(r *nvmetcp.Request) {
-	op := r.User.(*workloads.Op)
+	op := r.User.(*devReq).op
 	q := d.queues[op.Queue%len(d.queues)]
 	d.finish(r, r.Err)
 	q.mu.Lock()
@@ -214,9 +240,10 @@ func (d *device) done(r *nvmetcp.Request) {
 }
 
 func (d *device) finish(r *nvmetcp.Request, err error) {
-	op := r.User.(*workloads.Op)
-	r.User, r.Buf, r.Err = nil, nil, nil
-	d.reqs.Put(r)
+	dr := r.User.(*devReq)
+	op := dr.op
+	dr.op, r.Buf, r.Err = nil, nil, nil
+	d.reqs.Put(dr)
 	op.Err = err
 	op.Done(op)
 }
