@@ -264,7 +264,18 @@ var options = map[string]optionSetter{
 	"fsync":                      intOpt(func(j *Job) *int { return &j.FsyncBlocks }, 0, math.MaxInt32),
 	"fdatasync":                  intOpt(func(j *Job) *int { return &j.FdatasyncBlocks }, 0, math.MaxInt32),
 	"end_fsync":                  boolOpt(func(j *Job) *bool { return &j.EndFsync }),
-	"fsync_on_close":             boolOpt(func(j *Job) *bool { return &j.FsyncOnClose }),
+	"latency_target":             microsOpt(func(j *Job) *time.Duration { return &j.LatencyTarget }),
+	"latency_window":             microsOpt(func(j *Job) *time.Duration { return &j.LatencyWindow }),
+	"latency_run":                boolOpt(func(j *Job) *bool { return &j.LatencyRun }),
+	"latency_percentile": func(j *Job, v string, _ bool) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err == nil && (f < 0 || f > 100) {
+			err = fmt.Errorf("%g is not a percentage", f)
+		}
+		j.LatencyPercentile = f
+		return err
+	},
+	"fsync_on_close": boolOpt(func(j *Job) *bool { return &j.FsyncOnClose }),
 	"buffered": func(j *Job, v string, bare bool) error {
 		b, err := parseBool(v, bare)
 		j.Direct = !b
@@ -286,6 +297,15 @@ func ssTime(field func(*SteadyState) *time.Duration) optionSetter {
 	return func(j *Job, v string, _ bool) error {
 		d, err := ParseDuration(v)
 		*field(&j.SteadyState) = d
+		return err
+	}
+}
+
+// microsOpt sets a time option read in microseconds unless it has a unit.
+func microsOpt(field func(*Job) *time.Duration) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		d, err := parseMicros(v)
+		*field(j) = d
 		return err
 	}
 }
@@ -478,7 +498,7 @@ func isBoolOption(key string) bool {
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
 		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
-		"write_lat_log", "write_bw_log", "write_iops_log", "end_fsync", "fsync_on_close":
+		"write_lat_log", "write_bw_log", "write_iops_log", "end_fsync", "fsync_on_close", "latency_run":
 		return true
 	}
 	return quietOptions[key].boolean

@@ -229,6 +229,15 @@ type Job struct {
 	FdatasyncBlocks int  `json:"fdatasync,omitempty"`
 	EndFsync        bool `json:"end_fsync,omitempty"`
 	FsyncOnClose    bool `json:"fsync_on_close,omitempty"`
+	// LatencyTarget, when set, makes each worker search for the deepest
+	// queue, up to IODepth, at which LatencyPercentile (default 100) of the
+	// I/Os of each LatencyWindow complete within it, run one more window
+	// there and stop; with LatencyRun it keeps adjusting instead
+	// (latency_target, latency_window, latency_percentile, latency_run).
+	LatencyTarget     time.Duration `json:"latency_target,omitempty"`
+	LatencyWindow     time.Duration `json:"latency_window,omitempty"`
+	LatencyPercentile float64       `json:"latency_percentile,omitempty"`
+	LatencyRun        bool          `json:"latency_run,omitempty"`
 	// StartDelay delays the start, after what the job waits for.
 	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
@@ -388,6 +397,10 @@ func (j *Job) Validate() error {
 		return bad("verify", "%q unsupported", j.Verify)
 	case j.Verify != "" && j.RW.Trims():
 		return bad("verify", "with rw=%s: %v: a trim and the write of its block may be reordered in flight, and fio's trim verification (trim_verify_zero) is not implemented", j.RW, ErrUnsupportedOption)
+	case j.LatencyTarget < 0 || j.LatencyWindow < 0:
+		return bad("latency_target", "negative duration")
+	case j.LatencyPercentile < 0 || j.LatencyPercentile > 100:
+		return bad("latency_percentile", "%g is not a percentage", j.LatencyPercentile)
 	case j.FsyncBlocks < 0 || j.FdatasyncBlocks < 0:
 		return bad("fsync", "negative count")
 	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:

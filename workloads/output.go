@@ -39,6 +39,14 @@ type FioJob struct {
 	// Sync is fio's block of fsync/fdatasync latencies.
 	Sync       *FioSync `json:"sync,omitempty"`
 	JobRuntime int64    `json:"job_runtime"` // ms
+	// The latency_target search's outcome, as fio prints it (target in
+	// ns, window in µs).
+	LatencyDepth      int     `json:"latency_depth,omitempty"`
+	LatencyTarget     int64   `json:"latency_target,omitempty"`
+	LatencyTargetNs   int64   `json:"latency_target_ns,omitempty"`
+	LatencyPercentile float64 `json:"latency_percentile,omitempty"`
+	LatencyWindow     int64   `json:"latency_window,omitempty"`
+	LatencyWindowUs   int64   `json:"latency_window_us,omitempty"`
 	// SteadyState is whether the job reached steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Verify is nvmf-chaos's own: fio has no lost-write accounting.
@@ -98,7 +106,13 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 		if fj.VerifyError() {
 			fj.Error = errVerifyFailed
 		} else if j.Error != "" {
-			fj.Error = errRateMin
+			fj.Error = j.errno()
+		}
+		if j.LatencyDepth > 0 {
+			jo := &j.Job
+			fj.LatencyDepth, fj.LatencyPercentile = j.LatencyDepth, jo.latencyPercentile()
+			fj.LatencyTarget, fj.LatencyTargetNs = int64(jo.LatencyTarget), int64(jo.LatencyTarget)
+			fj.LatencyWindow, fj.LatencyWindowUs = jo.LatencyWindow.Microseconds(), jo.LatencyWindow.Microseconds()
 		}
 		rep := j.Job.Report
 		dirs, err := reportedDirs(j, rep.Unified)
@@ -256,9 +270,13 @@ func WriteSummary(w io.Writer, r *Result) error {
 		if v := j.Verify; v != nil && v.failed() {
 			fmt.Fprintf(&b, ": err=%d (func=verify, error=Invalid or incomplete multibyte or wide character)", errVerifyFailed)
 		} else if j.Error != "" {
-			fmt.Fprintf(&b, ": err=%d (func=check_min_rate, error=%s)", errRateMin, j.Error)
+			fmt.Fprintf(&b, ": err=%d (func=%s, error=%s)", j.errno(), cmpOr(j.ErrorFunc, "check_min_rate"), j.Error)
 		}
 		b.WriteString("\n")
+		if j.LatencyDepth > 0 {
+			fmt.Fprintf(&b, "     latency   : target=%s, window=%s, percentile=%.2f%%, depth=%d\n",
+				scaleNs(int64(j.Job.LatencyTarget)), scaleNs(int64(j.Job.LatencyWindow)), j.Job.latencyPercentile(), j.LatencyDepth)
+		}
 		dirs, err := reportedDirs(j, j.Job.Report.Unified)
 		if err != nil {
 			return fmt.Errorf("job %q: %w", j.Name, err)

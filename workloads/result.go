@@ -56,9 +56,15 @@ type JobResult struct {
 	Gaps []Gap `json:"gaps,omitempty"`
 	// SteadyState is set when the job watched for steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
-	// Error is why the job stopped in error (ratemin not met), "" if it
-	// did not.
-	Error string `json:"error,omitempty"`
+	// Error is why the job stopped in error (ratemin not met, latency
+	// target missed at depth 1), "" if it did not; Errno and ErrorFunc are
+	// fio's error number and function for it.
+	Error     string `json:"error,omitempty"`
+	Errno     int    `json:"errno,omitempty"`
+	ErrorFunc string `json:"error_func,omitempty"`
+	// LatencyDepth is the queue depth latency_target's search settled on
+	// (the smallest of the job's workers); 0 without latency_target.
+	LatencyDepth int `json:"latency_depth,omitempty"`
 	// Logs are the samples of the fio log files the job asked for, one per
 	// worker; WriteFioLogs writes them. Not part of the saved record.
 	Logs []WorkerLog `json:"-"`

@@ -61,9 +61,10 @@ type worker struct {
 	// flow: the worker's flow_id group (nil without flow) and its I/Os.
 	flow    *flowGroup
 	flowIOs int64
-	// ratemin: each direction's current cycle, and why the worker failed.
-	cycle   [numDirs]rateCycle
-	rateErr string
+	// ratemin: each direction's current cycle; why the worker failed.
+	cycle [numDirs]rateCycle
+	fail  *jobFailure
+	lat   *latSearch // latency_target; nil without
 	// thinktime: I/Os issued since the last pause, and when it ends.
 	thought, thinkUntil int64
 	sync                syncState
@@ -85,6 +86,7 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
 	w.sync.rec = newDirRecorder(int64(e.interval), e.latency)
+	w.lat = newLatSearch(j)
 	w.observeWith(e.observer)
 	bufSize := j.MaxBS()
 	if g.ver != nil && j.DoVerify {
@@ -224,11 +226,14 @@ func (w *worker) fillChecks() {
 // the next one wait, or the phase ends.
 func (w *worker) fill() {
 	w.wakeNs = 0
-	for w.outstanding < w.depth {
+	for w.outstanding < w.depthLimit() {
 		if w.sync.holds(w) {
 			return
 		}
 		now := w.e.now()
+		if w.purpose == forWorkload && w.latHolds(now) {
+			return
+		}
 		if w.endNs > 0 && now >= w.endNs || w.budget >= 0 && w.issued >= w.budget || w.ioLimit > 0 && w.ios >= w.ioLimit {
 			w.stopping = true
 			return
@@ -380,6 +385,9 @@ func (w *worker) complete(op *Op) {
 		}
 		if w.job.RateMin[dir] > 0 || w.job.RateIOPSMin[dir] > 0 {
 			w.checkMinRate(op.completeNs, dir, len(op.Buf))
+		}
+		if w.lat != nil {
+			w.latCompleted(op.completeNs-op.submitNs, op.completeNs)
 		}
 		w.lastNs = max(w.lastNs, op.completeNs)
 		if op.Err == nil {
