@@ -84,6 +84,8 @@ type FioLat struct {
 	Stddev     float64          `json:"stddev"`
 	N          int64            `json:"N"`
 	Percentile map[string]int64 `json:"percentile,omitempty"`
+	// Bins are json+'s latency buckets: fio's bucket value in ns → count.
+	Bins map[string]int64 `json:"bins,omitempty"`
 }
 
 // fioPercentiles are fio's default percentile_list.
@@ -95,7 +97,13 @@ const FioVersionString = "nvmf-chaos (fio-3 compatible)"
 // ToFio converts a Result to fio's JSON layout. The engine measures
 // submit→complete, which is both fio's clat and (with no separate
 // submission latency) its lat; slat is reported as zero.
-func ToFio(r *Result, at time.Time) (*FioOutput, error) {
+func ToFio(r *Result, at time.Time) (*FioOutput, error) { return toFio(r, at, false) }
+
+// ToFioPlus is ToFio with json+'s latency bins in each latency block that
+// has percentiles.
+func ToFioPlus(r *Result, at time.Time) (*FioOutput, error) { return toFio(r, at, true) }
+
+func toFio(r *Result, at time.Time, plus bool) (*FioOutput, error) {
 	out := &FioOutput{FioVersion: FioVersionString, Timestamp: at.Unix(), TimestampMs: at.UnixMilli(), Time: at.Format("Mon Jan _2 15:04:05 2006")}
 	entries, err := r.Reported()
 	if err != nil {
@@ -115,6 +123,7 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 			fj.LatencyWindow, fj.LatencyWindowUs = jo.LatencyWindow.Microseconds(), jo.LatencyWindow.Microseconds()
 		}
 		rep := j.Job.Report
+		rep.bins = plus
 		dirs, err := reportedDirs(j, rep.Unified)
 		if err != nil {
 			return nil, fmt.Errorf("job %q: %w", j.Name, err)
@@ -191,8 +200,8 @@ func fioDir(d *DirResult, rep ReportOptions) (FioDir, error) {
 		return f, err
 	}
 	list := rep.percentiles()
-	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles)
-	f.LatNs = fioLat(h, list, rep.LatPercentiles)
+	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles, rep.bins)
+	f.LatNs = fioLat(h, list, rep.LatPercentiles, rep.bins)
 	return f, nil
 }
 
@@ -206,10 +215,10 @@ func fioSync(d *DirResult, rep ReportOptions) (*FioSync, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FioSync{TotalIOs: d.IOs, LatNs: fioLat(h, rep.percentiles(), !rep.NoClatPercentiles || rep.LatPercentiles)}, nil
+	return &FioSync{TotalIOs: d.IOs, LatNs: fioLat(h, rep.percentiles(), !rep.NoClatPercentiles || rep.LatPercentiles, rep.bins)}, nil
 }
 
-func fioLat(h *hdr.Histogram, list []float64, percentiles bool) FioLat {
+func fioLat(h *hdr.Histogram, list []float64, percentiles, bins bool) FioLat {
 	if h.TotalCount() == 0 {
 		return FioLat{}
 	}
@@ -218,6 +227,9 @@ func fioLat(h *hdr.Histogram, list []float64, percentiles bool) FioLat {
 		l.Percentile = make(map[string]int64, len(list))
 		for i, v := range h.ValueAtPercentilesSlice(list) {
 			l.Percentile[strconv.FormatFloat(list[i], 'f', 6, 64)] = v
+		}
+		if bins {
+			l.Bins = fioBins(h)
 		}
 	}
 	return l
@@ -242,8 +254,13 @@ func jobOptions(j *Job) map[string]string {
 }
 
 // WriteJSON writes r in fio's JSON layout.
-func WriteJSON(w io.Writer, r *Result, at time.Time) error {
-	out, err := ToFio(r, at)
+func WriteJSON(w io.Writer, r *Result, at time.Time) error { return writeJSON(w, r, at, false) }
+
+// WriteJSONPlus writes r in fio's json+ layout: JSON with latency bins.
+func WriteJSONPlus(w io.Writer, r *Result, at time.Time) error { return writeJSON(w, r, at, true) }
+
+func writeJSON(w io.Writer, r *Result, at time.Time, plus bool) error {
+	out, err := toFio(r, at, plus)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,9 @@ func TestBench(t *testing.T) {
 	}{
 		{"flags as in the README", []string{"--target", "null://1g", "--rw", "randread", "--bs", "4k", "--iodepth", "32", "--runtime", "100ms", "--time_based"}, 0, []string{"bench: (rw=randread, bs=4KiB, iodepth=32", "read: IOPS="}},
 		{"json", []string{"--target", "null://64m", "--rw", "randrw", "--size", "1m", "--output-format", "json"}, 0, []string{`"jobname": "bench"`, `"99.900000"`}},
+		{"json+ on null", []string{"--target", "null://64m", "--rw", "randread", "--size", "1m", "--output-format", "json+"}, 0, []string{`"bins": {`, `"99.900000"`}},
+		{"json+ on a file", []string{"--target", file, "--rw", "randwrite", "--size", "1m", "--fsync", "8", "--output-format=json+"}, 0, []string{`"bins": {`, `"sync": {`, `"total_ios": 32`}},
+		{"bad output format", []string{"--target", "null://64m", "--output-format", "xml"}, 2, []string{`--output-format "xml": want normal, json or json+`}},
 		{"job file", []string{"--fio", jobFile, "--target", file}, 0, []string{"r: (rw=randread", "w: (rw=randwrite"}},
 		{"target replaces a relative filename", []string{"--fio", writeFile(t, dir, "fio-rand-read.fio", "[global]\nname=fio-rand-read\nfilename=fio-rand-read\nrw=randread\nbs=4K\n[file1]\nsize=256k\n"), "--target", file}, 0, []string{"file1: (rw=randread"}},
 		{"groups of an example file", []string{"--fio", "../../workloads/testdata/fio-examples/ssd-steps.fio", "--target", "null://16m"}, 0,
