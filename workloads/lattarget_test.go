@@ -123,15 +123,6 @@ func TestLatencyTarget(t *testing.T) {
 	}
 }
 
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // TestLatencyTargetBackends: on null:// and file:// a generous target is
 // met at every depth, so the search doubles up to iodepth and stops; the
 // outcome is printed as fio prints it.
