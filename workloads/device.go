@@ -18,7 +18,20 @@ const (
 	OpRead OpKind = iota
 	// OpWrite writes Buf at Offset.
 	OpWrite
+	// OpTrim deallocates len(Buf) bytes at Offset (NVMe Dataset Management
+	// deallocate, a punched hole in a file); the Device never reads Buf.
+	OpTrim
+	// OpFlush commits every write completed before it to stable storage,
+	// metadata included (NVMe Flush, fsync(2)); Offset and Buf are unused.
+	OpFlush
+	// OpFlushData commits the data of every write completed before it
+	// (fdatasync(2)); where data and metadata are not told apart, as in
+	// NVMe, it is OpFlush.
+	OpFlushData
 )
+
+// flush reports whether the op commits earlier writes rather than move data.
+func (k OpKind) flush() bool { return k == OpFlush || k == OpFlushData }
 
 // String returns the fio name of the direction.
 func (k OpKind) String() string {
@@ -27,6 +40,12 @@ func (k OpKind) String() string {
 		return "read"
 	case OpWrite:
 		return "write"
+	case OpTrim:
+		return "trim"
+	case OpFlush:
+		return "sync"
+	case OpFlushData:
+		return "datasync"
 	}
 	return fmt.Sprintf("opkind(%d)", uint8(k))
 }
@@ -65,6 +84,7 @@ const (
 	forWorkload opPurpose = iota
 	forBacklog            // verify_backlog read: checked as during the run
 	forFinal              // final verification pass
+	forClose              // fsync_on_close's sync at close, uncounted as in fio
 )
 
 // Device is a block target the engine drives. Submit never waits for the

@@ -282,11 +282,11 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 	var errLists [][]ErrorEvent
 	var dropped int64
 	for _, run := range runs {
-		r.MeasureNs = max(r.MeasureNs, run.startNs+int64(run.job.RampTime))
+		r.MeasureNs = max(r.MeasureNs, run.measureNs())
 	}
 	for _, run := range runs {
 		jr := JobResult{Name: run.job.Name, Job: *run.job, Group: run.group, StartNs: run.startNs, EndNs: run.endNs}
-		measure := run.startNs + int64(run.job.RampTime)
+		measure := run.measureNs()
 		last := measure
 		var gapLists [][]Gap
 		for _, w := range run.workers {
@@ -295,8 +295,11 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			gapLists = append(gapLists, w.gaps.gaps)
 			last = max(last, w.lastNs)
 			errLists = append(errLists, w.errors)
-			if jr.Error == "" && w.rateErr != "" {
-				jr.Error = w.rateErr
+			if f := w.fail; jr.Error == "" && f != nil {
+				jr.Error, jr.Errno, jr.ErrorFunc = f.msg, f.errno, f.fn
+			}
+			if w.lat != nil && (jr.LatencyDepth == 0 || w.lat.qd < jr.LatencyDepth) {
+				jr.LatencyDepth = w.lat.qd
 			}
 			if w.log != nil {
 				w.log.finish(w.lastNs)
@@ -304,17 +307,28 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			}
 			dropped += w.errorsDropped
 		}
-		for d := range numDirs {
+		for d := range numDirs + 1 {
 			recs := make([]*dirRecorder, len(run.workers))
 			for i, w := range run.workers {
-				recs[i] = &w.rec[d]
+				recs[i] = &w.rec[min(d, numDirs-1)]
+				if d == numDirs {
+					recs[i] = &w.sync.rec
+				}
 			}
 			dr, err := mergeDir(recs, measure/iv, (max(last, measure+1)-1)/iv, iv)
 			if err != nil {
 				return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
 			}
 			dr.RuntimeNs = last - measure
-			*jr.Dir(d) = dr
+			switch {
+			case d == DirTrim && !run.job.RW.Trims():
+				// left zero: omitted from results.json
+			case d < numDirs:
+				*jr.Dir(d) = dr
+			case run.job.syncs():
+				dr.Series = nil // a sync has no bytes to chart
+				jr.Sync = &dr
+			}
 		}
 		if run.ver != nil {
 			final := run.job.DoVerify
@@ -329,4 +343,18 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 	}
 	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)
 	return r, nil
+}
+
+// measureNs is when the job's measurement starts: after its ramp, or as
+// late as a worker's latency_target search reset its statistics (the
+// earliest of them, so every worker's final window is inside).
+func (run *jobRun) measureNs() int64 {
+	at := run.startNs + int64(run.job.RampTime)
+	first := int64(-1)
+	for _, w := range run.workers {
+		if first < 0 || w.rampEndNs < first {
+			first = w.rampEndNs
+		}
+	}
+	return max(at, first)
 }

@@ -20,8 +20,10 @@ func TestFioExamples(t *testing.T) {
 		onFile  bool // a file in t.TempDir() rather than null://16m
 		entries int
 		groups  []group
-		after   [][2]string // job [0] starts only once job [1] ended
-		notes   int         // distinct notes of options without effect
+		after   [][2]string   // job [0] starts only once job [1] ended
+		notes   int           // distinct notes of options without effect
+		trims   map[int]int64 // by group, exact or -1: some; 0 elsewhere
+		syncs   map[int]bool  // groups whose entries report flushes
 	}{
 		{file: "rand-read.fio", entries: 1, groups: []group{{-1, 0, false}}, notes: 1},
 		{file: "rand-write.fio", onFile: true, entries: 1, groups: []group{{0, 256, false}}, notes: 1},
@@ -37,10 +39,12 @@ func TestFioExamples(t *testing.T) {
 		{file: "verify-phases.fio", onFile: true, entries: 2, groups: []group{{0, 64, false}, {64, 0, true}}, notes: 1},
 		{file: "skewed.fio", entries: 6, groups: []group{{224, 32, false}}, notes: 0},
 		{file: "env-sized.fio", entries: 2, groups: []group{{0, 128, false}, {128, 0, true}}, notes: 1},
+		{file: "phases.fio", onFile: true, entries: 4, groups: []group{{0, -1, false}, {-1, 0, true}, {-1, -1, true}, {0, 0, true}}, trims: map[int]int64{3: -1}, syncs: map[int]bool{2: true}, notes: 1},
 	}
 	t.Setenv("BS", "4k")
 	t.Setenv("SIZE", "512k")
 	t.Setenv("DEPTH", "8")
+	t.Setenv("RUNTIME", "100ms")
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			target := "null://16m"
@@ -75,6 +79,12 @@ func TestFioExamples(t *testing.T) {
 			for g, want := range tc.groups {
 				checkCount(t, g, "reads", groups[g].Read.IOs, want.reads)
 				checkCount(t, g, "writes", groups[g].Write.IOs, want.writes)
+				checkCount(t, g, "trims", groups[g].Trim.IOs, tc.trims[g])
+				for _, e := range entries {
+					if e.Group == g && (e.Sync != nil && e.Sync.IOs > 0) != tc.syncs[g] {
+						t.Errorf("group %d: entry %s reports flushes: %v, want %v", g, e.Name, e.Sync != nil, tc.syncs[g])
+					}
+				}
 				checkSums(t, r, &groups[g])
 				if want.afterPrevious {
 					checkAfterGroups(t, r, g)

@@ -142,3 +142,27 @@ func TestFileBackendURingFallsBack(t *testing.T) {
 		t.Errorf("rings %d, pools %d: want psync pools only", len(fd.rings), len(fd.queues))
 	}
 }
+
+// TestFileBackendDIOAlign: with O_DIRECT the file's block size is the
+// alignment the kernel reports for it, so where that is 512 bytes, jobs of
+// 512-byte blocks (fio's iometer and JESD219 examples) run, verified.
+func TestFileBackendDIOAlign(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	j := job(t, "small", "rw", "randwrite", "bssplit", "512/50:4k/50", "size", "256k", "verify", "crc32c", "norandommap", "1")
+	d := openT(t, "file://"+path, j)
+	if n, ok := d.(Noter); ok && strings.Contains(strings.Join(n.Notes(), " "), "O_DIRECT") {
+		t.Skipf("no O_DIRECT here: %v", n.Notes())
+	}
+	want := dioAlign(path)
+	if d.BlockSize() != want {
+		t.Fatalf("block size %d, want the O_DIRECT alignment %d", d.BlockSize(), want)
+	}
+	if want != 512 {
+		t.Skipf("the filesystem under %s needs %d-byte O_DIRECT alignment", path, want)
+	}
+	r := runT(t, d, []Job{j})
+	jr := r.Jobs[0]
+	if jr.Write.Errors != 0 || jr.Write.IOs == 0 || jr.Verify.failed() || !jr.Verify.FinalPass {
+		t.Fatalf("writes %d, errors %d, verify %+v", jr.Write.IOs, jr.Write.Errors, jr.Verify)
+	}
+}

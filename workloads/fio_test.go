@@ -60,7 +60,7 @@ func TestParseFio(t *testing.T) {
 				if j.Size != 1<<30 || j.Offset != 4000 || j.BS != 4096 {
 					t.Errorf("size %d offset %d bs %d", j.Size, j.Offset, j.BS)
 				}
-				if j.Rate != [numDirs]int64{1 << 20, 2 << 20} || j.RateIOPS != [numDirs]int64{100, 100} {
+				if j.Rate != [numDirs]int64{1 << 20, 2 << 20} || j.RateIOPS != [numDirs]int64{100, 100, 100} {
 					t.Errorf("rate %v rate_iops %v", j.Rate, j.RateIOPS)
 				}
 				if len(j.BSSplit) != 2 || j.BSSplit[1] != (BSSplit{Size: 65536, Percent: 40}) {
@@ -93,7 +93,7 @@ func TestParseFio(t *testing.T) {
 			},
 		},
 		{name: "loops at least 1", file: "[j]\nloops=0\n", wantErr: "jobs.fio:2:"},
-		{name: "unsupported option names option and line", file: "[j]\nbs=4k\nfsync=1\n", wantErr: "jobs.fio:3: option \"fsync\": unsupported fio option"},
+		{name: "unsupported option names option and line", file: "[j]\nbs=4k\nexec_prerun=ls\n", wantErr: "jobs.fio:3: option \"exec_prerun\": unsupported fio option"},
 		{name: "unsupported ioengine", file: "[global]\n\n[j]\nioengine=mmap\n", wantErr: "jobs.fio:4:"},
 		{name: "unset variable", file: "[j]\nsize=${NOPE}\n", wantErr: "jobs.fio:2:"},
 		{name: "bad value", file: "[j]\niodepth=0\n", wantErr: "jobs.fio:2:"},
@@ -216,22 +216,23 @@ func TestAllRandRepeat(t *testing.T) {
 	}
 }
 
-// TestRateTrimValue: rate=R,W,T takes fio's third (trim) value, which caps
-// nothing since the engine issues no trims, and still checks it.
+// TestRateTrimValue: rate=R,W,T takes fio's third (trim) value; one value
+// caps every direction.
 func TestRateTrimValue(t *testing.T) {
 	for _, tc := range []struct {
 		v       string
-		r, w    int64
+		want    [numDirs]int64
 		wantErr bool
 	}{
-		{"300,300,300", 300, 300, false},
-		{"1m,,5m", 1 << 20, 0, false},
-		{"1,2,x", 0, 0, true},
-		{"1,2,3,4", 0, 0, true},
+		{"300,300,300", [numDirs]int64{300, 300, 300}, false},
+		{"1m,,5m", [numDirs]int64{1 << 20, 0, 5 << 20}, false},
+		{"2k", [numDirs]int64{2048, 2048, 2048}, false},
+		{"1,2,x", [numDirs]int64{}, true},
+		{"1,2,3,4", [numDirs]int64{}, true},
 	} {
 		j := DefaultJob("j")
 		err := ApplyOption(&j, "rate", tc.v)
-		if (err != nil) != tc.wantErr || err == nil && (j.Rate[DirRead] != tc.r || j.Rate[DirWrite] != tc.w) {
+		if (err != nil) != tc.wantErr || err == nil && j.Rate != tc.want {
 			t.Errorf("rate=%s: %v, err %v", tc.v, j.Rate, err)
 		}
 	}

@@ -261,6 +261,21 @@ var options = map[string]optionSetter{
 	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
 	"buffer_compress_percentage": intOpt(func(j *Job) *int { return &j.BufferCompressPercentage }, 0, 100),
 	"direct":                     boolOpt(func(j *Job) *bool { return &j.Direct }),
+	"fsync":                      intOpt(func(j *Job) *int { return &j.FsyncBlocks }, 0, math.MaxInt32),
+	"fdatasync":                  intOpt(func(j *Job) *int { return &j.FdatasyncBlocks }, 0, math.MaxInt32),
+	"end_fsync":                  boolOpt(func(j *Job) *bool { return &j.EndFsync }),
+	"latency_target":             microsOpt(func(j *Job) *time.Duration { return &j.LatencyTarget }),
+	"latency_window":             microsOpt(func(j *Job) *time.Duration { return &j.LatencyWindow }),
+	"latency_run":                boolOpt(func(j *Job) *bool { return &j.LatencyRun }),
+	"latency_percentile": func(j *Job, v string, _ bool) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err == nil && (f < 0 || f > 100) {
+			err = fmt.Errorf("%g is not a percentage", f)
+		}
+		j.LatencyPercentile = f
+		return err
+	},
+	"fsync_on_close": boolOpt(func(j *Job) *bool { return &j.FsyncOnClose }),
 	"buffered": func(j *Job, v string, bare bool) error {
 		b, err := parseBool(v, bare)
 		j.Direct = !b
@@ -286,6 +301,15 @@ func ssTime(field func(*SteadyState) *time.Duration) optionSetter {
 	}
 }
 
+// microsOpt sets a time option read in microseconds unless it has a unit.
+func microsOpt(field func(*Job) *time.Duration) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		d, err := parseMicros(v)
+		*field(j) = d
+		return err
+	}
+}
+
 // parseMicros reads a time in microseconds unless it has a unit, as fio
 // reads thinktime.
 func parseMicros(v string) (time.Duration, error) {
@@ -306,67 +330,6 @@ func logOpt(field func(*LogOptions) (*bool, *string)) optionSetter {
 		*on, *prefix = true, strings.TrimSpace(v)
 		return nil
 	}
-}
-
-// setRW reads rw=PATTERN[:N]. For a sequential pattern N is a size (with
-// fio's suffixes, negative to go backwards) added after each I/O; for a
-// random one, the count of I/Os per random offset, as fio reads them.
-func setRW(j *Job, v string, _ bool) error {
-	name, mod, hasMod := strings.Cut(v, ":")
-	rw, err := ParseRW(name)
-	if err != nil {
-		return err
-	}
-	j.RW, j.SeqAdd, j.SeqNr = rw, 0, 0
-	if !hasMod {
-		return nil
-	}
-	if rw.Random() {
-		n, err := parseInt(mod, 1, math.MaxInt32)
-		j.SeqNr = int(n)
-		return err
-	}
-	neg := strings.HasPrefix(strings.TrimSpace(mod), "-")
-	n, err := ParseSize(strings.TrimPrefix(strings.TrimSpace(mod), "-"))
-	if neg {
-		n = -n
-	}
-	j.SeqAdd = n
-	return err
-}
-
-// setBS reads bs=N or a range bs=LO-HI (bsrange=LO-HI, LO:HI too). A
-// per-direction value (bs=4k,64k) is refused: one size serves both.
-func setBS(j *Job, v string, _ bool) error {
-	if strings.Contains(v, ",") {
-		return fmt.Errorf("%q: %w: per-direction block sizes; give one size or a range for both", v, ErrUnsupportedOption)
-	}
-	lo, hi, ranged := strings.Cut(v, "-")
-	if !ranged {
-		lo, hi, ranged = strings.Cut(v, ":")
-	}
-	n, err := parseBS(lo)
-	if err != nil {
-		return err
-	}
-	j.BS, j.BSMax, j.BSSplit = n, 0, nil
-	if ranged {
-		if j.BSMax, err = parseBS(hi); err == nil && j.BSMax < n {
-			err = fmt.Errorf("%q: the high end is below the low", v)
-		}
-		if j.BSMax == n {
-			j.BSMax = 0 // bsrange=4k-4k is bs=4k
-		}
-	}
-	return err
-}
-
-func parseBS(v string) (int, error) {
-	n, err := ParseSize(v)
-	if err == nil && (n <= 0 || n > 64<<20) {
-		err = fmt.Errorf("%d outside 1..64MiB", n)
-	}
-	return int(n), err
 }
 
 func intOpt(field func(*Job) *int, lo, hi int64) optionSetter {
@@ -535,7 +498,7 @@ func isBoolOption(key string) bool {
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
 		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
-		"write_lat_log", "write_bw_log", "write_iops_log":
+		"write_lat_log", "write_bw_log", "write_iops_log", "end_fsync", "fsync_on_close", "latency_run":
 		return true
 	}
 	return quietOptions[key].boolean

@@ -197,23 +197,15 @@ func parseBSSplit(s string) ([]BSSplit, error) {
 	return out, nil
 }
 
-// parseRatePair reads rate=R[,W[,T]]: one value caps both directions; ",W"
-// caps only writes; a trim value is checked and has nothing to cap.
+// parseRatePair reads rate=R[,W[,T]]: one value caps every direction;
+// ",W" caps only writes.
 func parseRatePair(s string, size bool) ([numDirs]int64, error) {
 	var out [numDirs]int64
 	parts := strings.Split(s, ",")
-	if len(parts) > int(numDirs)+1 {
+	if len(parts) > int(numDirs) {
 		return out, fmt.Errorf("%q: want READ[,WRITE[,TRIM]]", s)
 	}
 	for i, p := range parts {
-		if i == int(numDirs) {
-			// A trim cap bounds nothing: the engine issues no trims (rw=trim
-			// is refused), so it is read for its syntax only.
-			if _, err := parseRateValue(p, size); err != nil {
-				return out, err
-			}
-			break
-		}
 		n, err := parseRateValue(p, size)
 		if err != nil {
 			return out, err
@@ -221,7 +213,7 @@ func parseRatePair(s string, size bool) ([numDirs]int64, error) {
 		out[i] = n
 	}
 	if len(parts) == 1 {
-		out[DirWrite] = out[DirRead]
+		out[DirWrite], out[DirTrim] = out[DirRead], out[DirRead]
 	}
 	return out, nil
 }
@@ -237,4 +229,65 @@ func parseRateValue(p string, size bool) (int64, error) {
 		return ParseSize(p)
 	}
 	return parseInt(p, 0, math.MaxInt64)
+}
+
+// setRW reads rw=PATTERN[:N]. For a sequential pattern N is a size (with
+// fio's suffixes, negative to go backwards) added after each I/O; for a
+// random one, the count of I/Os per random offset, as fio reads them.
+func setRW(j *Job, v string, _ bool) error {
+	name, mod, hasMod := strings.Cut(v, ":")
+	rw, err := ParseRW(name)
+	if err != nil {
+		return err
+	}
+	j.RW, j.SeqAdd, j.SeqNr = rw, 0, 0
+	if !hasMod {
+		return nil
+	}
+	if rw.Random() {
+		n, err := parseInt(mod, 1, math.MaxInt32)
+		j.SeqNr = int(n)
+		return err
+	}
+	neg := strings.HasPrefix(strings.TrimSpace(mod), "-")
+	n, err := ParseSize(strings.TrimPrefix(strings.TrimSpace(mod), "-"))
+	if neg {
+		n = -n
+	}
+	j.SeqAdd = n
+	return err
+}
+
+// setBS reads bs=N or a range bs=LO-HI (bsrange=LO-HI, LO:HI too). A
+// per-direction value (bs=4k,64k) is refused: one size serves both.
+func setBS(j *Job, v string, _ bool) error {
+	if strings.Contains(v, ",") {
+		return fmt.Errorf("%q: %w: per-direction block sizes; give one size or a range for both", v, ErrUnsupportedOption)
+	}
+	lo, hi, ranged := strings.Cut(v, "-")
+	if !ranged {
+		lo, hi, ranged = strings.Cut(v, ":")
+	}
+	n, err := parseBS(lo)
+	if err != nil {
+		return err
+	}
+	j.BS, j.BSMax, j.BSSplit = n, 0, nil
+	if ranged {
+		if j.BSMax, err = parseBS(hi); err == nil && j.BSMax < n {
+			err = fmt.Errorf("%q: the high end is below the low", v)
+		}
+		if j.BSMax == n {
+			j.BSMax = 0 // bsrange=4k-4k is bs=4k
+		}
+	}
+	return err
+}
+
+func parseBS(v string) (int, error) {
+	n, err := ParseSize(v)
+	if err == nil && (n <= 0 || n > 64<<20) {
+		err = fmt.Errorf("%d outside 1..64MiB", n)
+	}
+	return int(n), err
 }

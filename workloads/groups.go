@@ -30,6 +30,10 @@ func (r *Result) Reported() ([]Entry, error) {
 			}
 			continue
 		}
+		if j.Sync != nil {
+			c := *j.Sync // merged into: not the Result's
+			j.Sync = &c
+		}
 		out = append(out, Entry{JobResult: j, Workers: j.Job.NumJobs})
 	}
 	return out, nil
@@ -40,6 +44,14 @@ func (e *Entry) merge(j *JobResult) error {
 	e.StartNs, e.EndNs = min(e.StartNs, j.StartNs), max(e.EndNs, j.EndNs)
 	for d := range numDirs {
 		if err := mergeDirResult(e.Dir(d), j.Dir(d)); err != nil {
+			return err
+		}
+	}
+	if j.Sync != nil {
+		if e.Sync == nil {
+			e.Sync = &DirResult{}
+		}
+		if err := mergeDirResult(e.Sync, j.Sync); err != nil {
 			return err
 		}
 	}
@@ -134,12 +146,16 @@ type GroupStats struct {
 	Group int
 	Read  GroupDir
 	Write GroupDir
+	Trim  GroupDir
 }
 
 // Dir returns the totals of one direction.
 func (g *GroupStats) Dir(d Direction) *GroupDir {
-	if d == DirWrite {
+	switch d {
+	case DirWrite:
 		return &g.Write
+	case DirTrim:
+		return &g.Trim
 	}
 	return &g.Read
 }

@@ -23,11 +23,20 @@ const (
 	RWReadWrite
 	// RWRandRW is random mixed reads and writes (rw=randrw).
 	RWRandRW
+	// RWTrim is sequential trims (rw=trim).
+	RWTrim
+	// RWRandTrim is random trims (rw=randtrim).
+	RWRandTrim
+	// RWTrimWrite trims a block, then writes it, sequentially (rw=trimwrite).
+	RWTrimWrite
+	// RWRandTrimWrite is trimwrite at random offsets (rw=randtrimwrite).
+	RWRandTrimWrite
 )
 
 var rwNames = map[string]RW{
 	"read": RWRead, "write": RWWrite, "randread": RWRandRead, "randwrite": RWRandWrite,
 	"rw": RWReadWrite, "readwrite": RWReadWrite, "randrw": RWRandRW,
+	"trim": RWTrim, "randtrim": RWRandTrim, "trimwrite": RWTrimWrite, "randtrimwrite": RWRandTrimWrite,
 }
 
 // ParseRW reads a fio rw= value.
@@ -35,7 +44,7 @@ func ParseRW(s string) (RW, error) {
 	if rw, ok := rwNames[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return rw, nil
 	}
-	return 0, fmt.Errorf("rw %q: want read, write, randread, randwrite, rw, readwrite or randrw", s)
+	return 0, fmt.Errorf("rw %q: want read, write, randread, randwrite, rw, readwrite, randrw, trim, randtrim, trimwrite or randtrimwrite", s)
 }
 
 // String returns the fio name.
@@ -53,6 +62,14 @@ func (r RW) String() string {
 		return "rw"
 	case RWRandRW:
 		return "randrw"
+	case RWTrim:
+		return "trim"
+	case RWRandTrim:
+		return "randtrim"
+	case RWTrimWrite:
+		return "trimwrite"
+	case RWRandTrimWrite:
+		return "randtrimwrite"
 	}
 	return fmt.Sprintf("rw(%d)", uint8(r))
 }
@@ -68,13 +85,22 @@ func (r *RW) UnmarshalText(b []byte) error {
 }
 
 // Random reports whether offsets are random.
-func (r RW) Random() bool { return r == RWRandRead || r == RWRandWrite || r == RWRandRW }
+func (r RW) Random() bool {
+	return r == RWRandRead || r == RWRandWrite || r == RWRandRW || r == RWRandTrim || r == RWRandTrimWrite
+}
 
 // Reads reports whether the pattern issues reads.
-func (r RW) Reads() bool { return r != RWWrite && r != RWRandWrite }
+func (r RW) Reads() bool {
+	return r == RWRead || r == RWRandRead || r == RWReadWrite || r == RWRandRW
+}
 
 // Writes reports whether the pattern issues writes.
-func (r RW) Writes() bool { return r != RWRead && r != RWRandRead }
+func (r RW) Writes() bool {
+	return r == RWWrite || r == RWRandWrite || r == RWReadWrite || r == RWRandRW || r == RWTrimWrite || r == RWRandTrimWrite
+}
+
+// Trims reports whether the pattern issues trims.
+func (r RW) Trims() bool { return r >= RWTrim && r <= RWRandTrimWrite }
 
 // BSSplit is one entry of fio's bssplit=: Percent of the I/Os use Size bytes.
 type BSSplit struct {
@@ -90,8 +116,23 @@ const (
 	DirRead Direction = iota
 	// DirWrite is writes.
 	DirWrite
+	// DirTrim is trims, fio's third direction.
+	DirTrim
 	numDirs
 )
+
+// String returns fio's name of the direction.
+func (d Direction) String() string {
+	switch d {
+	case DirRead:
+		return "read"
+	case DirWrite:
+		return "write"
+	case DirTrim:
+		return "trim"
+	}
+	return fmt.Sprintf("direction(%d)", int(d))
+}
 
 // Job is one fio job section: what a group of NumJobs workers does. The zero
 // value is not useful; start from DefaultJob.
@@ -179,6 +220,24 @@ type Job struct {
 	// with "all" every job, started or not (exit_what).
 	ExitAll  bool   `json:"exitall,omitempty"`
 	ExitWhat string `json:"exit_what,omitempty"`
+	// FsyncBlocks and FdatasyncBlocks flush the device (fsync, fdatasync;
+	// NVMe Flush) after every that many writes, once the I/O in flight has
+	// completed (fsync, fdatasync). EndFsync flushes once the job's writes
+	// are done (end_fsync); FsyncOnClose does too, and again uncounted as
+	// fio's close does (fsync_on_close). Flushes are fio's sync direction.
+	FsyncBlocks     int  `json:"fsync,omitempty"`
+	FdatasyncBlocks int  `json:"fdatasync,omitempty"`
+	EndFsync        bool `json:"end_fsync,omitempty"`
+	FsyncOnClose    bool `json:"fsync_on_close,omitempty"`
+	// LatencyTarget, when set, makes each worker search for the deepest
+	// queue, up to IODepth, at which LatencyPercentile (default 100) of the
+	// I/Os of each LatencyWindow complete within it, run one more window
+	// there and stop; with LatencyRun it keeps adjusting instead
+	// (latency_target, latency_window, latency_percentile, latency_run).
+	LatencyTarget     time.Duration `json:"latency_target,omitempty"`
+	LatencyWindow     time.Duration `json:"latency_window,omitempty"`
+	LatencyPercentile float64       `json:"latency_percentile,omitempty"`
+	LatencyRun        bool          `json:"latency_run,omitempty"`
 	// StartDelay delays the start, after what the job waits for.
 	StartDelay time.Duration `json:"startdelay,omitempty"`
 	// RateIOPS and Rate (bytes/s) cap each worker per direction; 0 is no cap.
@@ -336,6 +395,14 @@ func (j *Job) Validate() error {
 		return bad("time_based", "needs runtime")
 	case j.Verify != "" && verifyAlgs[j.Verify].name == "":
 		return bad("verify", "%q unsupported", j.Verify)
+	case j.Verify != "" && j.RW.Trims():
+		return bad("verify", "with rw=%s: %v: a trim and the write of its block may be reordered in flight, and fio's trim verification (trim_verify_zero) is not implemented", j.RW, ErrUnsupportedOption)
+	case j.LatencyTarget < 0 || j.LatencyWindow < 0:
+		return bad("latency_target", "negative duration")
+	case j.LatencyPercentile < 0 || j.LatencyPercentile > 100:
+		return bad("latency_percentile", "%g is not a percentage", j.LatencyPercentile)
+	case j.FsyncBlocks < 0 || j.FdatasyncBlocks < 0:
+		return bad("fsync", "negative count")
 	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:
 		return bad("verify", "pattern needs verify_pattern")
 	case j.ZoneSize > 0 && j.RW.Random():

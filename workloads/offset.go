@@ -39,6 +39,9 @@ type pattern struct {
 	seqPct    uint64      // percent of a random job's I/Os that follow on
 	perm      permutation // random order covering each unit once per pass
 	permPos   uint64
+	// trimwrite: the trim just issued, whose block the next I/O writes.
+	last    ioSpec
+	trimmed bool
 }
 
 func newPattern(j *Job, start, length int64, seed uint64) *pattern {
@@ -69,10 +72,20 @@ func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 }
 
 func (p *pattern) next() ioSpec {
+	if p.rw == RWTrimWrite || p.rw == RWRandTrimWrite {
+		// As fio: each block is trimmed, then written.
+		if p.trimmed {
+			p.trimmed = false
+			return ioSpec{dir: DirWrite, offset: p.last.offset, size: p.last.size}
+		}
+		p.trimmed = true
+	}
 	s := ioSpec{dir: DirRead, size: p.pickSize()}
 	switch p.rw {
 	case RWWrite, RWRandWrite:
 		s.dir = DirWrite
+	case RWTrim, RWRandTrim, RWTrimWrite, RWRandTrimWrite:
+		s.dir = DirTrim
 	case RWReadWrite, RWRandRW:
 		if p.rng.Uint64()%100 >= p.mixRead {
 			s.dir = DirWrite
@@ -89,6 +102,7 @@ func (p *pattern) next() ioSpec {
 	default:
 		s.offset = p.sequentialOffset(s.size)
 	}
+	p.last = s
 	return s
 }
 

@@ -32,11 +32,21 @@ type FioJob struct {
 	JobOptions map[string]string `json:"job options"`
 	// Read, Write and Trim are absent with unified_rw_reporting=mixed,
 	// which reports Mixed alone; =both reports all four.
-	Read       *FioDir `json:"read,omitempty"`
-	Write      *FioDir `json:"write,omitempty"`
-	Trim       *FioDir `json:"trim,omitempty"`
-	Mixed      *FioDir `json:"mixed,omitempty"`
-	JobRuntime int64   `json:"job_runtime"` // ms
+	Read  *FioDir `json:"read,omitempty"`
+	Write *FioDir `json:"write,omitempty"`
+	Trim  *FioDir `json:"trim,omitempty"`
+	Mixed *FioDir `json:"mixed,omitempty"`
+	// Sync is fio's block of fsync/fdatasync latencies.
+	Sync       *FioSync `json:"sync,omitempty"`
+	JobRuntime int64    `json:"job_runtime"` // ms
+	// The latency_target search's outcome, as fio prints it (target in
+	// ns, window in µs).
+	LatencyDepth      int     `json:"latency_depth,omitempty"`
+	LatencyTarget     int64   `json:"latency_target,omitempty"`
+	LatencyTargetNs   int64   `json:"latency_target_ns,omitempty"`
+	LatencyPercentile float64 `json:"latency_percentile,omitempty"`
+	LatencyWindow     int64   `json:"latency_window,omitempty"`
+	LatencyWindowUs   int64   `json:"latency_window_us,omitempty"`
 	// SteadyState is whether the job reached steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Verify is nvmf-chaos's own: fio has no lost-write accounting.
@@ -59,6 +69,12 @@ type FioDir struct {
 	LatNs    FioLat  `json:"lat_ns"`
 }
 
+// FioSync is fio's "sync" block: the flushes issued and their latency.
+type FioSync struct {
+	TotalIOs int64  `json:"total_ios"`
+	LatNs    FioLat `json:"lat_ns"`
+}
+
 // FioLat is fio's latency block; Percentile keys are formatted like fio's
 // ("99.900000").
 type FioLat struct {
@@ -68,6 +84,8 @@ type FioLat struct {
 	Stddev     float64          `json:"stddev"`
 	N          int64            `json:"N"`
 	Percentile map[string]int64 `json:"percentile,omitempty"`
+	// Bins are json+'s latency buckets: fio's bucket value in ns → count.
+	Bins map[string]int64 `json:"bins,omitempty"`
 }
 
 // fioPercentiles are fio's default percentile_list.
@@ -79,7 +97,13 @@ const FioVersionString = "nvmf-chaos (fio-3 compatible)"
 // ToFio converts a Result to fio's JSON layout. The engine measures
 // submit→complete, which is both fio's clat and (with no separate
 // submission latency) its lat; slat is reported as zero.
-func ToFio(r *Result, at time.Time) (*FioOutput, error) {
+func ToFio(r *Result, at time.Time) (*FioOutput, error) { return toFio(r, at, false) }
+
+// ToFioPlus is ToFio with json+'s latency bins in each latency block that
+// has percentiles.
+func ToFioPlus(r *Result, at time.Time) (*FioOutput, error) { return toFio(r, at, true) }
+
+func toFio(r *Result, at time.Time, plus bool) (*FioOutput, error) {
 	out := &FioOutput{FioVersion: FioVersionString, Timestamp: at.Unix(), TimestampMs: at.UnixMilli(), Time: at.Format("Mon Jan _2 15:04:05 2006")}
 	entries, err := r.Reported()
 	if err != nil {
@@ -90,9 +114,16 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 		if fj.VerifyError() {
 			fj.Error = errVerifyFailed
 		} else if j.Error != "" {
-			fj.Error = errRateMin
+			fj.Error = j.errno()
+		}
+		if j.LatencyDepth > 0 {
+			jo := &j.Job
+			fj.LatencyDepth, fj.LatencyPercentile = j.LatencyDepth, jo.latencyPercentile()
+			fj.LatencyTarget, fj.LatencyTargetNs = int64(jo.LatencyTarget), int64(jo.LatencyTarget)
+			fj.LatencyWindow, fj.LatencyWindowUs = jo.LatencyWindow.Microseconds(), jo.LatencyWindow.Microseconds()
 		}
 		rep := j.Job.Report
+		rep.bins = plus
 		dirs, err := reportedDirs(j, rep.Unified)
 		if err != nil {
 			return nil, fmt.Errorf("job %q: %w", j.Name, err)
@@ -107,13 +138,17 @@ func ToFio(r *Result, at time.Time) (*FioOutput, error) {
 				fj.Read = &fd
 			case "write":
 				fj.Write = &fd
+			case "trim":
+				fj.Trim = &fd
 			case "mixed":
 				fj.Mixed = &fd
 			}
 			fj.JobRuntime = max(fj.JobRuntime, fd.Runtime)
 		}
 		if rep.Unified != UnifiedMixed {
-			fj.Trim = &FioDir{}
+			if fj.Sync, err = fioSync(j.Sync, rep); err != nil {
+				return nil, fmt.Errorf("job %q: %w", j.Name, err)
+			}
 		}
 		out.Jobs = append(out.Jobs, fj)
 	}
@@ -137,15 +172,15 @@ type namedDir struct {
 }
 
 // reportedDirs lists the direction blocks unified_rw_reporting asks for:
-// read and write, mixed (both summed) alone, or all three.
+// read, write and trim, mixed (all summed) alone, or all four.
 func reportedDirs(e Entry, u Unified) ([]namedDir, error) {
 	var out []namedDir
 	if u != UnifiedMixed {
-		out = append(out, namedDir{"read", e.Read}, namedDir{"write", e.Write})
+		out = append(out, namedDir{"read", e.Read}, namedDir{"write", e.Write}, namedDir{"trim", e.Trim})
 	}
 	if u != UnifiedNone {
 		var m DirResult
-		for _, d := range []*DirResult{&e.Read, &e.Write} {
+		for _, d := range []*DirResult{&e.Read, &e.Write, &e.Trim} {
 			if err := mergeDirResult(&m, d); err != nil {
 				return nil, err
 			}
@@ -165,12 +200,25 @@ func fioDir(d *DirResult, rep ReportOptions) (FioDir, error) {
 		return f, err
 	}
 	list := rep.percentiles()
-	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles)
-	f.LatNs = fioLat(h, list, rep.LatPercentiles)
+	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles, rep.bins)
+	f.LatNs = fioLat(h, list, rep.LatPercentiles, rep.bins)
 	return f, nil
 }
 
-func fioLat(h *hdr.Histogram, list []float64, percentiles bool) FioLat {
+// fioSync is fio's sync block of d (nil d: a job that issued no flush, all
+// zero as fio prints it). Its percentiles follow clat's or lat's switch.
+func fioSync(d *DirResult, rep ReportOptions) (*FioSync, error) {
+	if d == nil {
+		return &FioSync{}, nil
+	}
+	h, err := d.Latency.Histogram()
+	if err != nil {
+		return nil, err
+	}
+	return &FioSync{TotalIOs: d.IOs, LatNs: fioLat(h, rep.percentiles(), !rep.NoClatPercentiles || rep.LatPercentiles, rep.bins)}, nil
+}
+
+func fioLat(h *hdr.Histogram, list []float64, percentiles, bins bool) FioLat {
 	if h.TotalCount() == 0 {
 		return FioLat{}
 	}
@@ -179,6 +227,9 @@ func fioLat(h *hdr.Histogram, list []float64, percentiles bool) FioLat {
 		l.Percentile = make(map[string]int64, len(list))
 		for i, v := range h.ValueAtPercentilesSlice(list) {
 			l.Percentile[strconv.FormatFloat(list[i], 'f', 6, 64)] = v
+		}
+		if bins {
+			l.Bins = fioBins(h)
 		}
 	}
 	return l
@@ -203,8 +254,13 @@ func jobOptions(j *Job) map[string]string {
 }
 
 // WriteJSON writes r in fio's JSON layout.
-func WriteJSON(w io.Writer, r *Result, at time.Time) error {
-	out, err := ToFio(r, at)
+func WriteJSON(w io.Writer, r *Result, at time.Time) error { return writeJSON(w, r, at, false) }
+
+// WriteJSONPlus writes r in fio's json+ layout: JSON with latency bins.
+func WriteJSONPlus(w io.Writer, r *Result, at time.Time) error { return writeJSON(w, r, at, true) }
+
+func writeJSON(w io.Writer, r *Result, at time.Time, plus bool) error {
+	out, err := toFio(r, at, plus)
 	if err != nil {
 		return err
 	}
@@ -231,9 +287,13 @@ func WriteSummary(w io.Writer, r *Result) error {
 		if v := j.Verify; v != nil && v.failed() {
 			fmt.Fprintf(&b, ": err=%d (func=verify, error=Invalid or incomplete multibyte or wide character)", errVerifyFailed)
 		} else if j.Error != "" {
-			fmt.Fprintf(&b, ": err=%d (func=check_min_rate, error=%s)", errRateMin, j.Error)
+			fmt.Fprintf(&b, ": err=%d (func=%s, error=%s)", j.errno(), cmpOr(j.ErrorFunc, "check_min_rate"), j.Error)
 		}
 		b.WriteString("\n")
+		if j.LatencyDepth > 0 {
+			fmt.Fprintf(&b, "     latency   : target=%s, window=%s, percentile=%.2f%%, depth=%d\n",
+				scaleNs(int64(j.Job.LatencyTarget)), scaleNs(int64(j.Job.LatencyWindow)), j.Job.latencyPercentile(), j.LatencyDepth)
+		}
 		dirs, err := reportedDirs(j, j.Job.Report.Unified)
 		if err != nil {
 			return fmt.Errorf("job %q: %w", j.Name, err)
@@ -242,6 +302,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 			if err := summarizeDir(&b, d, j.Job.Report); err != nil {
 				return fmt.Errorf("job %q: %w", j.Name, err)
 			}
+		}
+		if err := summarizeSync(&b, j.Sync, j.Job.Report); err != nil {
+			return fmt.Errorf("job %q: %w", j.Name, err)
 		}
 		if v := j.Verify; v != nil {
 			summarizeVerify(&b, v, &j.Job)
@@ -285,18 +348,41 @@ func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
 		name string
 		on   bool
 	}{{"clat", !rep.NoClatPercentiles}, {"lat", rep.LatPercentiles}} {
-		if !kind.on {
-			continue
+		if kind.on {
+			writePercentiles(b, kind.name, h, rep.percentiles())
 		}
-		list := rep.percentiles()
-		fmt.Fprintf(b, "     %s percentiles (usec):", kind.name)
-		for i, v := range h.ValueAtPercentilesSlice(list) {
-			if i%4 == 0 {
-				b.WriteString("\n     |")
-			}
-			fmt.Fprintf(b, " %6.2fth=[%6d],", list[i], (v+500)/1000)
+	}
+	return nil
+}
+
+// writePercentiles writes fio's "clat percentiles (usec):" table.
+func writePercentiles(b *strings.Builder, name string, h *hdr.Histogram, list []float64) {
+	fmt.Fprintf(b, "     %s percentiles (usec):", name)
+	for i, v := range h.ValueAtPercentilesSlice(list) {
+		if i%4 == 0 {
+			b.WriteString("\n     |")
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(b, " %6.2fth=[%6d],", list[i], (v+500)/1000)
+	}
+	b.WriteString("\n")
+}
+
+// summarizeSync writes fio's block of flush latencies, when there were any.
+func summarizeSync(b *strings.Builder, d *DirResult, rep ReportOptions) error {
+	if d == nil || d.IOs == 0 && d.Errors == 0 {
+		return nil
+	}
+	h, err := d.Latency.Histogram()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "  fsync/fdatasync/sync_file_range/syncfs: syncs=%d, errors=%d\n", d.IOs, d.Errors)
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	fmt.Fprintf(b, "    sync (usec): min=%d, max=%d, avg=%.2f, stdev=%.2f\n", h.Min()/1000, h.Max()/1000, h.Mean()/1000, h.StdDev()/1000)
+	if !rep.NoClatPercentiles || rep.LatPercentiles {
+		writePercentiles(b, "sync", h, rep.percentiles())
 	}
 	return nil
 }
@@ -307,7 +393,7 @@ func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
 func summarizeGroups(b *strings.Builder, groups []GroupStats) {
 	for _, g := range groups {
 		fmt.Fprintf(b, "\nRun status group %d (all jobs):\n", g.Group)
-		for d, name := range []string{" READ", "WRITE"} {
+		for d, name := range []string{" READ", "WRITE", " TRIM"} {
 			s := g.Dir(Direction(d))
 			if s.Entries == 0 {
 				continue

@@ -47,7 +47,7 @@ func TestQuietOptions(t *testing.T) {
 		{"io_submit_mode=thread", "", "q.fio:2: option io_submit_mode=\"thread\""},
 		{"random_generator=mt", "", "q.fio:2: option random_generator=\"mt\""},
 		{"ioengine=mmap", "", "q.fio:2: option ioengine=\"mmap\": unsupported fio option"},
-		{"fsync=1", "", "q.fio:2: option \"fsync\": unsupported fio option"},
+		{"exec_prerun=ls", "", "q.fio:2: option \"exec_prerun\": unsupported fio option"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.line, func(t *testing.T) {

@@ -29,13 +29,15 @@ func (w *worker) checkMinRate(now int64, dir Direction, n int) {
 		return
 	}
 	bps, iops := c.bytes*1e9/el, c.ios*1e9/el
+	msg := ""
 	switch {
 	case w.job.RateMin[dir] > 0 && bps < w.job.RateMin[dir]:
-		w.rateErr = fmt.Sprintf("rate_min=%dB/s not met, got %dB/s", w.job.RateMin[dir], bps)
+		msg = fmt.Sprintf("rate_min=%dB/s not met, got %dB/s", w.job.RateMin[dir], bps)
 	case w.job.RateIOPSMin[dir] > 0 && iops < w.job.RateIOPSMin[dir]:
-		w.rateErr = fmt.Sprintf("rate_iops_min=%d not met, got %d", w.job.RateIOPSMin[dir], iops)
+		msg = fmt.Sprintf("rate_iops_min=%d not met, got %d", w.job.RateIOPSMin[dir], iops)
 	}
-	if w.rateErr != "" {
+	if msg != "" && w.fail == nil {
+		w.fail = &jobFailure{errno: errRateMin, fn: "check_min_rate", msg: msg}
 		w.stopping = true
 	}
 	*c = rateCycle{start: now}

@@ -73,6 +73,13 @@ func (r *dirRecorder) record(at, latency int64, size int, failed bool) {
 	}
 }
 
+// clear drops what was recorded so far (the observer still sees it): the
+// measurement starts over.
+func (r *dirRecorder) clear() {
+	r.flush()
+	r.series = r.series[:0]
+}
+
 // flush closes the current interval.
 func (r *dirRecorder) flush() {
 	if !r.touched {

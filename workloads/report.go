@@ -29,6 +29,8 @@ type ReportOptions struct {
 	NoClatPercentiles bool    `json:"no_clat_percentiles,omitempty"`
 	LatPercentiles    bool    `json:"lat_percentiles,omitempty"`
 	Unified           Unified `json:"unified_rw_reporting,omitempty"`
+	// bins adds json+'s latency bins: an output format, not a job option.
+	bins bool
 }
 
 // maxPercentiles is fio's limit on percentile_list entries.

@@ -41,9 +41,13 @@ type JobResult struct {
 	// for and its startdelay), EndNs when the last of them stopped.
 	StartNs int64 `json:"start_ns"`
 	EndNs   int64 `json:"end_ns"`
-	// Read and Write are indexed like Direction.
+	// Read, Write and Trim are indexed like Direction.
 	Read  DirResult `json:"read"`
 	Write DirResult `json:"write"`
+	Trim  DirResult `json:"trim,omitzero"`
+	// Sync is the flushes fsync=, fdatasync= and end_fsync issued (fio's
+	// sync block: a count and latencies, no bytes); nil when none was asked.
+	Sync *DirResult `json:"sync,omitempty"`
 	// Verify is nil when the job does not verify.
 	Verify *VerifyResult `json:"verify,omitempty"`
 	// Gaps are the stretches of at least GapFloor when none of the job's
@@ -52,9 +56,15 @@ type JobResult struct {
 	Gaps []Gap `json:"gaps,omitempty"`
 	// SteadyState is set when the job watched for steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
-	// Error is why the job stopped in error (ratemin not met), "" if it
-	// did not.
-	Error string `json:"error,omitempty"`
+	// Error is why the job stopped in error (ratemin not met, latency
+	// target missed at depth 1), "" if it did not; Errno and ErrorFunc are
+	// fio's error number and function for it.
+	Error     string `json:"error,omitempty"`
+	Errno     int    `json:"errno,omitempty"`
+	ErrorFunc string `json:"error_func,omitempty"`
+	// LatencyDepth is the queue depth latency_target's search settled on
+	// (the smallest of the job's workers); 0 without latency_target.
+	LatencyDepth int `json:"latency_depth,omitempty"`
 	// Logs are the samples of the fio log files the job asked for, one per
 	// worker; WriteFioLogs writes them. Not part of the saved record.
 	Logs []WorkerLog `json:"-"`
@@ -62,8 +72,11 @@ type JobResult struct {
 
 // Dir returns the result of one direction.
 func (j *JobResult) Dir(d Direction) *DirResult {
-	if d == DirWrite {
+	switch d {
+	case DirWrite:
 		return &j.Write
+	case DirTrim:
+		return &j.Trim
 	}
 	return &j.Read
 }

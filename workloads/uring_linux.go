@@ -38,8 +38,12 @@ const (
 	uringFeatSingleMmap = 1 << 0
 	uringEnterGetEvents = 1 << 0
 
-	uringOpRead  = 22
-	uringOpWrite = 23
+	uringOpFsync     = 3
+	uringOpFallocate = 17
+	uringOpRead      = 22
+	uringOpWrite     = 23
+
+	uringFsyncDatasync = 1 << 0
 )
 
 // uringParams is struct io_uring_params.
@@ -230,16 +234,33 @@ func (r *uring) push(op *Op) {
 	slot := r.free[len(r.free)-1]
 	r.free = r.free[:len(r.free)-1]
 	r.slots[slot] = op
-	code := uint8(uringOpRead)
-	if op.Kind == OpWrite {
-		code = uringOpWrite
-	}
 	tail := *r.sqTail // only we write it
 	i := tail & r.sqMask
-	r.sqeSlice[i] = uringSQE{opcode: code, fd: int32(r.file), off: uint64(op.Offset),
-		addr: uint64(uintptr(unsafe.Pointer(unsafe.SliceData(op.Buf)))), len: uint32(len(op.Buf)), userData: uint64(slot)}
+	r.sqeSlice[i] = sqeFor(op, r.file, slot)
 	r.sqArray[i] = i
 	atomic.StoreUint32(r.sqTail, tail+1)
+}
+
+// sqeFor builds op's SQE. Fallocate carries the length in addr and the
+// mode in len, as io_uring_prep_fallocate does.
+func sqeFor(op *Op, file int, slot uint32) uringSQE {
+	sqe := uringSQE{fd: int32(file), off: uint64(op.Offset), userData: uint64(slot)}
+	switch op.Kind {
+	case OpRead, OpWrite:
+		sqe.opcode = uringOpRead
+		if op.Kind == OpWrite {
+			sqe.opcode = uringOpWrite
+		}
+		sqe.addr, sqe.len = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(op.Buf)))), uint32(len(op.Buf))
+	case OpTrim:
+		sqe.opcode, sqe.addr, sqe.len = uringOpFallocate, uint64(len(op.Buf)), fallocPunch
+	case OpFlush, OpFlushData:
+		sqe.opcode, sqe.off = uringOpFsync, 0
+		if op.Kind == OpFlushData {
+			sqe.rwFlags = uringFsyncDatasync
+		}
+	}
+	return sqe
 }
 
 // enter is io_uring_enter(2), retried on EINTR.
@@ -276,7 +297,7 @@ func (r *uring) complete(op *Op, res int32) {
 	switch name := op.Kind.String(); {
 	case res < 0:
 		op.Err = fmt.Errorf("io_uring %s at %d: %w", name, op.Offset, syscall.Errno(-res))
-	case int(res) < len(op.Buf):
+	case (op.Kind == OpRead || op.Kind == OpWrite) && int(res) < len(op.Buf):
 		op.Err = fmt.Errorf("io_uring %s at %d: %d of %d bytes: %w", name, op.Offset, res, len(op.Buf), io.ErrUnexpectedEOF)
 	}
 	op.Done(op)

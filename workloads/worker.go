@@ -61,11 +61,13 @@ type worker struct {
 	// flow: the worker's flow_id group (nil without flow) and its I/Os.
 	flow    *flowGroup
 	flowIOs int64
-	// ratemin: each direction's current cycle, and why the worker failed.
-	cycle   [numDirs]rateCycle
-	rateErr string
+	// ratemin: each direction's current cycle; why the worker failed.
+	cycle [numDirs]rateCycle
+	fail  *jobFailure
+	lat   *latSearch // latency_target; nil without
 	// thinktime: I/Os issued since the last pause, and when it ends.
 	thought, thinkUntil int64
+	sync                syncState
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -83,6 +85,8 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 		w.pace[d].rng.Seed(mix64(uint64(id)), uint64(d))
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
+	w.sync.rec = newDirRecorder(int64(e.interval), e.latency)
+	w.lat = newLatSearch(j)
 	w.observeWith(e.observer)
 	bufSize := j.MaxBS()
 	if g.ver != nil && j.DoVerify {
@@ -185,7 +189,7 @@ func (w *worker) run(ctx context.Context) {
 			w.fill()
 		}
 		if w.outstanding == 0 && w.stopping {
-			if !w.moreChecks() {
+			if !w.moreChecks() && !w.endSync() {
 				return
 			}
 			continue // issue them
@@ -222,8 +226,14 @@ func (w *worker) fillChecks() {
 // the next one wait, or the phase ends.
 func (w *worker) fill() {
 	w.wakeNs = 0
-	for w.outstanding < w.depth {
+	for w.outstanding < w.depthLimit() {
+		if w.sync.holds(w) {
+			return
+		}
 		now := w.e.now()
+		if w.purpose == forWorkload && w.latHolds(now) {
+			return
+		}
 		if w.endNs > 0 && now >= w.endNs || w.budget >= 0 && w.issued >= w.budget || w.ioLimit > 0 && w.ios >= w.ioLimit {
 			w.stopping = true
 			return
@@ -284,19 +294,28 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	w.free = w.free[:len(w.free)-1]
 	op.Offset, op.Buf, op.Err = s.offset, op.Buf[:s.size], nil
 	op.submitNs, op.purpose = now, purpose
-	if s.dir == DirWrite {
+	switch s.dir {
+	case DirWrite:
 		op.Kind = OpWrite
 		if w.ver != nil {
 			w.ver.submitWrite(op)
 		}
-	} else {
+		if purpose == forWorkload {
+			w.sync.wrote(w.job)
+		}
+	case DirTrim:
+		op.Kind = OpTrim
+	default:
 		op.Kind = OpRead
 		if w.ver != nil {
 			w.ver.submitRead(op)
 		}
 	}
 	if purpose == forWorkload && now >= w.rampEndNs {
-		w.issued += int64(s.size)
+		// trimwrite's size is what it writes, as in fio.
+		if s.dir != DirTrim || !w.job.RW.Writes() {
+			w.issued += int64(s.size)
+		}
 		w.ios++
 	}
 	if purpose == forWorkload {
@@ -334,13 +353,20 @@ func (w *worker) next(done <-chan struct{}) *Op {
 
 func (w *worker) complete(op *Op) {
 	w.outstanding--
+	if op.Kind.flush() {
+		w.sync.complete(w, op)
+		return
+	}
 	dir := DirRead
-	if op.Kind == OpWrite {
+	switch {
+	case op.Kind == OpWrite:
 		dir = DirWrite
 		if w.ver != nil {
 			w.ver.completeWrite(op)
 		}
-	} else if w.ver != nil {
+	case op.Kind == OpTrim:
+		dir = DirTrim
+	case w.ver != nil:
 		w.ver.completeRead(op)
 		w.stopping = w.stopping || w.job.VerifyFatal && w.ver.fatal.Load()
 	}
@@ -360,6 +386,9 @@ func (w *worker) complete(op *Op) {
 		if w.job.RateMin[dir] > 0 || w.job.RateIOPSMin[dir] > 0 {
 			w.checkMinRate(op.completeNs, dir, len(op.Buf))
 		}
+		if w.lat != nil {
+			w.latCompleted(op.completeNs-op.submitNs, op.completeNs)
+		}
 		w.lastNs = max(w.lastNs, op.completeNs)
 		if op.Err == nil {
 			w.gaps.success(op.completeNs)
@@ -368,7 +397,7 @@ func (w *worker) complete(op *Op) {
 		w.warm[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 	}
 	if op.Err != nil {
-		w.recordError(op, dir)
+		w.recordError(op)
 	}
 	w.free = append(w.free, op)
 }
@@ -388,17 +417,13 @@ func (w *worker) queueCheck(op *Op) {
 	w.backlog = w.backlog[:0]
 }
 
-func (w *worker) recordError(op *Op, dir Direction) {
+func (w *worker) recordError(op *Op) {
 	if len(w.errors) >= maxErrorEvents {
 		w.errorsDropped++
 		return
 	}
-	name := "read"
-	if dir == DirWrite {
-		name = "write"
-	}
 	w.errors = append(w.errors, ErrorEvent{
-		AtNs: op.completeNs, Job: w.job.Name, Worker: w.id, Dir: name,
+		AtNs: op.completeNs, Job: w.job.Name, Worker: w.id, Dir: op.Kind.String(),
 		Offset: op.Offset, Len: len(op.Buf), Err: op.Err.Error(),
 	})
 }

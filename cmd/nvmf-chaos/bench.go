@@ -97,7 +97,7 @@ so that 2 always means could not run.`,
 	f.StringVar(&o.target, "target", "", "target URL (replaces filename=, directory= and filename_format= of every job of a job file)")
 	f.StringVar(&o.fioFile, "fio", "", "fio job file to run")
 	f.StringVar(&o.name, "name", "bench", "job name when no job file is given")
-	f.StringVar(&o.format, "output-format", "normal", "normal or json (fio's layout)")
+	f.StringVar(&o.format, "output-format", "normal", "normal, json (fio's layout) or json+ (json with fio's latency bins)")
 	f.StringVar(&o.results, "results", "", "also write the full record (per-interval series, HDR histograms, errors) as JSON to this file")
 	f.StringVar(&o.seed, "seed", "", "alias of --randseed")
 	f.DurationVar(&o.interval, "interval", workloads.DefaultInterval, "length of one entry of the per-interval series")
@@ -117,8 +117,8 @@ func cannotRun(format string, a ...any) error {
 }
 
 func runBench(cmd *cobra.Command, o *benchOptions) error {
-	if o.format != "normal" && o.format != "json" {
-		return cannotRun("--output-format %q: want normal or json", o.format)
+	if o.format != "normal" && o.format != "json" && o.format != "json+" {
+		return cannotRun("--output-format %q: want normal, json or json+", o.format)
 	}
 	jobs, err := benchJobs(cmd.Flags(), o)
 	if err != nil {
@@ -179,8 +179,11 @@ func runBench(cmd *cobra.Command, o *benchOptions) error {
 }
 
 func writeBench(w io.Writer, format string, res *workloads.Result, start time.Time) error {
-	if format == "json" {
+	switch format {
+	case "json":
 		return workloads.WriteJSON(w, res, start)
+	case "json+":
+		return workloads.WriteJSONPlus(w, res, start)
 	}
 	return workloads.WriteSummary(w, res)
 }

@@ -69,6 +69,9 @@ func TestBench(t *testing.T) {
 	}{
 		{"flags as in the README", []string{"--target", "null://1g", "--rw", "randread", "--bs", "4k", "--iodepth", "32", "--runtime", "100ms", "--time_based"}, 0, []string{"bench: (rw=randread, bs=4KiB, iodepth=32", "read: IOPS="}},
 		{"json", []string{"--target", "null://64m", "--rw", "randrw", "--size", "1m", "--output-format", "json"}, 0, []string{`"jobname": "bench"`, `"99.900000"`}},
+		{"json+ on null", []string{"--target", "null://64m", "--rw", "randread", "--size", "1m", "--output-format", "json+"}, 0, []string{`"bins": {`, `"99.900000"`}},
+		{"json+ on a file", []string{"--target", file, "--rw", "randwrite", "--size", "1m", "--fsync", "8", "--output-format=json+"}, 0, []string{`"bins": {`, `"sync": {`, `"total_ios": 32`}},
+		{"bad output format", []string{"--target", "null://64m", "--output-format", "xml"}, 2, []string{`--output-format "xml": want normal, json or json+`}},
 		{"job file", []string{"--fio", jobFile, "--target", file}, 0, []string{"r: (rw=randread", "w: (rw=randwrite"}},
 		{"target replaces a relative filename", []string{"--fio", writeFile(t, dir, "fio-rand-read.fio", "[global]\nname=fio-rand-read\nfilename=fio-rand-read\nrw=randread\nbs=4K\n[file1]\nsize=256k\n"), "--target", file}, 0, []string{"file1: (rw=randread"}},
 		{"groups of an example file", []string{"--fio", "../../workloads/testdata/fio-examples/ssd-steps.fio", "--target", "null://16m"}, 0,
@@ -78,11 +81,11 @@ func TestBench(t *testing.T) {
 		{"lost write exits 1", []string{"--target", "lossy://" + dir + "/lossy.dat", "--size", "1m", "--rw", "randwrite", "--verify", "crc32c"}, 1, []string{"lost_writes=1", "verification failed"}},
 		{"bad flag value names flag and value", []string{"--target", "null://1g", "--rw", "sideways"}, 2, []string{`--rw "sideways"`}},
 		{"bad bs", []string{"--target", "null://1g", "--bs", "4q"}, 2, []string{`--bs "4q"`}},
-		{"unknown flag", []string{"--target", "null://1g", "--fsync", "1"}, 2, []string{"fsync"}},
+		{"unknown flag", []string{"--target", "null://1g", "--exec_prerun", "ls"}, 2, []string{"exec_prerun"}},
 		{"no target", []string{"--rw", "read"}, 2, []string{"no target"}},
 		{"bad target", []string{"--target", "gopher://x"}, 2, []string{"unknown target scheme"}},
 		{"bad format", []string{"--target", "null://1g", "--output-format", "xml"}, 2, []string{"--output-format"}},
-		{"job file with unsupported option", []string{"--fio", writeFile(t, dir, "bad.fio", "[j]\nfsync=1\n"), "--target", "null://1g"}, 2, []string{"bad.fio:2"}},
+		{"job file with unsupported option", []string{"--fio", writeFile(t, dir, "bad.fio", "[j]\nexec_prerun=ls\n"), "--target", "null://1g"}, 2, []string{"bad.fio:2"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,7 +160,7 @@ func TestBenchFlagForms(t *testing.T) {
 		{"fio option value starting with a dash", []string{"--nice", "-5"}, func(j workloads.Job) bool { return len(j.Notes) == 1 && strings.HasPrefix(j.Notes[0], "nice=-5:") }, ""},
 		{"fio option without a value", []string{"--number_ios"}, nil, "--number_ios needs a value"},
 		{"bad value of a fio option", []string{"--loops", "0"}, nil, `--loops "0": 0 outside 1..`},
-		{"unsupported fio option", []string{"--fsync", "1"}, nil, "unknown flag: --fsync"},
+		{"unsupported fio option", []string{"--exec_prerun", "ls"}, nil, "unknown flag: --exec_prerun"},
 		{"bad boolean names the flag", []string{"--direct", "maybe"}, nil, `--direct "maybe": "maybe" is not a boolean`},
 		{"bad integer names the flag", []string{"--iodepth", "many"}, nil, `--iodepth "many": "many" is not an integer`},
 		{"missing value", []string{"--iodepth"}, nil, "flag needs an argument: --iodepth"},

@@ -167,7 +167,11 @@ func newDeviceShape(closer interface{ Close() error }, nsid uint32, id *nvme.Ide
 	for d.bs>>d.shift > 1 {
 		d.shift++
 	}
-	d.reqs.New = func() any { return &nvmetcp.Request{NSID: nsid, Done: d.done} }
+	d.reqs.New = func() any {
+		dr := &devReq{}
+		dr.r = nvmetcp.Request{NSID: nsid, Done: d.done, User: dr}
+		return dr
+	}
 	return d
 }
 
@@ -176,13 +180,46 @@ func (d *device) Blocks() int64  { return d.blocks }
 func (d *device) Queues() int    { return len(d.queues) }
 func (d *device) Close() error   { return d.closer.Close() }
 
+// devReq is a pooled request with room for the range a trim sends.
+type devReq struct {
+	r  nvmetcp.Request
+	op *workloads.Op
+	// split is set when op goes as several commands, this one of them.
+	split *splitOp
+	dsm   [nvme.DSMRangeSize]byte
+}
+
+// build fills the request for op's bytes buf at offset: Read, Write,
+// Flush, or a Dataset Management deallocate of the range (a trim).
+func (d *device) build(dr *devReq, op *workloads.Op, offset int64, buf []byte) {
+	r := &dr.r
+	dr.op = op
+	r.SLBA = uint64(offset) >> d.shift
+	r.NLB = uint32(len(buf) >> d.shift)
+	r.Buf = buf
+	switch op.Kind {
+	case workloads.OpWrite:
+		r.Opcode = nvme.IOWrite
+	case workloads.OpTrim:
+		r.Opcode, r.Buf = nvme.IODatasetMgmt, dr.dsm[:]
+		nvme.MarshalDSMRanges(r.Buf, []nvme.DSMRange{{SLBA: r.SLBA, NLB: r.NLB}})
+	case workloads.OpFlush, workloads.OpFlushData:
+		r.Opcode, r.Buf, r.SLBA, r.NLB = nvme.IOFlush, nil, 0, 0
+	default:
+		r.Opcode = nvme.IORead
+	}
+}
+
 // Submit sends op on its queue, or parks it until the queue has room.
 func (d *device) Submit(op *workloads.Op) {
-	if d.maxXfer > 0 && len(op.Buf) > d.maxXfer {
+	moves := op.Kind == workloads.OpRead || op.Kind == workloads.OpWrite
+	if moves && d.maxXfer > 0 && len(op.Buf) > d.maxXfer {
 		d.submitSplit(op)
 		return
 	}
-	d.send(op, op.Offset, op.Buf, op)
+	dr := d.reqs.Get().(*devReq)
+	d.build(dr, op, op.Offset, op.Buf)
+	d.send(dr)
 }
 
 // submitSplit sends op as commands of at most maxXfer bytes, block
@@ -192,22 +229,17 @@ func (d *device) submitSplit(op *workloads.Op) {
 	sp := &splitOp{op: op}
 	sp.left.Store(int32((len(op.Buf) + step - 1) / step))
 	for off := 0; off < len(op.Buf); off += step {
-		d.send(op, op.Offset+int64(off), op.Buf[off:min(off+step, len(op.Buf))], sp)
+		dr := d.reqs.Get().(*devReq)
+		d.build(dr, op, op.Offset+int64(off), op.Buf[off:min(off+step, len(op.Buf))])
+		dr.split = sp
+		d.send(dr)
 	}
 }
 
-// send submits one command for op (user is op itself, or its splitOp).
-func (d *device) send(op *workloads.Op, offset int64, buf []byte, user any) {
-	r := d.reqs.Get().(*nvmetcp.Request)
-	r.Opcode = nvme.IORead
-	if op.Kind == workloads.OpWrite {
-		r.Opcode = nvme.IOWrite
-	}
-	r.SLBA = uint64(offset) >> d.shift
-	r.NLB = uint32(len(buf) >> d.shift)
-	r.Buf = buf
-	r.User = user
-	q := d.queues[op.Queue%len(d.queues)]
+// send submits one command on its op's queue, or parks it in the backlog.
+func (d *device) send(dr *devReq) {
+	r := &dr.r
+	q := d.queues[dr.op.Queue%len(d.queues)]
 	q.mu.Lock()
 	if len(q.backlog) > 0 {
 		q.backlog = append(q.backlog, r)
@@ -227,7 +259,7 @@ func (d *device) send(op *workloads.Op, offset int64, buf []byte, user any) {
 
 // done completes an op and moves the queue's backlog forward.
 func (d *device) done(r *nvmetcp.Request) {
-	q := d.queues[opOf(r).Queue%len(d.queues)]
+	q := d.queues[r.User.(*devReq).op.Queue%len(d.queues)]
 	d.finish(r, r.Err)
 	q.mu.Lock()
 	var failed []*nvmetcp.Request
@@ -249,21 +281,12 @@ func (d *device) done(r *nvmetcp.Request) {
 	}
 }
 
-// opOf is the op a command belongs to.
-func opOf(r *nvmetcp.Request) *workloads.Op {
-	if sp, ok := r.User.(*splitOp); ok {
-		return sp.op
-	}
-	return r.User.(*workloads.Op)
-}
-
 func (d *device) finish(r *nvmetcp.Request, err error) {
-	user := r.User
-	r.User, r.Buf, r.Err = nil, nil, nil
-	d.reqs.Put(r)
-	sp, ok := user.(*splitOp)
-	if !ok {
-		op := user.(*workloads.Op)
+	dr := r.User.(*devReq)
+	op, sp := dr.op, dr.split
+	dr.op, dr.split, r.Buf, r.Err = nil, nil, nil, nil
+	d.reqs.Put(dr)
+	if sp == nil {
 		op.Err = err
 		op.Done(op)
 		return
