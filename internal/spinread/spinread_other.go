@@ -1,6 +1,6 @@
 //go:build !linux
 
-package nvmftarget
+package spinread
 
 import (
 	"io"
@@ -8,5 +8,5 @@ import (
 	"time"
 )
 
-// newSpinReader returns nc: spinning before parking is Linux-only.
-func newSpinReader(nc net.Conn, _ time.Duration) io.Reader { return nc }
+// New returns nc: spinning before parking is Linux-only.
+func New(nc net.Conn, _ time.Duration) io.Reader { return nc }
