@@ -114,7 +114,11 @@ type device struct {
 }
 
 type queue struct {
-	submit  func(*nvmetcp.Request) error
+	submit func(*nvmetcp.Request) error
+	// hold and flush, when set, queue a command without sending it and
+	// send what was held (nvmetcp.Queue.Hold and Flush); nil: hold submits.
+	hold    func(*nvmetcp.Request) error
+	flush   func()
 	mu      sync.Mutex
 	backlog []*nvmetcp.Request
 }
@@ -140,7 +144,8 @@ func newDevice(ctx context.Context, c *nvmetcp.Controller, nsid uint32) (*device
 	}
 	d := newDeviceShape(c, nsid, id)
 	for i := range c.Queues() {
-		d.queues = append(d.queues, &queue{submit: c.Queue(i).Submit})
+		q := c.Queue(i)
+		d.queues = append(d.queues, &queue{submit: q.Submit, hold: q.Hold, flush: q.Flush})
 	}
 	return d, nil
 }
@@ -159,8 +164,23 @@ func (d *device) Blocks() int64  { return d.blocks }
 func (d *device) Queues() int    { return len(d.queues) }
 func (d *device) Close() error   { return d.closer.Close() }
 
+var _ workloads.BatchDevice = (*device)(nil)
+
 // Submit sends op on its queue, or parks it until the queue has room.
-func (d *device) Submit(op *workloads.Op) {
+func (d *device) Submit(op *workloads.Op) { d.start(op, false) }
+
+// Hold queues op's command without sending it before Flush, where the
+// queue can (a single path); elsewhere it is Submit.
+func (d *device) Hold(op *workloads.Op) { d.start(op, true) }
+
+// Flush sends the commands Hold queued on queue.
+func (d *device) Flush(queue int) {
+	if q := d.queues[queue%len(d.queues)]; q.flush != nil {
+		q.flush()
+	}
+}
+
+func (d *device) start(op *workloads.Op, hold bool) {
 	r := d.reqs.Get().(*nvmetcp.Request)
 	r.Opcode = nvme.IORead
 	if op.Kind == workloads.OpWrite {
@@ -177,7 +197,11 @@ func (d *device) Submit(op *workloads.Op) {
 		q.mu.Unlock()
 		return
 	}
-	err := q.submit(r)
+	submit := q.submit
+	if hold && q.hold != nil {
+		submit = q.hold
+	}
+	err := submit(r)
 	if errors.Is(err, nvmetcp.ErrQueueFull) {
 		q.backlog = append(q.backlog, r)
 		err = nil
