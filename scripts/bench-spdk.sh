@@ -195,3 +195,8 @@ done
 for c in $cases; do
 	row "${c%:*} QD${c#*:}: spdk_nvme_perf against target vs nvmf_tgt" "${pspdk[$c]}" "${pours[$c]}" "${poursb[$c]:-}"
 done
+echo "per round (IOPS, in run order):"
+for c in $cases; do
+	echo "  ${c%:*} QD${c#*:}: spdk_nvme_perf→nvmf_tgt ${pspdk[$c]}| bench→nvmf_tgt ${ohost[$c]}| spdk_nvme_perf→target ${pours[$c]}"
+	[ -z "$before" ] || echo "  ${c%:*} QD${c#*:} before: bench→nvmf_tgt ${ohostb[$c]}| spdk_nvme_perf→target ${poursb[$c]}"
+done
