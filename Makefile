@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-target bench-record bench-pause bench-fio lint fmt demo fixtures clean \
+.PHONY: help build test test-race bench bench-target bench-record bench-pause bench-fio bench-spdk soak lint fmt demo fixtures clean \
 	image k8s-build k8s-up k8s-down k8s-status k8s-logs e2e-k8s
 
 help: ## Show this help.
@@ -50,6 +50,12 @@ bench-pause: ## What a calibrated process-pause of 0.2, 1 and 3 s reads as failo
 
 bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one file; installs fio if missing.
 	BIN=$(BIN) ./scripts/bench-fio.sh
+
+bench-spdk: build ## Host and target against SPDK's nvmf_tgt and spdk_nvme_perf (SPDK_DIR=...; skips without SPDK).
+	BIN=$(BIN) ./scripts/bench-spdk.sh
+
+soak: build ## Bench against the embedded target at QD32 for SOAK_DURATION (10m); fails if RSS grows > 10 %.
+	BIN=$(BIN) ./scripts/soak.sh
 
 lint: ## gofmt, go vet and staticcheck.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -106,6 +106,18 @@ type Device interface {
 	Close() error
 }
 
+// BatchDevice is a Device that can take several ops before sending them,
+// so that they go out in one system call. The engine holds every op it
+// submits in a row and flushes before it waits for a completion.
+type BatchDevice interface {
+	Device
+	// Hold starts op like Submit, except that it may not be sent before
+	// Flush(op.Queue) or a later Submit on that queue.
+	Hold(op *Op)
+	// Flush sends what Hold kept back on queue, on the caller's goroutine.
+	Flush(queue int)
+}
+
 // Noter is implemented by Devices that want to tell the user how they run
 // (for instance that O_DIRECT was not available); the notes go to the Result.
 type Noter interface {

@@ -24,6 +24,8 @@ type worker struct {
 	id    int
 	clone int
 	dev   Device
+	batch BatchDevice // dev, when it can hold ops for one flush; else nil
+	held  bool        // ops were held since the last flush
 	depth int
 
 	ops  []Op
@@ -77,6 +79,7 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 		pat: pat, comp: make(chan *Op, j.IODepth), timer: time.NewTimer(time.Hour),
 	}
 	w.timer.Stop()
+	w.batch, _ = e.dev.(BatchDevice)
 	w.src = w.nextWorkload
 	w.ss = g.counters
 	w.flow = g.flow
@@ -322,7 +325,21 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 		w.thought++
 	}
 	w.outstanding++
+	if w.batch != nil {
+		w.held = true
+		w.batch.Hold(op)
+		return
+	}
 	w.dev.Submit(op)
+}
+
+// flush sends the ops held since the last flush. Every wait for a
+// completion is preceded by one: a held op is never waited for unsent.
+func (w *worker) flush() {
+	if w.held {
+		w.held = false
+		w.batch.Flush(w.ops[0].Queue)
+	}
 }
 
 // next returns a completed op, waiting for one, for the pacer or for ctx;
@@ -333,6 +350,7 @@ func (w *worker) next(done <-chan struct{}) *Op {
 		return op
 	default:
 	}
+	w.flush()
 	var wake <-chan time.Time
 	if !w.stopping && w.wakeNs > 0 {
 		w.timer.Reset(time.Duration(w.wakeNs - w.e.now()))

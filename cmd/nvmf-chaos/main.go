@@ -29,6 +29,11 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	if addr := os.Getenv(envPprof); addr != "" {
+		if _, err := servePprof(addr); err != nil {
+			os.Exit(exitCode(err))
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

@@ -22,6 +22,10 @@ const (
 	DefaultConnectTimeout = 10 * time.Second
 	// DefaultReconnectDelay and DefaultCtrlLossTmo are nvme-cli's multipath
 	// defaults; fast_io_fail_tmo defaults to ctrl_loss_tmo.
+	// DefaultReadSpin is the default Config.ReadSpin, the embedded
+	// target's: longer than a loopback round trip, short enough that a
+	// queue waiting on a slow target gives its CPU up soon.
+	DefaultReadSpin       = 50 * time.Microsecond
 	DefaultReconnectDelay = 10 * time.Second
 	DefaultCtrlLossTmo    = 600 * time.Second
 	adminQueueSize        = 32 // entries, as the Linux host uses
@@ -60,6 +64,13 @@ type Config struct {
 	// DisableSQFlowControl sets Connect CATTR.DISSQFC; targets that honour
 	// it may then complete reads by C2HData with SUCCESS (no CapsuleResp).
 	DisableSQFlowControl bool
+	// ReadSpin is how long an I/O queue's reader polls its socket for the
+	// next PDU before parking, while the controller answers within that
+	// time (default DefaultReadSpin; negative: never; Linux only). A busy
+	// queue then spends up to ReadSpin of CPU per wait instead of
+	// sleeping, as spdk_nvme_perf polls: at QD1 a parked reader pays a
+	// vCPU wake-up per I/O. See package spinread.
+	ReadSpin time.Duration
 	// Dialer opens the TCP connections (default net.Dialer.DialContext).
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// OnEvent receives asynchronous events, one at a time, in order, on a
@@ -99,6 +110,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.KATO = defaultDuration(c.KATO, DefaultKATO)
 	c.IOTimeout = defaultDuration(c.IOTimeout, DefaultIOTimeout)
 	c.ConnectTimeout = defaultDuration(c.ConnectTimeout, DefaultConnectTimeout)
+	c.ReadSpin = defaultDuration(c.ReadSpin, DefaultReadSpin)
 	if c.Dialer == nil {
 		var d net.Dialer
 		c.Dialer = d.DialContext

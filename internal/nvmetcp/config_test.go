@@ -14,7 +14,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "198.18.0.1:4420" || cfg.IOQueues != 1 || cfg.QueueSize != DefaultQueueSize ||
-		cfg.KATO != DefaultKATO || cfg.IOTimeout != DefaultIOTimeout || cfg.Dialer == nil {
+		cfg.KATO != DefaultKATO || cfg.IOTimeout != DefaultIOTimeout || cfg.ReadSpin != DefaultReadSpin || cfg.Dialer == nil {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	again, _ := Config{Addr: "x", SubsysNQN: testNQN, HostNQN: cfg.HostNQN}.withDefaults()

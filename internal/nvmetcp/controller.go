@@ -148,7 +148,11 @@ func (c *Controller) openQueue(ctx context.Context, qid uint16, depth, icd, maxX
 	if err != nil {
 		return nil, err
 	}
-	ic, rd, err := handshake(ctx, conn, c.cfg.HeaderDigest, c.cfg.DataDigest)
+	spin := c.cfg.ReadSpin
+	if qid == 0 {
+		spin = 0 // the admin queue is seldom busy
+	}
+	ic, rd, err := handshake(ctx, conn, c.cfg.HeaderDigest, c.cfg.DataDigest, spin)
 	if err != nil {
 		conn.Close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp/pdu"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/spinread"
 )
 
 // minMaxH2CData is the smallest MAXH2CDATA the transport allows.
@@ -14,13 +15,14 @@ const minMaxH2CData = 4096
 
 // handshake sends ICReq (HPDA 0, MAXR2T 0: one R2T at a time, as the SPDK
 // and Linux hosts do) and validates the ICResp. It returns the negotiated
-// parameters and the reader to keep using on conn.
-func handshake(ctx context.Context, conn net.Conn, hd, dd bool) (pdu.IC, *pdu.Reader, error) {
+// parameters and the reader to keep using on conn, which polls the socket
+// for up to spin before it parks (spin <= 0: never).
+func handshake(ctx context.Context, conn net.Conn, hd, dd bool, spin time.Duration) (pdu.IC, *pdu.Reader, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	ic, rd, err := exchangeIC(conn, hd, dd)
+	ic, rd, err := exchangeIC(conn, hd, dd, spin)
 	if !stop() || ctx.Err() != nil {
 		return ic, nil, fmt.Errorf("icreq: %w", context.Cause(ctx))
 	}
@@ -33,13 +35,13 @@ func handshake(ctx context.Context, conn net.Conn, hd, dd bool) (pdu.IC, *pdu.Re
 	return ic, rd, nil
 }
 
-func exchangeIC(conn net.Conn, hd, dd bool) (pdu.IC, *pdu.Reader, error) {
+func exchangeIC(conn net.Conn, hd, dd bool, spin time.Duration) (pdu.IC, *pdu.Reader, error) {
 	w := pdu.NewWriter(conn)
 	w.ICReq(pdu.IC{HeaderDigest: hd, DataDigest: dd})
 	if err := w.Flush(); err != nil {
 		return pdu.IC{}, nil, fmt.Errorf("send icreq: %w", err)
 	}
-	rd := pdu.NewReader(conn, pdu.RoleHost, 0)
+	rd := pdu.NewReader(spinread.New(conn, spin), pdu.RoleHost, 0)
 	h, err := rd.Next()
 	if err != nil {
 		return pdu.IC{}, nil, fmt.Errorf("read icresp: %w", err)

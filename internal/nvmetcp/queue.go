@@ -93,6 +93,29 @@ func (q *Queue) Depth() int { return len(q.slots) }
 // ErrInvalidRequest or ErrRequestBusy for a request that cannot be sent.
 // Otherwise r.Done is called exactly once.
 func (q *Queue) Submit(r *Request) error {
+	return q.submitMode(r, flushInline)
+}
+
+// Hold is Submit, except that r's command capsule may stay in the queue's
+// send buffer until Flush, the flush of a later Submit, or the reader's
+// flush before it waits for the socket sends it. A caller that submits
+// several commands in a row with Hold and then calls Flush sends them in
+// one system call instead of one each. The caller must call Flush before it
+// waits for r to complete.
+func (q *Queue) Hold(r *Request) error {
+	return q.submitMode(r, flushDefer)
+}
+
+// Flush sends the capsules Hold left queued, on the calling goroutine,
+// blocking in the write if the socket is full. It returns at once when
+// nothing is queued or another goroutine's flush (which sends them) is
+// under way.
+func (q *Queue) Flush() {
+	q.snd.lock()
+	q.snd.release(flushInline)
+}
+
+func (q *Queue) submitMode(r *Request, mode flushMode) error {
 	if r.Done == nil {
 		return fmt.Errorf("%w: Done is nil", ErrInvalidRequest)
 	}
@@ -100,19 +123,20 @@ func (q *Queue) Submit(r *Request) error {
 	if err != nil {
 		return err
 	}
-	return q.send(r, &cmd, dir)
+	return q.send(r, &cmd, dir, mode)
 }
 
 // submit sends an internal request whose command the controller built.
 func (q *Queue) submit(r *Request) error {
 	cmd := r.cmd
-	return q.send(r, &cmd, r.dir)
+	return q.send(r, &cmd, r.dir, flushInline)
 }
 
-// send assigns r a command ID and queues its capsule. r's command is only
+// send assigns r a command ID and queues its capsule, flushed as mode says
+// (but never inline from a completion callback). r's command is only
 // written once r is admitted, so resubmitting a request in flight cannot
 // corrupt it.
-func (q *Queue) send(r *Request, cmd *nvme.Command, dir direction) error {
+func (q *Queue) send(r *Request, cmd *nvme.Command, dir direction, mode flushMode) error {
 	q.mu.Lock()
 	if err := q.admit(r, len(r.Buf), dir); err != nil {
 		q.mu.Unlock()
@@ -143,7 +167,6 @@ func (q *Queue) send(r *Request, cmd *nvme.Command, dir direction) error {
 		w.CapsuleCmd(&r.cmd, nil)
 	}
 	q.mu.Unlock()
-	mode := flushInline
 	if q.inCallback.Load() {
 		mode = flushDefer // the reader flushes before it next blocks
 	}

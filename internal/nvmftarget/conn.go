@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp/pdu"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/spinread"
 )
 
 // conn is one NVMe/TCP connection: one queue (admin or I/O) once connected.
@@ -67,7 +68,7 @@ type batch struct {
 
 func newConn(t *Target, l *listener, nc net.Conn) *conn {
 	c := &conn{t: t, ln: l, nc: nc,
-		r:          pdu.NewReader(newSpinReader(nc, t.opts.ReadSpin), pdu.RoleController, 0),
+		r:          pdu.NewReader(spinread.New(nc, t.opts.ReadSpin), pdu.RoleController, 0),
 		log:        t.log.With("remote", nc.RemoteAddr().String(), "local", l.addr),
 		free:       make(chan uint16, MaxQueueDepth),
 		kick:       make(chan struct{}, 1),

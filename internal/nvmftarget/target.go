@@ -54,7 +54,7 @@ type Options struct {
 	// ReadSpin is how long a connection's reader polls its socket for the
 	// next PDU before parking, while its host keeps it busy; 0 means
 	// DefaultReadSpin, negative disables spinning (Linux only; see
-	// spinReader for the cost and why).
+	// package spinread for the cost and why).
 	ReadSpin time.Duration
 }
 

@@ -130,7 +130,11 @@ type splitOp struct {
 }
 
 type queue struct {
-	submit  func(*nvmetcp.Request) error
+	submit func(*nvmetcp.Request) error
+	// hold and flush, when set, queue a command without sending it and
+	// send what was held (nvmetcp.Queue.Hold and Flush); nil: hold submits.
+	hold    func(*nvmetcp.Request) error
+	flush   func()
 	mu      sync.Mutex
 	backlog []*nvmetcp.Request
 }
@@ -157,7 +161,8 @@ func newDevice(ctx context.Context, c *nvmetcp.Controller, nsid uint32) (*device
 	d := newDeviceShape(c, nsid, id)
 	d.maxXfer = c.Identify().MaxTransfer()
 	for i := range c.Queues() {
-		d.queues = append(d.queues, &queue{submit: c.Queue(i).Submit})
+		q := c.Queue(i)
+		d.queues = append(d.queues, &queue{submit: q.Submit, hold: q.Hold, flush: q.Flush})
 	}
 	return d, nil
 }
@@ -210,21 +215,36 @@ func (d *device) build(dr *devReq, op *workloads.Op, offset int64, buf []byte) {
 	}
 }
 
+var _ workloads.BatchDevice = (*device)(nil)
+
 // Submit sends op on its queue, or parks it until the queue has room.
-func (d *device) Submit(op *workloads.Op) {
+func (d *device) Submit(op *workloads.Op) { d.start(op, false) }
+
+// Hold queues op's command without sending it before Flush, where the
+// queue can (a single path); elsewhere it is Submit.
+func (d *device) Hold(op *workloads.Op) { d.start(op, true) }
+
+// Flush sends the commands Hold queued on queue.
+func (d *device) Flush(queue int) {
+	if q := d.queues[queue%len(d.queues)]; q.flush != nil {
+		q.flush()
+	}
+}
+
+func (d *device) start(op *workloads.Op, hold bool) {
 	moves := op.Kind == workloads.OpRead || op.Kind == workloads.OpWrite
 	if moves && d.maxXfer > 0 && len(op.Buf) > d.maxXfer {
-		d.submitSplit(op)
+		d.submitSplit(op, hold)
 		return
 	}
 	dr := d.reqs.Get().(*devReq)
 	d.build(dr, op, op.Offset, op.Buf)
-	d.send(dr)
+	d.send(dr, hold)
 }
 
 // submitSplit sends op as commands of at most maxXfer bytes, block
 // aligned, all on op's queue.
-func (d *device) submitSplit(op *workloads.Op) {
+func (d *device) submitSplit(op *workloads.Op, hold bool) {
 	step := max(d.maxXfer/d.bs, 1) * d.bs
 	sp := &splitOp{op: op}
 	sp.left.Store(int32((len(op.Buf) + step - 1) / step))
@@ -232,12 +252,13 @@ func (d *device) submitSplit(op *workloads.Op) {
 		dr := d.reqs.Get().(*devReq)
 		d.build(dr, op, op.Offset+int64(off), op.Buf[off:min(off+step, len(op.Buf))])
 		dr.split = sp
-		d.send(dr)
+		d.send(dr, hold)
 	}
 }
 
-// send submits one command on its op's queue, or parks it in the backlog.
-func (d *device) send(dr *devReq) {
+// send submits (or holds) one command on its op's queue, or parks it in
+// the backlog.
+func (d *device) send(dr *devReq, hold bool) {
 	r := &dr.r
 	q := d.queues[dr.op.Queue%len(d.queues)]
 	q.mu.Lock()
@@ -246,7 +267,11 @@ func (d *device) send(dr *devReq) {
 		q.mu.Unlock()
 		return
 	}
-	err := q.submit(r)
+	submit := q.submit
+	if hold && q.hold != nil {
+		submit = q.hold
+	}
+	err := submit(r)
 	if errors.Is(err, nvmetcp.ErrQueueFull) {
 		q.backlog = append(q.backlog, r)
 		err = nil

@@ -121,6 +121,7 @@ func TestURLErrors(t *testing.T) {
 		{"nvme+tcp://127.0.0.1:1/", "want nvme+tcp://HOST:PORT/NQN"},
 		{"nvme+tcp://127.0.0.1:1/nqn.x?colour=red", `unknown option "colour"`},
 		{"nvme+tcp://127.0.0.1:1/nqn.x?kato=soon", "kato"},
+		{"nvme+tcp://127.0.0.1:1/nqn.x?spin=-1us", `spin="-1us": want a duration >= 0`},
 		{"nvme+tcp://127.0.0.1:1/nqn.x", "127.0.0.1:1"},
 	}
 	for _, tc := range tests {
@@ -215,7 +216,8 @@ func TestTargetURLRoundTrip(t *testing.T) {
 		{Addrs: []string{"198.18.0.2:4420"}, NQN: "nqn.x"},
 		{Addrs: []string{"198.18.0.2:4420", "198.18.0.3:4420"}, NQN: "nqn.x", NSID: 7, Host: Host{KATO: s, IOTimeout: 5 * s,
 			IOQueues: 3, QueueSize: 16, HeaderDigest: true, DataDigest: true, HostNQN: "nqn.h", ReconnectDelay: 100 * time.Millisecond,
-			CtrlLossTmo: 30 * s, FastIOFailTmo: 10 * s, Policy: "queue-depth"}},
+			CtrlLossTmo: 30 * s, FastIOFailTmo: 10 * s, Policy: "queue-depth", ReadSpin: 20 * time.Microsecond}},
+		{Addrs: []string{"198.18.0.2:4420"}, NQN: "nqn.x", Host: Host{ReadSpin: -1}}, // spin=0: off
 		{Addrs: []string{"198.18.0.2:8009"}, NQN: "nqn.x", Discover: true},
 	} {
 		t.Run(tt.URL(), func(t *testing.T) {

@@ -39,6 +39,8 @@ type Host struct {
 	ReconnectDelay, CtrlLossTmo, FastIOFailTmo time.Duration
 	// Policy is failover, round-robin or queue-depth.
 	Policy string
+	// ReadSpin is nvmetcp.Config.ReadSpin (0: its default; negative: off).
+	ReadSpin time.Duration
 }
 
 // check refuses settings the host cannot use, naming the URL option.
@@ -69,7 +71,7 @@ func (t Target) configs() (nvmetcp.Config, nvmetcp.MultipathConfig, error) {
 	}
 	cfg := nvmetcp.Config{Addr: strings.Join(t.Addrs, ","), SubsysNQN: t.NQN, HostNQN: h.HostNQN,
 		IOQueues: h.IOQueues, QueueSize: h.QueueSize, KATO: h.KATO, IOTimeout: h.IOTimeout,
-		HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest}
+		HeaderDigest: h.HeaderDigest, DataDigest: h.DataDigest, ReadSpin: h.ReadSpin}
 	mp := nvmetcp.MultipathConfig{ReconnectDelay: h.ReconnectDelay, CtrlLossTmo: h.CtrlLossTmo,
 		FastIOFailTmo: h.FastIOFailTmo, Policy: h.Policy}
 	return cfg, mp, nil
@@ -77,7 +79,7 @@ func (t Target) configs() (nvmetcp.Config, nvmetcp.MultipathConfig, error) {
 
 // urlOptions lists the options ParseURL reads, for its error message.
 const urlOptions = "nsid, hdgst, ddgst, kato, io_timeout, nr_io_queues, queue_size, hostnqn, " +
-	"reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy, discover"
+	"reconnect_delay, ctrl_loss_tmo, fast_io_fail_tmo, policy, discover, spin"
 
 // ParseURL reads a target URL (see the package doc), the form `bench`
 // users write.
@@ -121,6 +123,8 @@ func ParseURL(u *url.URL) (Target, error) {
 		case "policy":
 			h.Policy = v
 			err = Host{Policy: v}.check()
+		case "spin":
+			h.ReadSpin, err = parseSpin(v)
 		default:
 			return t, fmt.Errorf("unknown option %q (want %s)", key, urlOptions)
 		}
@@ -165,6 +169,12 @@ func (t Target) URL() string {
 	if h.Policy != "" {
 		q.Set("policy", h.Policy)
 	}
+	switch {
+	case h.ReadSpin < 0:
+		q.Set("spin", "0")
+	case h.ReadSpin > 0:
+		q.Set("spin", h.ReadSpin.String())
+	}
 	if t.NSID != 0 {
 		q.Set("nsid", strconv.FormatUint(uint64(t.NSID), 10))
 	}
@@ -176,4 +186,18 @@ func (t Target) URL() string {
 		s += "?" + q.Encode()
 	}
 	return s
+}
+
+// parseSpin reads spin=DURATION: 0 turns spinning off (ReadSpin < 0).
+func parseSpin(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, err
+	case d < 0:
+		return 0, errors.New("want a duration >= 0")
+	case d == 0:
+		return -1, nil
+	}
+	return d, nil
 }

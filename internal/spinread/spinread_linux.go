@@ -1,4 +1,4 @@
-package nvmftarget
+package spinread
 
 import (
 	"io"
@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// spinReader reads a TCP connection like net.Conn.Read, except that when
+// reader reads a TCP connection like net.Conn.Read, except that when
 // no data is waiting it first polls the socket for up to spin, yielding
 // the P between polls, and parks in the netpoller only after that.
 //
@@ -22,7 +22,7 @@ import (
 // spin, not one per I/O.
 //
 // One goroutine reads at a time (the conn's reader owns it).
-type spinReader struct {
+type reader struct {
 	rc   syscall.RawConn
 	spin time.Duration
 	hot  bool
@@ -36,9 +36,9 @@ type spinReader struct {
 	poll   func(fd uintptr) bool
 }
 
-// newSpinReader returns a reader of nc that spins before parking, or nc
+// New returns a reader of nc that spins before parking, or nc
 // itself when spin is 0 or nc is not a TCP connection.
-func newSpinReader(nc net.Conn, spin time.Duration) io.Reader {
+func New(nc net.Conn, spin time.Duration) io.Reader {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok || spin <= 0 {
 		return nc
@@ -47,12 +47,12 @@ func newSpinReader(nc net.Conn, spin time.Duration) io.Reader {
 	if err != nil {
 		return nc
 	}
-	s := &spinReader{rc: rc, spin: spin, hot: true}
+	s := &reader{rc: rc, spin: spin, hot: true}
 	s.poll = s.try
 	return s
 }
 
-func (s *spinReader) Read(b []byte) (int, error) {
+func (s *reader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
@@ -67,7 +67,7 @@ func (s *spinReader) Read(b []byte) (int, error) {
 
 // try is the RawConn callback: true when it has a result for Read, false
 // to park until the socket is readable.
-func (s *spinReader) try(fd uintptr) bool {
+func (s *reader) try(fd uintptr) bool {
 	for {
 		n, err := syscall.Read(int(fd), s.buf)
 		switch {

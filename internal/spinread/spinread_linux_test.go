@@ -1,4 +1,4 @@
-package nvmftarget
+package spinread
 
 import (
 	"errors"
@@ -60,9 +60,9 @@ func TestSpinReaderReadsLikeConn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			peer, self := tcpPair(t)
-			r, ok := newSpinReader(self, tc.spin).(*spinReader)
+			r, ok := New(self, tc.spin).(*reader)
 			if !ok {
-				t.Fatal("newSpinReader did not wrap a TCP connection")
+				t.Fatal("New did not wrap a TCP connection")
 			}
 			r.hot = tc.hot
 			go tc.act(peer, self)
@@ -81,7 +81,7 @@ func TestSpinReaderReadsLikeConn(t *testing.T) {
 func TestSpinReaderCoolsDown(t *testing.T) {
 	const spin = 200 * time.Millisecond
 	peer, self := tcpPair(t)
-	r := newSpinReader(self, spin).(*spinReader)
+	r := New(self, spin).(*reader)
 	buf := make([]byte, 1)
 	for i, s := range []struct {
 		delay   time.Duration // before the peer writes
