@@ -69,11 +69,21 @@ type Config struct {
 	// Username and Password are the targets' RPC credentials.
 	Username, Password string
 	Images             Images
-	Volumes            []Volume
+	// PullPolicy is the driver's pods' image pull policy; default
+	// IfNotPresent, as upstream's.
+	PullPolicy corev1.PullPolicy
+	Volumes    []Volume
+}
+
+func (c Config) pullPolicy() corev1.PullPolicy {
+	if c.PullPolicy == "" {
+		return corev1.PullIfNotPresent
+	}
+	return c.PullPolicy
 }
 
 // StorageClassName is the run's StorageClass.
-func (c Config) StorageClassName() string { return "nvmf-chaos-spdkcsi-" + c.RunID }
+func (c Config) StorageClassName() string { return c.clusterMeta("spdkcsi").Name }
 
 func (c Config) meta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: c.Namespace, Labels: map[string]string{
@@ -90,7 +100,8 @@ func (c Config) clusterMeta(name string) metav1.ObjectMeta {
 
 // Objects returns the driver's objects in the order they are applied.
 // The CSIDriver is cluster-wide and one per driver name: a cluster that
-// has one already keeps it (the caller skips an AlreadyExists).
+// has one already keeps it (the caller skips an AlreadyExists), and only
+// one the run made carries its id, for the sweep.
 func Objects(c Config) ([]client.Object, error) {
 	cm, err := c.configMap()
 	if err != nil {
@@ -109,11 +120,12 @@ func Objects(c Config) ([]client.Object, error) {
 	return objs, nil
 }
 
-// csiDriver is cluster-wide, one per driver name, and may serve other
-// runs or an installed driver: it carries no run id, and no teardown
-// deletes it.
+// csiDriver is cluster-wide, one per driver name. It carries the run's
+// id, so the run's sweep deletes it, when the run creates it; a CSIDriver
+// already there (an installed driver) is left as it is.
 func (c Config) csiDriver() *storagev1.CSIDriver {
-	m := metav1.ObjectMeta{Name: DriverName, Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy}}
+	m := c.clusterMeta("")
+	m.Name = DriverName
 	return &storagev1.CSIDriver{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "storage.k8s.io/v1", Kind: "CSIDriver"},
 		ObjectMeta: m,

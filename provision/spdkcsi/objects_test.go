@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -98,8 +99,34 @@ func TestConfigAndSecretAreTheDriversFormat(t *testing.T) {
 	if s := sec.StringData["secret.json"]; strings.Count(s, `"username": "spdkcsiuser"`) != 2 || !strings.Contains(s, `"rpcTokens"`) {
 		t.Errorf("secret.json: want a token per target:\n%s", s)
 	}
-	if got := c.pvc(c.Volumes[0]); *got.Spec.VolumeMode != corev1.PersistentVolumeBlock || *got.Spec.StorageClassName != c.StorageClassName() {
-		t.Errorf("pvc %+v: want a Block volume of the run's class", got.Spec)
+}
+
+// Each claim names the StorageClass the objects create, and the
+// cluster-wide objects carry the run's id, which is how the run's sweep
+// finds them.
+func TestClaimsUseTheRunsClass(t *testing.T) {
+	objs, err := Objects(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var class string
+	var claims []*corev1.PersistentVolumeClaim
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *storagev1.StorageClass:
+			class = o.Name
+		case *corev1.PersistentVolumeClaim:
+			claims = append(claims, o)
+		}
+		if o.GetNamespace() == "" && o.GetLabels()[kube.LabelRunID] != "0a1b2c" {
+			t.Errorf("cluster-wide %T %s: no run id label", o, o.GetName())
+		}
+	}
+	if class == "" || len(claims) != 1 {
+		t.Fatalf("class %q, %d claims: want one of each", class, len(claims))
+	}
+	if c := claims[0]; *c.Spec.VolumeMode != corev1.PersistentVolumeBlock || *c.Spec.StorageClassName != class {
+		t.Errorf("claim %s: mode %s class %s; want a Block volume of class %s", c.Name, *c.Spec.VolumeMode, *c.Spec.StorageClassName, class)
 	}
 }
 

@@ -39,12 +39,12 @@ func (c Config) controller() *appsv1.StatefulSet {
 					ServiceAccountName: saName("controller"),
 					Containers: []corev1.Container{
 						{
-							Name: "spdkcsi-provisioner", Image: c.Images.Provisioner, ImagePullPolicy: corev1.PullIfNotPresent,
+							Name: "spdkcsi-provisioner", Image: c.Images.Provisioner, ImagePullPolicy: c.pullPolicy(),
 							Args:         []string{"--v=5", "--csi-address=" + controllerSocket, "--timeout=30s", "--retry-interval-start=500ms", "--leader-election=true"},
 							VolumeMounts: []corev1.VolumeMount{sock},
 						},
 						{
-							Name: "spdkcsi-controller", Image: c.Images.Driver, ImagePullPolicy: corev1.PullIfNotPresent,
+							Name: "spdkcsi-controller", Image: c.Images.Driver, ImagePullPolicy: c.pullPolicy(),
 							Args:         []string{"--v=5", "--endpoint=" + controllerSocket, "--nodeid=$(NODE_ID)", "--controller"},
 							Env:          []corev1.EnvVar{nodeIDEnv},
 							VolumeMounts: []corev1.VolumeMount{sock, {Name: "spdkcsi-config", MountPath: "/etc/spdkcsi-config/", ReadOnly: true}},
@@ -83,13 +83,13 @@ func (c Config) node() *appsv1.DaemonSet {
 					HostNetwork:        true,
 					Containers: []corev1.Container{
 						{
-							Name: "spdkcsi-registrar", Image: c.Images.Registrar, ImagePullPolicy: corev1.PullIfNotPresent,
+							Name: "spdkcsi-registrar", Image: c.Images.Registrar, ImagePullPolicy: c.pullPolicy(),
 							Args: []string{"--v=5", "--csi-address=" + nodeSocket,
 								"--kubelet-registration-path=" + kubeletPlugins + "/" + DriverName + "/csi.sock"},
 							VolumeMounts: []corev1.VolumeMount{{Name: "socket-dir", MountPath: "/csi"}, {Name: "registration-dir", MountPath: "/registration"}},
 						},
 						{
-							Name: "spdkcsi-node", Image: c.Images.Driver, ImagePullPolicy: corev1.PullIfNotPresent,
+							Name: "spdkcsi-node", Image: c.Images.Driver, ImagePullPolicy: c.pullPolicy(),
 							SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true), AllowPrivilegeEscalation: ptr.To(true),
 								Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_ADMIN", "SYS_MODULE"}}},
 							Args: []string{"--v=5", "--endpoint=" + nodeSocket, "--nodeid=$(NODE_ID)", "--node"},
