@@ -47,8 +47,10 @@ lvstores, top of each stack first (only the run --prefix names, if it names one)
 
 --kubeconfig (or --context) also sweeps a Kubernetes cluster: every namespace
 labelled app.kubernetes.io/managed-by=nvmf-chaos (one run's with --run-id), after
-a janitor pod deletes its targets' data folder on each node they ran on. A run
-whose harness still runs on this machine is kept unless --include-live.`,
+a janitor pod deletes its targets' data folder on each node they ran on, then the
+persistent volumes left bound to its claims and the cluster-wide objects carrying
+its run id (a storage driver's RBAC, StorageClass and CSIDriver). A run whose
+harness still runs on this machine is kept unless --include-live.`,
 		Example: `  nvmf-chaos cleanup --dry-run
   sudo nvmf-chaos cleanup
   nvmf-chaos cleanup --prefix nvmfc-1a2b3c

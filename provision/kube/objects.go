@@ -18,6 +18,9 @@ const (
 	DataPort   = 4420 // NVMe/TCP
 	RPCPort    = 5260 // SPDK JSON-RPC over TCP
 	WorkerPort = 9470 // a worker's control and result endpoint
+	// RPCHTTPPort is SPDK's HTTP JSON-RPC proxy port, as the SPDK CSI
+	// driver reaches targets (spdk-csi's deploy examples use 9009).
+	RPCHTTPPort = 9009
 )
 
 // HostDataRoot is where target pods keep their backing files on a node:
@@ -64,6 +67,10 @@ type TargetSpec struct {
 	// co-located target pods: they share backing files, which live on one
 	// machine's filesystem.
 	CoLocate bool
+	// RPCSecret, when set, names the Secret (RPCSecret's) whose
+	// credentials guard the target's JSON-RPC over HTTP, served on
+	// RPCHTTPPort for a storage driver in the cluster.
+	RPCSecret string
 }
 
 // TargetPodName is the name of a scenario node's target pod.
@@ -95,6 +102,9 @@ func TargetPod(s TargetSpec) *corev1.Pod {
 		Resources:                s.Pod.Resources,
 		VolumeMounts:             data,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+	if s.RPCSecret != "" {
+		withRPCHTTP(&target, s.RPCSecret)
 	}
 	var inits []corev1.Container
 	if len(s.Files) > 0 {
@@ -141,9 +151,11 @@ func TargetPod(s TargetSpec) *corev1.Pod {
 }
 
 // TargetService gives a scenario node's target a stable address: the host
-// keeps connecting there while the pod behind it is replaced.
-func TargetService(namespace, runID, node string) *corev1.Service {
-	return &corev1.Service{
+// keeps connecting there while the pod behind it is replaced. With
+// rpcHTTP it also publishes the target's JSON-RPC over HTTP, for a
+// storage driver in the cluster.
+func TargetService(namespace, runID, node string, rpcHTTP bool) *corev1.Service {
+	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: TargetPodName(node), Namespace: namespace, Labels: labels(runID, ComponentTarget, LabelNode, node)},
 		Spec: corev1.ServiceSpec{
 			Selector: map[string]string{LabelRunID: runID, LabelComponent: ComponentTarget, LabelNode: node},
@@ -153,6 +165,10 @@ func TargetService(namespace, runID, node string) *corev1.Service {
 			// no session affinity.
 		},
 	}
+	if rpcHTTP {
+		svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "rpc-http", Port: RPCHTTPPort, TargetPort: intstr.FromInt32(RPCHTTPPort)})
+	}
+	return svc
 }
 
 // WorkerSpec describes one workload's worker Job.

@@ -12,7 +12,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // AnnotationHarness names the harness that owns a run's namespace as
@@ -62,9 +64,11 @@ func (c *Client) Sweep(ctx context.Context, o SweepOptions) ([]string, error) {
 	}
 	var out []string
 	var errs []error
+	kept := map[string]bool{}
 	for _, ns := range nss.Items {
 		if h := ns.Annotations[AnnotationHarness]; h != "" && !o.IncludeLive && harnessAlive(h) {
 			out = append(out, fmt.Sprintf("kept namespace %s: its harness %s is running (--include-live removes it)", ns.Name, h))
+			kept[ns.Labels[LabelRunID]] = true
 			continue
 		}
 		found, err := c.sweepNamespace(ctx, ns, o.DryRun)
@@ -72,6 +76,39 @@ func (c *Client) Sweep(ctx context.Context, o SweepOptions) ([]string, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+	}
+	found, err := c.sweepClusterLeftovers(ctx, o, kept)
+	return append(out, found...), errors.Join(append(errs, err)...)
+}
+
+// sweepClusterLeftovers removes the cluster-wide objects of every run
+// swept (or whose namespace is already gone), but not of kept runs.
+func (c *Client) sweepClusterLeftovers(ctx context.Context, o SweepOptions, kept map[string]bool) ([]string, error) {
+	runs := map[string]bool{}
+	if o.RunID != "" {
+		runs[o.RunID] = true
+	}
+	for _, k := range clusterScoped {
+		list := k.list()
+		if err := c.K.Resources().List(ctx, list, func(lo *metav1.ListOptions) { lo.LabelSelector = RunSelector(o.RunID) }); err != nil {
+			return nil, fmt.Errorf("listing %ss on %s: %w", k.kind, c.Source, err)
+		}
+		items, _ := meta.ExtractList(list)
+		for _, it := range items {
+			if id := it.(client.Object).GetLabels()[LabelRunID]; id != "" {
+				runs[id] = true
+			}
+		}
+	}
+	var out []string
+	var errs []error
+	for id := range runs {
+		if kept[id] {
+			continue
+		}
+		found, err := c.SweepClusterScoped(ctx, id, o.DryRun)
+		out = append(out, found...)
+		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
 }
@@ -111,13 +148,14 @@ func (c *Client) sweepNamespace(ctx context.Context, ns corev1.Namespace, dryRun
 		errs = append(errs, err)
 	}
 	out = append(out, "namespace "+ns.Name)
-	if dryRun {
-		return out, nil
+	if !dryRun {
+		if err := c.K.Resources().Delete(ctx, &ns); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.Name, err))
+		}
 	}
-	if err := c.K.Resources().Delete(ctx, &ns); err != nil && !apierrors.IsNotFound(err) {
-		errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.Name, err))
-	}
-	return out, errors.Join(errs...)
+	pvs, err := c.SweepVolumes(ctx, ns.Name, dryRun)
+	out = append(out, pvs...)
+	return out, errors.Join(append(errs, err)...)
 }
 
 // RunJanitor removes a run's data folder on one node and waits for it;
