@@ -47,6 +47,8 @@ type kubeBackend struct {
 	// chaosSeq numbers their names.
 	chaos    client.Client
 	chaosSeq int
+	// rpcPassword guards the targets' HTTP JSON-RPC (driver: spdk-csi).
+	rpcPassword string
 }
 
 // kubeTarget is one scenario node's target pod.
@@ -132,12 +134,16 @@ var kubeAccess = []authv1.ResourceAttributes{
 	{Verb: "list", Resource: "nodes"},
 }
 
+// clusterWide are the resources a run uses that live in no namespace.
+var clusterWide = map[string]bool{"namespaces": true, "nodes": true, "storageclasses": true, "persistentvolumes": true,
+	"clusterroles": true, "clusterrolebindings": true, "csidrivers": true}
+
 // checkAccess asks the API server (SelfSubjectAccessReview) whether this
 // user may do each thing the run does, and names every one it may not.
 func (k *kubeBackend) checkAccess(ctx context.Context) error {
 	var denied []string
-	for _, a := range append(slices.Concat(kubeAccess, k.claimAccess()), k.faultAccess()...) {
-		if a.Resource != "namespaces" && a.Resource != "nodes" && a.Resource != "storageclasses" && a.Namespace == "" {
+	for _, a := range slices.Concat(kubeAccess, k.claimAccess(), k.driverAccess(), k.faultAccess()) {
+		if !clusterWide[a.Resource] && a.Namespace == "" {
 			a.Namespace = k.ns
 		}
 		rev := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}
@@ -198,6 +204,9 @@ func nodeReady(n corev1.Node) bool {
 // maps it, holding the backing files of the volumes it exports.
 func (k *kubeBackend) targetSpec(node string) kube.TargetSpec {
 	s := kube.TargetSpec{Namespace: k.ns, RunID: k.r.opts.RunID, Node: node, Pod: k.pod}
+	if k.servesRPCHTTP() {
+		s.RPCSecret = kube.RPCSecretName
+	}
 	if ref := k.cfg.Nodes[node]; ref != "" {
 		if strings.Contains(ref, "=") {
 			sel, _ := labels.ConvertSelectorToLabelsMap(ref)
@@ -238,8 +247,13 @@ func (k *kubeBackend) startNodes(ctx context.Context) error {
 		// workers here, and reaches the targets at their RPC addresses.
 		return r.connectExternal(ctx)
 	}
+	if k.servesRPCHTTP() {
+		if err := k.c.K.Resources().Create(ctx, k.rpcSecret()); err != nil {
+			return fmt.Errorf("creating the targets' RPC credentials: %w", err)
+		}
+	}
 	for _, node := range r.s.Cluster.Nodes {
-		svc := kube.TargetService(k.ns, r.opts.RunID, node)
+		svc := kube.TargetService(k.ns, r.opts.RunID, node, k.servesRPCHTTP())
 		if err := k.c.K.Resources().Create(ctx, svc); err != nil {
 			return fmt.Errorf("node %s: creating service: %w", node, err)
 		}
@@ -383,7 +397,8 @@ func describePod(p *corev1.Pod) string {
 		}
 	}
 	for _, c := range p.Status.Conditions {
-		if c.Status != corev1.ConditionTrue && c.Message != "" {
+		// Ready and ContainersReady often carry one message: say it once.
+		if c.Status != corev1.ConditionTrue && c.Message != "" && !slices.Contains(parts, c.Message) {
 			parts = append(parts, c.Message)
 		}
 	}
@@ -431,7 +446,7 @@ func (k *kubeBackend) teardown(ctx context.Context) error {
 	}
 	for ctx.Err() == nil {
 		if err := k.c.K.Resources().Get(ctx, k.ns, "", ns); apierrors.IsNotFound(err) {
-			return errors.Join(errs...)
+			return errors.Join(append(errs, k.sweepDriver(ctx))...)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

@@ -19,7 +19,18 @@ import (
 // claimedVolumes says whether the run's volumes are claims of a
 // StorageClass, which workers reach as raw devices through the node's
 // kernel, rather than namespaces provisioned over the targets' RPC.
-func (k *kubeBackend) claimedVolumes() bool { return k.cfg.Driver == driverExisting }
+func (k *kubeBackend) claimedVolumes() bool {
+	return k.cfg.Driver == driverExisting || k.cfg.Driver == driverSPDKCSI
+}
+
+// storageClass is the class the run's claims name: the user's, or the
+// one the run makes for the SPDK CSI driver.
+func (k *kubeBackend) storageClass() string {
+	if k.cfg.Driver == driverSPDKCSI {
+		return k.driverConfig().StorageClassName()
+	}
+	return k.cfg.StorageClass
+}
 
 // claimAccess is what claiming volumes adds to the run's permissions.
 func (k *kubeBackend) claimAccess() []authv1.ResourceAttributes {
@@ -35,7 +46,7 @@ func (k *kubeBackend) claimAccess() []authv1.ResourceAttributes {
 
 // claimSpec is a scenario volume's claim.
 func (k *kubeBackend) claimSpec(v Volume) kube.ClaimSpec {
-	return kube.ClaimSpec{Namespace: k.ns, RunID: k.r.opts.RunID, Volume: v.Name, StorageClass: k.cfg.StorageClass, Size: int64(v.Size)}
+	return kube.ClaimSpec{Namespace: k.ns, RunID: k.r.opts.RunID, Volume: v.Name, StorageClass: k.storageClass(), Size: int64(v.Size)}
 }
 
 // createClaims makes a PersistentVolumeClaim per scenario volume. They
@@ -48,7 +59,7 @@ func (k *kubeBackend) createClaims(ctx context.Context) error {
 		if err := k.c.K.Resources().Create(ctx, c); err != nil {
 			return fmt.Errorf("volume %s: creating claim %s/%s: %w", v.Name, k.ns, c.Name, err)
 		}
-		k.r.logf("volume %s: claim %s/%s of storage class %s, %d bytes, volumeMode Block", v.Name, k.ns, c.Name, k.cfg.StorageClass, int64(v.Size))
+		k.r.logf("volume %s: claim %s/%s of storage class %s, %d bytes, volumeMode Block", v.Name, k.ns, c.Name, k.storageClass(), int64(v.Size))
 	}
 	return nil
 }
@@ -56,7 +67,7 @@ func (k *kubeBackend) createClaims(ctx context.Context) error {
 // checkStorageClass makes sure the class exists before anything is made,
 // and says how its volumes bind.
 func (k *kubeBackend) checkStorageClass(ctx context.Context) error {
-	if !k.claimedVolumes() {
+	if k.cfg.Driver != driverExisting {
 		return nil
 	}
 	var sc storagev1.StorageClass

@@ -38,6 +38,9 @@ func (r *Runner) Manifests(w io.Writer) error {
 	r.kube = k
 	defer func() { r.kube = nil }()
 	objs := []client.Object{kube.Namespace(k.ns, r.opts.RunID)}
+	if k.servesRPCHTTP() {
+		objs = append(objs, k.rpcSecret())
+	}
 	external := r.targetKind() == targetExternal
 	for _, node := range r.s.Cluster.Nodes {
 		if external {
@@ -46,8 +49,13 @@ func (r *Runner) Manifests(w io.Writer) error {
 		}
 		k.targets[node] = &kubeTarget{spec: k.targetSpec(node)}
 		r.nodes[node] = &runNode{name: node}
-		objs = append(objs, kube.TargetService(k.ns, r.opts.RunID, node), kube.TargetPod(k.targets[node].spec))
+		objs = append(objs, kube.TargetService(k.ns, r.opts.RunID, node, k.servesRPCHTTP()), kube.TargetPod(k.targets[node].spec))
 	}
+	driver, err := k.driverObjects()
+	if err != nil {
+		return err
+	}
+	objs = append(objs, driver...)
 	if k.claimedVolumes() {
 		for _, v := range r.s.Volumes {
 			objs = append(objs, kube.Claim(k.claimSpec(v)))

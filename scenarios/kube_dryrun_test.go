@@ -9,7 +9,9 @@ import (
 // The printed objects are the namespace, a Service and a target pod per
 // node and a Job per workload, the workers aimed at the Services' DNS
 // names; an external target gets no pod; with driver: existing each volume
-// is a Block claim whose device the worker gets; a local scenario is refused.
+// is a Block claim whose device the worker gets; with driver: spdk-csi the
+// targets serve HTTP JSON-RPC and the driver's objects and claims come
+// too; a local scenario is refused.
 func TestManifests(t *testing.T) {
 	external := strings.Replace(minimal, "cluster: {nodes: [tgt-a, tgt-b]}",
 		"cluster: {backend: kubernetes, target: external, nodes: [tgt-a, tgt-b], rpc: {tgt-a: '198.18.0.1:5260', tgt-b: '198.18.0.2:5260'}, listen: {tgt-a: '198.18.0.1:4420', tgt-b: '198.18.0.2:4420'}}", 1)
@@ -35,6 +37,13 @@ func TestManifests(t *testing.T) {
 			[]string{"Namespace", "PersistentVolumeClaim", "Job"},
 			[]string{"storageClassName: fast-nvme", "volumeMode: Block", "storage: 64Mi", "claimName: vol-vol0",
 				"devicePath: /dev/nvmf-chaos/vol0", `file:///dev/nvmf-chaos/vol0`}},
+		{"spdk-csi", func() (*Scenario, error) { return ParseScenario("s.yaml", []byte(spdkCSIBase)) },
+			[]string{"Namespace", "Secret", "Service", "Pod", "Service", "Pod",
+				"CSIDriver", "ServiceAccount", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+				"ConfigMap", "Secret", "StatefulSet", "DaemonSet", "StorageClass", "PersistentVolumeClaim", "Job"},
+			[]string{"--rpc-http", "name: target-rpc-credentials", `"rpcURL": "http://target-tgt-a.nvmf-chaos-r1.svc:9009"`,
+				"image: registry.example/spdkcsi:v0.1", "storageClassName: nvmf-chaos-r1-spdkcsi", "provisioner: csi.spdk.io",
+				"devicePath: /dev/nvmf-chaos/vol0", "port: 9009"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,11 @@ func (r *Runner) provision(ctx context.Context) error {
 		return fmt.Errorf("provision: %w", err)
 	}
 	if r.kube != nil && r.kube.claimedVolumes() {
+		if r.kube.cfg.Driver == driverSPDKCSI {
+			if err := r.kube.deployDriver(ctx); err != nil {
+				return fmt.Errorf("provision: %w", err)
+			}
+		}
 		if err := r.kube.createClaims(ctx); err != nil {
 			return fmt.Errorf("provision: %w", err)
 		}

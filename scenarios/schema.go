@@ -76,18 +76,35 @@ type Kubernetes struct {
 	// scheduler puts them.
 	Nodes map[string]string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	// Image runs targets and workers; default nvmf-chaos:dev (make image).
-	Image           string `yaml:"image,omitempty" json:"image,omitempty"`
+	Image string `yaml:"image,omitempty" json:"image,omitempty"`
+	// ImagePullPolicy applies to every pod the run makes (the SPDK CSI
+	// driver's too); default IfNotPresent.
 	ImagePullPolicy string `yaml:"image_pull_policy,omitempty" json:"image_pull_policy,omitempty" jsonschema:"enum=Always,enum=IfNotPresent,enum=Never"`
 	// CPU and Memory are each pod's requests and limits (Kubernetes
 	// quantities: "1", "500m", "512Mi"); none by default.
 	CPU    string `yaml:"cpu,omitempty" json:"cpu,omitempty"`
 	Memory string `yaml:"memory,omitempty" json:"memory,omitempty"`
 	// Driver is how volumes are provisioned: none (over the targets'
-	// JSON-RPC, as locally; the default), spdk-csi, or existing (claims of
-	// StorageClass, whose system serves them: no targets, no nodes).
+	// JSON-RPC, as locally; the default), spdk-csi (the SPDK CSI driver,
+	// deployed for the run, provisions on its target pods; volumes are
+	// its claims), or existing (claims of StorageClass, whose system
+	// serves them: no targets, no nodes).
 	Driver string `yaml:"driver,omitempty" json:"driver,omitempty" jsonschema:"enum=none,enum=spdk-csi,enum=existing"`
 	// StorageClass is the class of driver: existing.
 	StorageClass string `yaml:"storage_class,omitempty" json:"storage_class,omitempty"`
+	// DriverImages override the SPDK CSI driver's images (driver:
+	// spdk-csi); default those of its upstream deploy.
+	DriverImages *DriverImages `yaml:"driver_images,omitempty" json:"driver_images,omitempty"`
+}
+
+// DriverImages are the SPDK CSI driver's images.
+type DriverImages struct {
+	// Driver is the SPDK CSI plugin (default spdkcsi/spdkcsi:canary).
+	Driver string `yaml:"driver,omitempty" json:"driver,omitempty"`
+	// Provisioner is the external-provisioner sidecar.
+	Provisioner string `yaml:"provisioner,omitempty" json:"provisioner,omitempty"`
+	// Registrar is the node-driver-registrar sidecar.
+	Registrar string `yaml:"registrar,omitempty" json:"registrar,omitempty"`
 }
 
 // Volume is one namespace exported from one or more nodes.

@@ -201,7 +201,7 @@ func (v *validator) volumes(s *Scenario) {
 		if vol.Size <= 0 || vol.Size%4096 != 0 {
 			v.errorf(f+".size", "%s: want a positive multiple of 4KiB", vol.Size)
 		}
-		if len(vol.Nodes) == 0 && !s.Cluster.storageClassOnly() {
+		if len(vol.Nodes) == 0 && !s.Cluster.volumesClaimed() {
 			v.errorf(f+".nodes", "at least one node is required")
 		}
 		for j, n := range vol.Nodes {
@@ -224,7 +224,7 @@ func (v *validator) volumes(s *Scenario) {
 		}
 	}
 	for i, n := range s.Cluster.Nodes {
-		if !used[n] {
+		if !used[n] && !s.Cluster.volumesClaimed() { // the driver places them
 			v.errorf(fmt.Sprintf("cluster.nodes[%d]", i), "node %q exports no volume; remove it or add it to a volume", n)
 		}
 	}

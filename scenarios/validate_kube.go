@@ -83,59 +83,15 @@ func (v *validator) kubernetes(s *Scenario) {
 		if k.StorageClass != "" {
 			v.errorf("cluster.kubernetes.storage_class", "only used with driver: existing")
 		}
+		if k.DriverImages != nil {
+			v.errorf("cluster.kubernetes.driver_images", "only used with driver: spdk-csi")
+		}
 	case driverExisting:
 		v.existingDriver(s)
-	case "spdk-csi":
-		v.errorf("cluster.kubernetes.driver", "%q: not built yet in this version; use driver: none (volumes over the targets' JSON-RPC)", k.Driver)
+	case driverSPDKCSI:
+		v.spdkCSIDriver(s)
 	default:
 		v.oneOf("cluster.kubernetes.driver", k.Driver, []string{"none", "spdk-csi", "existing"})
-	}
-}
-
-// driverExisting provisions volumes as claims of a StorageClass the user
-// names: the storage system behind it, not the run, serves them.
-const driverExisting = "existing"
-
-// storageClassOnly says whether the run's volumes are claims of an
-// existing StorageClass, so it starts no targets and has no nodes.
-func (c *Cluster) storageClassOnly() bool {
-	return c.Backend == backendKubernetes && c.Kubernetes != nil && c.Kubernetes.Driver == driverExisting
-}
-
-// existingDriver refuses what has no meaning when the storage class's own
-// system serves the volumes: targets, nodes, per-node volume settings and
-// faults on targets the run does not start.
-func (v *validator) existingDriver(s *Scenario) {
-	const why = "driver: existing: the storage class's own system serves the volumes and the run starts no targets"
-	c := &s.Cluster
-	if sc := c.Kubernetes.StorageClass; sc == "" {
-		v.errorf("cluster.kubernetes.storage_class", "required with driver: existing: the StorageClass volumes are claimed from")
-	} else {
-		for _, msg := range validation.IsDNS1123Subdomain(sc) {
-			v.errorf("cluster.kubernetes.storage_class", "%q: %s", sc, msg)
-		}
-	}
-	if c.Target != "" {
-		v.errorf("cluster.target", "%q: %s; remove target", c.Target, why)
-	}
-	if len(c.Nodes) > 0 {
-		v.errorf("cluster.nodes", "%s; remove nodes", why)
-	}
-	for i, vol := range s.Volumes {
-		f := fmt.Sprintf("volumes[%d]", i)
-		for field, set := range map[string]bool{"nodes": len(vol.Nodes) > 0, "ana": len(vol.ANA) > 0, "backing": vol.Backing != "", "shared": vol.Shared != nil} {
-			if set {
-				v.errorf(f+"."+field, "%s, which decides this; remove %s", why, field)
-			}
-		}
-	}
-	for i, f := range s.Timeline.Faults {
-		switch {
-		case f.Kind != string(catalog.DriverKill):
-			v.errorf(faultField(i, "kind"), "%s: %s, so only driver-kill (the storage driver's pods) applies", f.Kind, why)
-		case f.Node != "":
-			v.errorf(faultField(i, "node"), "%s; driver-kill names the driver's pods with params.namespace and params.selector", why)
-		}
 	}
 }
 

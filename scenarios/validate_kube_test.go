@@ -32,7 +32,7 @@ func TestKubernetesValidation(t *testing.T) {
 		{"bad selector", "namespace: ns1", "namespace: ns1, nodes: {tgt-a: 'zone=a b'}", "4", `bad label selector`},
 		{"bad quantity", "namespace: ns1", "namespace: ns1, memory: 1 gig", "4", `cluster.kubernetes.memory: "1 gig"`},
 		{"bad pull policy", "namespace: ns1", "namespace: ns1, image_pull_policy: Sometimes", "4", `cluster.kubernetes.image_pull_policy: "Sometimes" is not allowed`},
-		{"driver not built", "namespace: ns1", "namespace: ns1, driver: spdk-csi", "4", `cluster.kubernetes.driver: "spdk-csi": not built yet`},
+		{"unknown driver", "namespace: ns1", "namespace: ns1, driver: rook", "4", `cluster.kubernetes.driver: "rook" is not allowed`},
 		{"restart policy", "backend: kubernetes,", "backend: kubernetes, restart: always,", "4", `cluster.restart: "always": not supported on kubernetes`},
 	}
 	for _, tt := range tests {
@@ -118,6 +118,60 @@ func TestExistingDriverValidation(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "e.yaml:"+tt.line+":") {
 				t.Errorf("error %q, want %q at e.yaml:%s", err, tt.want, tt.line)
+			}
+		})
+	}
+}
+
+// spdkCSIBase has the SPDK CSI driver, deployed for the run, provision its
+// volume on the run's two target pods.
+const spdkCSIBase = `apiVersion: nvmf-chaos/v1
+kind: Scenario
+metadata: {name: t1}
+cluster: {backend: kubernetes, nodes: [tgt-a, tgt-b], kubernetes: {driver: spdk-csi, driver_images: {driver: 'registry.example/spdkcsi:v0.1'}}}
+volumes:
+  - {name: vol0, size: 64MiB}
+workloads:
+  - {name: w, volume: vol0, rw: randrw, bs: 4k, iodepth: 8}
+timeline:
+  duration: 20s
+  faults:
+    - {at: 5s, kind: process-kill, node: tgt-a}
+slos:
+  - {metric: io_errors, max: 0}
+`
+
+// With driver: spdk-csi the driver places volumes: what would place them,
+// or act on a subsystem the run did not make, is refused at its line.
+func TestSPDKCSIDriverValidation(t *testing.T) {
+	if _, err := ParseScenario("s.yaml", []byte(spdkCSIBase)); err != nil {
+		t.Fatalf("the base driver: spdk-csi scenario is refused: %v", err)
+	}
+	tests := []struct {
+		name, from, to, line, want string
+	}{
+		{"storage class", "driver: spdk-csi,", "driver: spdk-csi, storage_class: fast,", "4", "cluster.kubernetes.storage_class: the run creates the SPDK CSI driver's StorageClass"},
+		{"external target", "{backend: kubernetes,", "{backend: kubernetes, target: external, rpc: {tgt-a: '198.18.0.1:5260', tgt-b: '198.18.0.2:5260'}, listen: {tgt-a: '198.18.0.1:4420', tgt-b: '198.18.0.2:4420'},", "4", `cluster.target: "external": driver: spdk-csi provisions on the run's embedded target pods`},
+		{"no nodes", " nodes: [tgt-a, tgt-b],", "", "4", "cluster.nodes: at least one node is required"},
+		{"volume nodes", "size: 64MiB}", "size: 64MiB, nodes: [tgt-a]}", "6", "volumes[0].nodes: driver: spdk-csi: the SPDK CSI driver places each volume"},
+		{"volume ana", "size: 64MiB}", "size: 64MiB, ana: {tgt-a: optimized}}", "6", "volumes[0].ana: driver: spdk-csi"},
+		{"per-volume fault", "kind: process-kill, node: tgt-a", "kind: listener-remove, node: tgt-a, duration: 2s", "12", "timeline.faults[0].kind: listener-remove acts on a volume's subsystem over RPC"},
+		{"driver-kill", "kind: process-kill, node: tgt-a", "kind: driver-kill", "12", "timeline.faults[0].kind: driver-kill of the driver the run deploys is not supported yet"},
+		{"node fault on an unknown node", "node: tgt-a}", "node: tgt-z}", "12", `timeline.faults[0].node: node "tgt-z" is not in cluster.nodes`},
+		{"driver images elsewhere", "driver: spdk-csi,", "driver: none,", "4", "cluster.kubernetes.driver_images: only used with driver: spdk-csi"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(spdkCSIBase, tt.from, tt.to, 1)
+			if doc == spdkCSIBase {
+				t.Fatalf("replacing %q changed nothing", tt.from)
+			}
+			_, err := ParseScenario("s.yaml", []byte(doc))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "s.yaml:"+tt.line+":") {
+				t.Errorf("error %q, want %q at s.yaml:%s", err, tt.want, tt.line)
 			}
 		})
 	}
