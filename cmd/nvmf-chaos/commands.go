@@ -20,5 +20,6 @@ func subcommands() []func() *cobra.Command {
 		newWorkerCmd,
 		newSignalCmd,
 		newBackingCmd,
+		newRelayCmd,
 	}
 }
