@@ -4,6 +4,7 @@ import (
 	"debug/buildinfo"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,9 +37,11 @@ would use.`,
 
 func newImageBuildCmd() *cobra.Command {
 	var binary, tag, out string
+	var withLibs bool
+	var add []string
 	cmd := &cobra.Command{
 		Use:   "build -o FILE",
-		Short: "Pack a static binary into an image tarball",
+		Short: "Pack a static binary (or, --with-libs, a dynamic one and its libraries) into an image tarball",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if binary == "" {
@@ -48,7 +51,7 @@ func newImageBuildCmd() *cobra.Command {
 				}
 				binary = exe
 			}
-			img, err := ociimage.Build(ociimage.Spec{Binary: binary, Labels: revisionLabels(binary)})
+			img, err := ociimage.Build(ociimage.Spec{Binary: binary, Labels: revisionLabels(binary), WithLibs: withLibs, Files: addedFiles(add)})
 			if err != nil {
 				return err
 			}
@@ -66,6 +69,8 @@ func newImageBuildCmd() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&binary, "binary", "", "static `executable` to pack (default: this nvmf-chaos)")
 	fl.StringVar(&tag, "tag", DefaultImage, "image `name:tag`")
+	fl.BoolVar(&withLibs, "with-libs", false, "pack a dynamically linked binary with its loader and shared objects from this machine")
+	fl.StringArrayVar(&add, "add", nil, "also pack this `file` (HOST_PATH, or HOST_PATH:IMAGE_PATH), e.g. a configuration file the binary reads")
 	fl.StringVarP(&out, "output", "o", "", "tarball `file` to write")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -123,4 +128,17 @@ func revisionLabels(binary string) map[string]string {
 		}
 	}
 	return labels
+}
+
+// addedFiles maps --add's HOST[:IMAGE] values to image path → host path.
+func addedFiles(add []string) map[string]string {
+	files := map[string]string{}
+	for _, a := range add {
+		host, in, ok := strings.Cut(a, ":")
+		if !ok {
+			in = host
+		}
+		files[in] = host
+	}
+	return files
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"runtime"
+	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -37,23 +39,44 @@ type Spec struct {
 	// Created stamps the image config; the zero time keeps builds
 	// reproducible (the same binary gives the same image digest).
 	Created time.Time
+	// WithLibs packs a dynamically linked binary with its program
+	// interpreter and shared objects, at their paths on this machine
+	// (an SPDK nvmf_tgt built here, say); without it only static
+	// binaries are taken.
+	WithLibs bool
+	// Files are more files to pack, image path → host path (a
+	// configuration file the binary reads, say).
+	Files map[string]string
 }
 
 // Build returns the image Spec describes: one layer with the binary and a
 // world-writable /tmp, on an empty base, for the machine's architecture.
 func Build(s Spec) (v1.Image, error) {
-	if err := checkStatic(s.Binary); err != nil {
-		return nil, err
+	var libs []string
+	var err error
+	if s.WithLibs {
+		libs, err = sharedObjects(s.Binary)
+	} else {
+		err = checkStatic(s.Binary)
 	}
-	bin, err := os.ReadFile(s.Binary)
 	if err != nil {
-		return nil, fmt.Errorf("reading binary: %w", err)
+		return nil, err
 	}
 	dest := s.Path
 	if dest == "" {
 		dest = "/" + path.Base(s.Binary)
 	}
-	layerTar, err := layerOf(dest, bin)
+	files := map[string]string{dest: s.Binary}
+	for in, host := range s.Files {
+		if !path.IsAbs(in) {
+			return nil, fmt.Errorf("file %s: want an absolute path in the image", in)
+		}
+		files[in] = host
+	}
+	for _, l := range libs {
+		files[l] = l
+	}
+	layerTar, err := layerOf(files)
 	if err != nil {
 		return nil, err
 	}
@@ -85,16 +108,32 @@ func Build(s Spec) (v1.Image, error) {
 	return img, nil
 }
 
-// layerOf is a tar stream holding the binary at dest (mode 0755) and /tmp.
-func layerOf(dest string, bin []byte) ([]byte, error) {
+// layerOf is a tar stream holding each file (image path → host path,
+// mode 0755, in path order, so the same files give the same layer), the
+// folders they are in, and a world-writable /tmp.
+func layerOf(files map[string]string) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	entries := []struct {
+	type entry struct {
 		hdr  tar.Header
 		body []byte
-	}{
-		{hdr: tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777}},
-		{hdr: tar.Header{Name: dest[1:], Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))}, body: bin},
+	}
+	entries := []entry{{hdr: tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777}}}
+	dirs := map[string]bool{}
+	for _, dest := range slices.Sorted(maps.Keys(files)) {
+		for d := path.Dir(dest); d != "/" && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		entries = append(entries, entry{hdr: tar.Header{Name: d[1:] + "/", Typeflag: tar.TypeDir, Mode: 0o755}})
+	}
+	for _, dest := range slices.Sorted(maps.Keys(files)) {
+		body, err := os.ReadFile(files[dest])
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", files[dest], err)
+		}
+		entries = append(entries, entry{hdr: tar.Header{Name: dest[1:], Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(body))}, body: body})
 	}
 	for _, e := range entries {
 		if err := tw.WriteHeader(&e.hdr); err != nil {
