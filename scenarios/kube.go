@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,8 @@ type kubeBackend struct {
 	chaosSeq int
 	// rpcPassword guards the targets' HTTP JSON-RPC (driver: spdk-csi).
 	rpcPassword string
+	// spdk runs SPDK's nvmf_tgt in the target pods (target: spdk).
+	spdk *kube.SPDKTarget
 }
 
 // kubeTarget is one scenario node's target pod.
@@ -82,6 +86,11 @@ func newKubeBackend(ctx context.Context, r *Runner) (*kubeBackend, error) {
 		ns: cmp.Or(cfg.Namespace, "nvmf-chaos-"+r.opts.RunID)}
 	if k.pod, err = podSettings(cfg); err != nil {
 		return nil, err
+	}
+	if r.targetKind() == targetSPDK {
+		if k.spdk, err = spdkTarget(cfg.SPDK); err != nil {
+			return nil, err
+		}
 	}
 	if err := k.checkAccess(pctx); err != nil {
 		return nil, err
@@ -207,6 +216,7 @@ func (k *kubeBackend) targetSpec(node string) kube.TargetSpec {
 	if k.servesRPCHTTP() {
 		s.RPCSecret = kube.RPCSecretName
 	}
+	s.SPDK = k.spdk
 	if ref := k.cfg.Nodes[node]; ref != "" {
 		if strings.Contains(ref, "=") {
 			sel, _ := labels.ConvertSelectorToLabelsMap(ref)
@@ -281,6 +291,12 @@ func (k *kubeBackend) bringUp(ctx context.Context, n *runNode) error {
 		return fmt.Errorf("node %s: %w", n.name, err)
 	}
 	k.clusterNodes[pod.Spec.NodeName] = true
+	if k.spdk != nil {
+		// nvmf_tgt admits a connection only at a listener of the address
+		// it arrived on, which is the pod's own (the Service's NAT hands
+		// it over), never 0.0.0.0; a recreated pod has a new one.
+		n.dataAddr = net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(kube.DataPort))
+	}
 	if err := k.waitEndpoint(ctx, n.name, pod.Status.PodIP, time.Minute); err != nil {
 		return fmt.Errorf("node %s: %w", n.name, err)
 	}

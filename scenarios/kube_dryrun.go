@@ -16,8 +16,9 @@ import (
 
 // Manifests writes, as YAML `kubectl apply -f -` takes, every object a
 // kubernetes run creates before its timeline starts: the namespace, a
-// Service and a target pod per node (or a claim per volume with driver:
-// existing), a worker Job per workload. It reaches no cluster and creates
+// Service and a target pod per node (SPDK's nvmf_tgt and an RPC relay
+// with target: spdk), the SPDK CSI driver's objects with driver: spdk-csi,
+// a claim per volume with a driver, a worker Job per workload. It reaches no cluster and creates
 // nothing. Two things differ from a real run: workers reach targets by
 // their Services' DNS names (a run uses the ClusterIPs it was given, which
 // work without cluster DNS), and the objects faults create at their time
@@ -34,6 +35,11 @@ func (r *Runner) Manifests(w io.Writer) error {
 	var err error
 	if k.pod, err = podSettings(cfg); err != nil {
 		return err
+	}
+	if r.targetKind() == targetSPDK {
+		if k.spdk, err = spdkTarget(cfg.SPDK); err != nil {
+			return err
+		}
 	}
 	r.kube = k
 	defer func() { r.kube = nil }()

@@ -44,6 +44,12 @@ func TestManifests(t *testing.T) {
 			[]string{"--rpc-http", "name: target-rpc-credentials", `"rpcURL": "http://target-tgt-a.nvmf-chaos-r1.svc:9009"`,
 				"image: registry.example/spdkcsi:v0.1", "storageClassName: nvmf-chaos-r1-spdkcsi", "provisioner: csi.spdk.io",
 				"devicePath: /dev/nvmf-chaos/vol0", "port: 9009"}},
+		{"spdk", func() (*Scenario, error) {
+			return ParseScenario("p.yaml", []byte(strings.Replace(spdkBase, "image: 'spdk:v24.01'", "image: 'spdk:v24.01', hugepages: 1Gi, args: [-m, '0x1']", 1)))
+		},
+			[]string{"Namespace", "Service", "Pod", "Service", "Pod", "Job"},
+			[]string{"image: spdk:v24.01", "- nvmf_tgt", "- /var/tmp/spdk/spdk.sock", "name: rpc-relay", "- rpc-relay",
+				"hugepages-2Mi: 1Gi", "medium: HugePages", "privileged: true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

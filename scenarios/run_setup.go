@@ -136,15 +136,22 @@ func (r *Runner) ownFile(path string) {
 	}
 }
 
-// reprovisioner restores a restarted node's share of every volume, with
-// the same listener addresses, so hosts reconnect where they were.
+// reprovisioner restores a restarted node's share of every volume, at
+// the node's listener address, so hosts reconnect where they were (an
+// SPDK target pod listens at its pod's address, new with each pod: the
+// volume's path takes it, for the RPC faults after).
 func (r *Runner) reprovisioner(node string) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
+		addr, addrErr := listenerAddr(r.nodes[node])
 		for _, v := range r.vols {
-			for _, p := range v.Paths {
-				if p.Node != node {
+			for i := range v.Paths {
+				if v.Paths[i].Node != node {
 					continue
 				}
+				if addrErr == nil {
+					v.Paths[i].Addr = addr
+				}
+				p := v.Paths[i]
 				spec := v.Spec
 				p.RPC = r.nodes[node].RPC()
 				spec.Paths = []volume.Path{p}

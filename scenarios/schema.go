@@ -95,6 +95,28 @@ type Kubernetes struct {
 	// DriverImages override the SPDK CSI driver's images (driver:
 	// spdk-csi); default those of its upstream deploy.
 	DriverImages *DriverImages `yaml:"driver_images,omitempty" json:"driver_images,omitempty"`
+	// SPDK runs SPDK's nvmf_tgt from an image (target: spdk).
+	SPDK *KubeSPDK `yaml:"spdk,omitempty" json:"spdk,omitempty"`
+}
+
+// KubeSPDK runs SPDK's nvmf_tgt from an image as each node's target
+// (cluster.target: spdk on kubernetes), with a relay of the project's
+// image beside it carrying the harness's RPC to nvmf_tgt's unix socket.
+type KubeSPDK struct {
+	// Image holds nvmf_tgt and what it needs to run.
+	Image string `yaml:"image" json:"image"`
+	// Command starts nvmf_tgt in the image (default [nvmf_tgt], found on
+	// the image's PATH).
+	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Args are nvmf_tgt's arguments; the pod adds -r (its RPC socket).
+	// Default: -m 0x1, with --no-huge -s 1024 when hugepages is unset.
+	Args []string `yaml:"args,omitempty" json:"args,omitempty"`
+	// Hugepages is the 2 MiB hugepage memory each target pod gets
+	// ("2Gi"), which the nodes must offer; unset runs without.
+	Hugepages string `yaml:"hugepages,omitempty" json:"hugepages,omitempty"`
+	// Privileged runs nvmf_tgt's container privileged (default true, as
+	// SPDK's own Kubernetes examples do).
+	Privileged *bool `yaml:"privileged,omitempty" json:"privileged,omitempty"`
 }
 
 // DriverImages are the SPDK CSI driver's images.

@@ -2,7 +2,10 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
@@ -105,5 +108,39 @@ func (v *validator) driverPlacesVolumes(s *Scenario, why string) {
 				v.errorf(f+"."+field, "%s, which decides this; remove %s", why, field)
 			}
 		}
+	}
+}
+
+// kubeSPDK checks an SPDK target on Kubernetes: nvmf_tgt from the image
+// the scenario names, in place of the embedded target.
+func (v *validator) kubeSPDK(c *Cluster, target string) {
+	var sp *KubeSPDK
+	if c.Kubernetes != nil {
+		sp = c.Kubernetes.SPDK
+	}
+	switch {
+	case target != targetSPDK:
+		if sp != nil {
+			v.errorf("cluster.kubernetes.spdk", "only used with target: spdk (target is %s)", target)
+		}
+		return
+	case sp == nil || sp.Image == "":
+		v.errorf("cluster.kubernetes.spdk.image", "required with target: spdk on kubernetes: the image holding SPDK's nvmf_tgt")
+	}
+	if c.SPDKBin != "" {
+		v.errorf("cluster.spdk_bin", "%q: on kubernetes nvmf_tgt comes from cluster.kubernetes.spdk.image; remove spdk_bin", c.SPDKBin)
+	}
+	if sp == nil {
+		return
+	}
+	if sp.Hugepages != "" {
+		if q, err := resource.ParseQuantity(sp.Hugepages); err != nil || q.Sign() <= 0 {
+			v.errorf("cluster.kubernetes.spdk.hugepages", "%q: want a positive quantity of 2 MiB hugepage memory (\"1Gi\")", sp.Hugepages)
+		}
+	} else if len(sp.Args) > 0 && !slices.Contains(sp.Args, "--no-huge") {
+		v.errorf("cluster.kubernetes.spdk.args", "no hugepages given: add --no-huge (and -s MiB), or set hugepages")
+	}
+	if slices.Contains(sp.Args, "-r") || slices.ContainsFunc(sp.Args, func(a string) bool { return strings.HasPrefix(a, "--rpc-socket") }) {
+		v.errorf("cluster.kubernetes.spdk.args", "the pod sets the RPC socket (-r) its relay reaches; remove it")
 	}
 }

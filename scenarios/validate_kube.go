@@ -28,9 +28,7 @@ func (v *validator) kubernetes(s *Scenario) {
 		return
 	}
 	target := cmp.Or(c.Target, targetEmbedded)
-	if target != targetEmbedded && target != targetExternal {
-		v.errorf("cluster.target", "%q: the kubernetes backend runs embedded targets as pods, or uses external ones; spdk is not built yet", target)
-	}
+	v.kubeSPDK(c, target)
 	if c.Restart != "" && c.Restart != "never" {
 		v.errorf("cluster.restart", "%q: not supported on kubernetes: the harness brings target pods back after faults", c.Restart)
 	}
@@ -113,14 +111,14 @@ func checkNodeRef(ref string) string {
 // kubeFaultsFit refuses, once the timeline's params are parsed, a use of
 // a kind its Kubernetes engine cannot make with them.
 func (v *validator) kubeFaultsFit(s *Scenario) {
-	external := cmp.Or(s.Cluster.Target, targetEmbedded) == targetExternal
+	target := cmp.Or(s.Cluster.Target, targetEmbedded)
 	for i, f := range s.Timeline.Faults {
 		cfg := v.faults[i]
 		if cfg.Spec == nil {
 			continue // named by the timeline's checks
 		}
 		if engine, err := cfg.KubeEngine(f.Engine); err == nil {
-			v.fits(i, cfg, catalog.Where{Kube: true, External: external, Engine: engine})
+			v.fits(i, cfg, catalog.Where{Kube: true, External: target == targetExternal, SPDK: target == targetSPDK, Engine: engine})
 		}
 	}
 }

@@ -18,7 +18,8 @@ func TestKubernetesValidation(t *testing.T) {
 		want           string
 	}{
 		{"kubernetes block on local", "backend: kubernetes, ", "", "4", "cluster.kubernetes: only used with backend: kubernetes"},
-		{"spdk target", "backend: kubernetes,", "backend: kubernetes, target: spdk, spdk_bin: /x,", "4", `cluster.target: "spdk": the kubernetes backend runs embedded targets as pods, or uses external ones`},
+		{"spdk target without an image", "backend: kubernetes,", "backend: kubernetes, target: spdk,", "4", `cluster.kubernetes.spdk.image: required with target: spdk on kubernetes`},
+		{"spdk block without target: spdk", "namespace: ns1", "namespace: ns1, spdk: {image: 'spdk:v24.01'}", "4", `cluster.kubernetes.spdk: only used with target: spdk`},
 		{"pod fault on an external target", "backend: kubernetes,", "backend: kubernetes, target: external, rpc: {tgt-a: '198.18.0.1:5260', tgt-b: '198.18.0.2:5260'}, listen: {tgt-a: '198.18.0.1:4420', tgt-b: '198.18.0.2:4420'},", "13", `process-kill acts on a target pod, and external targets run outside the cluster`},
 		{"kind without a kubernetes engine", "kind: process-kill", "kind: node-down", "13", `timeline.faults[0].kind: node-down has no Kubernetes engine`},
 		{"engine the kind lacks", "kind: process-kill", "kind: process-pause, engine: chaos-mesh", "13", `timeline.faults[0].engine: engine "chaos-mesh": process-pause runs on native`},
@@ -172,6 +173,42 @@ func TestSPDKCSIDriverValidation(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "s.yaml:"+tt.line+":") {
 				t.Errorf("error %q, want %q at s.yaml:%s", err, tt.want, tt.line)
+			}
+		})
+	}
+}
+
+// spdkBase runs SPDK's nvmf_tgt from an image as both nodes' targets.
+var spdkBase = strings.Replace(minimal, "cluster: {nodes: [tgt-a, tgt-b]}",
+	"cluster: {backend: kubernetes, target: spdk, nodes: [tgt-a, tgt-b], kubernetes: {spdk: {image: 'spdk:v24.01'}}}", 1)
+
+// An SPDK target on Kubernetes is checked at its fields: what nvmf_tgt
+// needs (hugepages or --no-huge), what the pod sets itself, and faults
+// the SPDK image cannot take.
+func TestKubeSPDKValidation(t *testing.T) {
+	if _, err := ParseScenario("p.yaml", []byte(spdkBase)); err != nil {
+		t.Fatalf("the base target: spdk scenario is refused: %v", err)
+	}
+	tests := []struct{ name, from, to, line, want string }{
+		{"no image", "spdk: {image: 'spdk:v24.01'}", "spdk: {args: [--no-huge]}", "4", "cluster.kubernetes.spdk.image: required"},
+		{"args without --no-huge", "image: 'spdk:v24.01'", "image: 'spdk:v24.01', args: [-m, '0x3']", "4", "cluster.kubernetes.spdk.args: no hugepages given: add --no-huge"},
+		{"bad hugepages", "image: 'spdk:v24.01'", "image: 'spdk:v24.01', hugepages: lots", "4", `cluster.kubernetes.spdk.hugepages: "lots"`},
+		{"rpc socket in args", "image: 'spdk:v24.01'", "image: 'spdk:v24.01', args: [--no-huge, -r, /tmp/x.sock]", "4", "the pod sets the RPC socket (-r)"},
+		{"spdk_bin", "target: spdk,", "target: spdk, spdk_bin: /opt/nvmf_tgt,", "4", "cluster.spdk_bin: \"/opt/nvmf_tgt\": on kubernetes nvmf_tgt comes from cluster.kubernetes.spdk.image"},
+		{"native pause", "kind: process-kill", "kind: process-pause", "13", "process-pause on Kubernetes runs nvmf-chaos in the target's container"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(spdkBase, tt.from, tt.to, 1)
+			if doc == spdkBase {
+				t.Fatalf("replacing %q changed nothing", tt.from)
+			}
+			_, err := ParseScenario("p.yaml", []byte(doc))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "p.yaml:"+tt.line+":") {
+				t.Errorf("error %q, want %q at p.yaml:%s", err, tt.want, tt.line)
 			}
 		})
 	}

@@ -27,6 +27,13 @@ var processPause = Define(Def[struct{}]{
 		}
 		return local.NewPause(n.Node, procs[0]), nil
 	},
+	Fits: func(w Where, _ struct{}) error {
+		if w.Kube && w.SPDK && w.Engine == EngineNative {
+			return &ParamError{Msg: "process-pause on Kubernetes runs nvmf-chaos in the target's container, and an SPDK image has none; " +
+				"use pod-failure or container-kill (engine: chaos-mesh) for an SPDK target"}
+		}
+		return nil
+	},
 	Native: func(run kubeapi.Run, node string, _ struct{}) (faults.Fault, error) {
 		return &kubeapi.Pause{Run: run, Node: node}, nil
 	},

@@ -143,6 +143,7 @@ func TestKubernetesBuiltinsPass(t *testing.T) {
 type result struct {
 	Environment struct {
 		Target struct {
+			Kind    string `json:"kind"`
 			Backend string `json:"backend"`
 		} `json:"target"`
 		Workers []struct {

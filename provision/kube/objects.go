@@ -67,6 +67,9 @@ type TargetSpec struct {
 	// co-located target pods: they share backing files, which live on one
 	// machine's filesystem.
 	CoLocate bool
+	// SPDK, when set, runs SPDK's nvmf_tgt instead of the embedded
+	// target, with a relay to its RPC socket.
+	SPDK *SPDKTarget
 	// RPCSecret, when set, names the Secret (RPCSecret's) whose
 	// credentials guard the target's JSON-RPC over HTTP, served on
 	// RPCHTTPPort for a storage driver in the cluster.
@@ -106,6 +109,10 @@ func TargetPod(s TargetSpec) *corev1.Pod {
 	if s.RPCSecret != "" {
 		withRPCHTTP(&target, s.RPCSecret)
 	}
+	containers, volumes := []corev1.Container{target}, []corev1.Volume(nil)
+	if s.SPDK != nil {
+		containers, volumes = spdkContainers(s, data)
+	}
 	var inits []corev1.Container
 	if len(s.Files) > 0 {
 		inits = []corev1.Container{{
@@ -142,10 +149,10 @@ func TargetPod(s TargetSpec) *corev1.Pod {
 			// SIGSTOP from inside its namespace).
 			ShareProcessNamespace: ptr.To(true),
 			InitContainers:        inits,
-			Containers:            []corev1.Container{target},
-			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+			Containers:            containers,
+			Volumes: append([]corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
 				Path: path.Join(HostDataRoot, s.RunID), Type: ptr.To(corev1.HostPathDirectoryOrCreate),
-			}}}},
+			}}}}, volumes...),
 		},
 	}
 }
