@@ -131,6 +131,13 @@ func FormatLine(s Snapshot) string {
 		b.WriteString("/" + s.Total.String())
 	}
 	b.WriteString("]")
+	if s.Total > 0 && s.Elapsed > s.Total && !s.Finished {
+		// The workloads have stopped: their rates fall to zero while
+		// the harness gathers results and tears down, which would read
+		// as an outage.
+		b.WriteString(" timeline done: collecting results, tearing down")
+		return b.String()
+	}
 	if len(s.Workloads) == 0 {
 		b.WriteString(" no I/O yet")
 	}

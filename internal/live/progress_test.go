@@ -37,6 +37,8 @@ func TestFormatLine(t *testing.T) {
 		{"before any I/O", Snapshot{}, []string{"[   0.0s]", "no I/O yet", "faults: none"}},
 		{"errors and verdict", Snapshot{Workloads: []WorkloadStats{{Name: "w", Errors: 3}}, Finished: true},
 			[]string{"w 0 IOPS 0.0MiB/s p99 -", "errors 3", "SLOs FAILED"}},
+		{"after the timeline", Snapshot{Elapsed: 28 * time.Second, Total: 23 * time.Second, Workloads: []WorkloadStats{{Name: "w"}}},
+			[]string{"[  28.0s/23s] timeline done: collecting results"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
