@@ -217,6 +217,7 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 	runs := make([]*jobRun, len(e.jobs))
 	groupIDs, flows := reportingGroups(e.jobs), flowGroups(e.jobs)
 	id := 0
+	var zoned *zonedTarget
 	for ji := range e.jobs {
 		j := &e.jobs[ji]
 		bs, devSize := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
@@ -225,6 +226,9 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			return nil, err
 		}
 		run := &jobRun{job: j, group: groupIDs[ji], flow: flows[ji]}
+		if zoned, err = zonesFor(zoned, j, devSize); err != nil {
+			return nil, err
+		}
 		if j.SteadyState.Dur > 0 {
 			run.counters = &ssCounters{}
 		}
@@ -245,7 +249,11 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			if j.BSUnaligned {
 				pat.grain = bs // sizes in a range: any multiple of the device block
 			}
-			run.workers = append(run.workers, newWorker(e, run, id, pat))
+			w := newWorker(e, run, id, pat)
+			if j.ZBD.On {
+				w.zones = newZoneView(zoned, j, start, length)
+			}
+			run.workers = append(run.workers, w)
 			id++
 		}
 		runs[ji] = run
@@ -297,6 +305,9 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			errLists = append(errLists, w.errors)
 			if f := w.fail; jr.Error == "" && f != nil {
 				jr.Error, jr.Errno, jr.ErrorFunc = f.msg, f.errno, f.fn
+			}
+			if w.zones != nil {
+				jr.ZoneResets += w.zones.resets
 			}
 			if w.lat != nil && (jr.LatencyDepth == 0 || w.lat.qd < jr.LatencyDepth) {
 				jr.LatencyDepth = w.lat.qd

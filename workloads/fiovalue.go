@@ -284,10 +284,18 @@ func setBS(j *Job, v string, _ bool) error {
 	return err
 }
 
+// maxBS is the largest transfer a job that moves data may use: depth
+// buffers of it are allocated. A job that only trims allocates no data
+// and may go up to maxTrimBS (fio's zone-sized trims).
+const (
+	maxBS     = 64 << 20
+	maxTrimBS = 1 << 30
+)
+
 func parseBS(v string) (int, error) {
 	n, err := ParseSize(v)
-	if err == nil && (n <= 0 || n > 64<<20) {
-		err = fmt.Errorf("%d outside 1..64MiB", n)
+	if err == nil && (n <= 0 || n > maxTrimBS) {
+		err = fmt.Errorf("%d outside 1..1GiB", n)
 	}
 	return int(n), err
 }

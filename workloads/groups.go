@@ -55,6 +55,7 @@ func (e *Entry) merge(j *JobResult) error {
 			return err
 		}
 	}
+	e.ZoneResets += j.ZoneResets
 	e.Verify = mergeVerify(e.Verify, j.Verify)
 	e.Gaps = IntersectGaps([][]Gap{e.Gaps, j.Gaps})
 	return nil

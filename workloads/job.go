@@ -205,6 +205,9 @@ type Job struct {
 	ZoneSize  int64 `json:"zonesize,omitempty"`
 	ZoneRange int64 `json:"zonerange,omitempty"`
 	ZoneSkip  int64 `json:"zoneskip,omitempty"`
+	// ZBD is zonemode=zbd: ZoneSize is then the size of the zones the
+	// target is cut into (see zbd.go).
+	ZBD ZBD `json:"zbd,omitzero"`
 	// Flow is the job's weight among the jobs of its FlowID: each of its
 	// workers keeps its share of their I/Os at Flow's share of their
 	// weights, waiting FlowSleep when ahead (flow, flow_id, flow_sleep).
@@ -293,6 +296,8 @@ type Job struct {
 
 	// files are the file options as written, until resolveTarget.
 	files fileOptions
+	// zones are sizes given in zones, until zonesize resolves them.
+	zones zoneUnits
 	// origin maps an option name to where it was set ("jobs.fio:12"), so
 	// validation errors can point at the line.
 	origin map[string]string
@@ -324,6 +329,10 @@ func (j *Job) setOrigin(option, at string) {
 	}
 	j.origin[option] = at
 }
+
+// trimsOnly reports whether the job moves no data: its buffers are never
+// read or written.
+func (j *Job) trimsOnly() bool { return j.RW == RWTrim || j.RW == RWRandTrim }
 
 // MinBS is the smallest transfer size the job issues.
 func (j *Job) MinBS() int {
@@ -365,6 +374,8 @@ func (j *Job) Validate() error {
 		return bad("rwmixread", "%d is not a percentage", j.RWMixRead)
 	case j.BS <= 0 && len(j.BSSplit) == 0:
 		return bad("bs", "%d must be positive", j.BS)
+	case j.MaxBS() > maxBS && !j.trimsOnly():
+		return bad("bs", "%d over 64MiB: only a job that trims alone (rw=trim, randtrim) may go up to 1GiB", j.MaxBS())
 	case j.BSMax != 0 && j.BSMax < j.BS:
 		return bad("bsrange", "%d-%d: the high end is below the low", j.BS, j.BSMax)
 	case j.IODepth < 1 || j.IODepth > 65536:
@@ -405,7 +416,7 @@ func (j *Job) Validate() error {
 		return bad("fsync", "negative count")
 	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:
 		return bad("verify", "pattern needs verify_pattern")
-	case j.ZoneSize > 0 && j.RW.Random():
+	case j.ZoneSize > 0 && j.RW.Random() && !j.ZBD.On:
 		return bad("zonesize", "strided zones with random I/O: %v", ErrUnsupportedOption)
 	case j.ZoneSize == 0 && (j.ZoneRange > 0 || j.ZoneSkip > 0):
 		return bad("zonesize", "zonerange and zoneskip need zonesize")
@@ -420,6 +431,9 @@ func (j *Job) Validate() error {
 		if j.RateIOPS[d] < 0 || j.Rate[d] < 0 {
 			return bad("rate", "negative rate")
 		}
+	}
+	if err := j.validateZBD(); err != nil {
+		return err
 	}
 	return j.validateBSSplit()
 }

@@ -13,6 +13,9 @@ type ioSpec struct {
 	dir    Direction
 	offset int64
 	size   int
+	// zoneReset marks a zonemode=zbd trim: a reset of emulated zones,
+	// done when decided, that sends no command (as fio on a regular file).
+	zoneReset bool
 }
 
 // pattern decides directions, sizes and offsets for one worker. It is

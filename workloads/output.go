@@ -42,6 +42,8 @@ type FioJob struct {
 	// The latency_target search's outcome, as fio prints it (target in
 	// ns, window in µs).
 	LatencyDepth      int     `json:"latency_depth,omitempty"`
+	// ZoneResets is fio's count of a zonemode=zbd job's zone resets.
+	ZoneResets    *int64 `json:"zone_resets,omitempty"`
 	LatencyTarget     int64   `json:"latency_target,omitempty"`
 	LatencyTargetNs   int64   `json:"latency_target_ns,omitempty"`
 	LatencyPercentile float64 `json:"latency_percentile,omitempty"`
@@ -115,6 +117,9 @@ func toFio(r *Result, at time.Time, plus bool) (*FioOutput, error) {
 			fj.Error = errVerifyFailed
 		} else if j.Error != "" {
 			fj.Error = j.errno()
+		}
+		if j.Job.ZBD.On {
+			fj.ZoneResets = &j.ZoneResets
 		}
 		if j.LatencyDepth > 0 {
 			jo := &j.Job
@@ -299,7 +304,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 			return fmt.Errorf("job %q: %w", j.Name, err)
 		}
 		for _, d := range dirs {
-			if err := summarizeDir(&b, d, j.Job.Report); err != nil {
+			if err := summarizeDir(&b, d, j.Job.Report, zoneStatus(&j.JobResult)); err != nil {
 				return fmt.Errorf("job %q: %w", j.Name, err)
 			}
 		}
@@ -333,12 +338,20 @@ func WriteSummary(w io.Writer, r *Result) error {
 	return err
 }
 
-func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
+// zoneStatus is what fio appends to a zoned job's direction lines.
+func zoneStatus(j *JobResult) string {
+	if !j.Job.ZBD.On {
+		return ""
+	}
+	return fmt.Sprintf("; %d zone resets", j.ZoneResets)
+}
+
+func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions, post string) error {
 	r := &d.r
 	if r.IOs == 0 && r.Errors == 0 {
 		return nil
 	}
-	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d\n", d.name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors)
+	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d%s\n", d.name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors, post)
 	h, err := r.Latency.Histogram()
 	if err != nil || h.TotalCount() == 0 {
 		return err

@@ -70,6 +70,7 @@ type worker struct {
 	// thinktime: I/Os issued since the last pause, and when it ends.
 	thought, thinkUntil int64
 	sync                syncState
+	zones               *zoneView // zonemode=zbd; nil without
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -140,8 +141,8 @@ func alignedSlab(n int) []byte {
 // fillPattern fills write data: zeros with zero_buffers, otherwise random
 // bytes with the tail of every 4 KiB zeroed for buffer_compress_percentage.
 func (w *worker) fillPattern(b []byte, src *rand.PCG) {
-	if w.job.ZeroBuffers {
-		return
+	if w.job.ZeroBuffers || w.job.trimsOnly() {
+		return // trims send no data: the pages are never touched
 	}
 	keep := bufAlign * (100 - w.job.BufferCompressPercentage) / 100
 	for i := 0; i+8 <= len(b); i += 8 {
@@ -249,6 +250,9 @@ func (w *worker) fill() {
 		}
 		if !w.hasPending {
 			s, ok := w.src()
+			if ok && w.zones != nil && w.purpose == forWorkload {
+				s, ok = w.zones.adjust(s)
+			}
 			if !ok {
 				w.stopping = true
 				return
@@ -325,6 +329,11 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 		w.thought++
 	}
 	w.outstanding++
+	if s.zoneReset {
+		op.completeNs = w.e.now()
+		w.comp <- op // a zone reset done on the emulated zones: no command
+		return
+	}
 	if w.batch != nil {
 		w.held = true
 		w.batch.Hold(op)
