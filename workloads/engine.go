@@ -123,6 +123,9 @@ func (e *Engine) checkJob(j *Job) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
+	if err := checkPrio(j, e.dev); err != nil {
+		return err
+	}
 	_, length, err := j.extent(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
 	if err != nil {
 		return err

@@ -148,6 +148,14 @@ var options = map[string]optionSetter{
 		return fmt.Errorf("%q: want none, strided or zbd", v)
 	},
 	"zonesize":             sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
+	"prioclass":            prioOpt(func(p *Prio) *int { return &p.Class }, 3),
+	"prio":                 prioOpt(func(p *Prio) *int { return &p.Level }, 7),
+	"priohint":             prioOpt(func(p *Prio) *int { return &p.Hint }, 1023),
+	"cmdprio_percentage":   cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdPercent }, 0, 100),
+	"cmdprio_class":        cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdClass }, 0, 3),
+	"cmdprio":              cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdLevel }, 0, 7),
+	"cmdprio_hint":         cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdHint }, 0, 1023),
+	"log_prio":             boolOpt(func(j *Job) *bool { return &j.Logs.Prio }),
 	"zonecapacity":         sizeOpt(func(j *Job) *int64 { return &j.ZBD.Capacity }),
 	"read_beyond_wp":       boolOpt(func(j *Job) *bool { return &j.ZBD.ReadBeyondWP }),
 	"max_open_zones":       intOpt(func(j *Job) *int { return &j.ZBD.MaxOpenZones }, 0, 4096),
@@ -522,7 +530,7 @@ func isBoolOption(key string) bool {
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
 		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
-		"write_lat_log", "write_bw_log", "write_iops_log", "end_fsync", "fsync_on_close", "latency_run":
+		"write_lat_log", "write_bw_log", "write_iops_log", "log_prio", "read_beyond_wp", "end_fsync", "fsync_on_close", "latency_run":
 		return true
 	}
 	return quietOptions[key].boolean

@@ -208,6 +208,8 @@ type Job struct {
 	// ZBD is zonemode=zbd: ZoneSize is then the size of the zones the
 	// target is cut into (see zbd.go).
 	ZBD ZBD `json:"zbd,omitzero"`
+	// Prio gives the job's I/Os Linux I/O priorities (see prio.go).
+	Prio Prio `json:"prio,omitzero"`
 	// Flow is the job's weight among the jobs of its FlowID: each of its
 	// workers keeps its share of their I/Os at Flow's share of their
 	// weights, waiting FlowSleep when ahead (flow, flow_id, flow_sleep).
@@ -433,6 +435,9 @@ func (j *Job) Validate() error {
 		}
 	}
 	if err := j.validateZBD(); err != nil {
+		return err
+	}
+	if err := j.validatePrio(); err != nil {
 		return err
 	}
 	return j.validateBSSplit()

@@ -41,9 +41,9 @@ type FioJob struct {
 	JobRuntime int64    `json:"job_runtime"` // ms
 	// The latency_target search's outcome, as fio prints it (target in
 	// ns, window in µs).
-	LatencyDepth      int     `json:"latency_depth,omitempty"`
+	LatencyDepth int `json:"latency_depth,omitempty"`
 	// ZoneResets is fio's count of a zonemode=zbd job's zone resets.
-	ZoneResets    *int64 `json:"zone_resets,omitempty"`
+	ZoneResets        *int64  `json:"zone_resets,omitempty"`
 	LatencyTarget     int64   `json:"latency_target,omitempty"`
 	LatencyTargetNs   int64   `json:"latency_target_ns,omitempty"`
 	LatencyPercentile float64 `json:"latency_percentile,omitempty"`

@@ -71,6 +71,7 @@ type worker struct {
 	thought, thinkUntil int64
 	sync                syncState
 	zones               *zoneView // zonemode=zbd; nil without
+	prioRng             rand.PCG  // which I/Os cmdprio_percentage picks
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -90,6 +91,7 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
 	w.sync.rec = newDirRecorder(int64(e.interval), e.latency)
+	w.prioRng.Seed(pat.rng.Uint64(), uint64(id))
 	w.lat = newLatSearch(j)
 	w.observeWith(e.observer)
 	bufSize := j.MaxBS()
@@ -301,6 +303,10 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	w.free = w.free[:len(w.free)-1]
 	op.Offset, op.Buf, op.Err = s.offset, op.Buf[:s.size], nil
 	op.submitNs, op.purpose = now, purpose
+	op.Prio = w.job.Prio.base()
+	if purpose == forWorkload {
+		op.Prio = w.pickPrio(s.dir)
+	}
 	switch s.dir {
 	case DirWrite:
 		op.Kind = OpWrite
