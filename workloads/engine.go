@@ -261,6 +261,7 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 		}
 		runs[ji] = run
 	}
+	newBufferSources(runs, e.runID)
 	return runs, nil
 }
 

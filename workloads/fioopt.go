@@ -147,22 +147,27 @@ var options = map[string]optionSetter{
 		}
 		return fmt.Errorf("%q: want none, strided or zbd", v)
 	},
-	"zonesize":             sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
-	"prioclass":            prioOpt(func(p *Prio) *int { return &p.Class }, 3),
-	"prio":                 prioOpt(func(p *Prio) *int { return &p.Level }, 7),
-	"priohint":             prioOpt(func(p *Prio) *int { return &p.Hint }, 1023),
-	"cmdprio_percentage":   cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdPercent }, 0, 100),
-	"cmdprio_class":        cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdClass }, 0, 3),
-	"cmdprio":              cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdLevel }, 0, 7),
-	"cmdprio_hint":         cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdHint }, 0, 1023),
-	"log_prio":             boolOpt(func(j *Job) *bool { return &j.Logs.Prio }),
-	"zonecapacity":         sizeOpt(func(j *Job) *int64 { return &j.ZBD.Capacity }),
-	"read_beyond_wp":       boolOpt(func(j *Job) *bool { return &j.ZBD.ReadBeyondWP }),
-	"max_open_zones":       intOpt(func(j *Job) *int { return &j.ZBD.MaxOpenZones }, 0, 4096),
-	"zone_reset_threshold": ratioOpt(func(j *Job) *float64 { return &j.ZBD.ResetThreshold }),
-	"zone_reset_frequency": ratioOpt(func(j *Job) *float64 { return &j.ZBD.ResetFrequency }),
-	"zonerange":            sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
-	"zoneskip":             sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
+	"zonesize":                      sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
+	"refill_buffers":                boolOpt(func(j *Job) *bool { return &j.Dedupe.Refill }),
+	"dedupe_percentage":             intOpt(func(j *Job) *int { return &j.Dedupe.Percent }, 0, 100),
+	"dedupe_mode":                   setDedupeMode,
+	"dedupe_working_set_percentage": intOpt(func(j *Job) *int { return &j.Dedupe.WorkingSet }, 0, 100),
+	"dedupe_global":                 boolOpt(func(j *Job) *bool { return &j.Dedupe.Global }),
+	"prioclass":                     prioOpt(func(p *Prio) *int { return &p.Class }, 3),
+	"prio":                          prioOpt(func(p *Prio) *int { return &p.Level }, 7),
+	"priohint":                      prioOpt(func(p *Prio) *int { return &p.Hint }, 1023),
+	"cmdprio_percentage":            cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdPercent }, 0, 100),
+	"cmdprio_class":                 cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdClass }, 0, 3),
+	"cmdprio":                       cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdLevel }, 0, 7),
+	"cmdprio_hint":                  cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdHint }, 0, 1023),
+	"log_prio":                      boolOpt(func(j *Job) *bool { return &j.Logs.Prio }),
+	"zonecapacity":                  sizeOpt(func(j *Job) *int64 { return &j.ZBD.Capacity }),
+	"read_beyond_wp":                boolOpt(func(j *Job) *bool { return &j.ZBD.ReadBeyondWP }),
+	"max_open_zones":                intOpt(func(j *Job) *int { return &j.ZBD.MaxOpenZones }, 0, 4096),
+	"zone_reset_threshold":          ratioOpt(func(j *Job) *float64 { return &j.ZBD.ResetThreshold }),
+	"zone_reset_frequency":          ratioOpt(func(j *Job) *float64 { return &j.ZBD.ResetFrequency }),
+	"zonerange":                     sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
+	"zoneskip":                      sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
 	"steadystate": func(j *Job, v string, _ bool) error {
 		ss, err := parseSteadyState(v)
 		ss.Dur, ss.Ramp, ss.Interval = j.SteadyState.Dur, j.SteadyState.Ramp, j.SteadyState.Interval
@@ -530,7 +535,7 @@ func isBoolOption(key string) bool {
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
 		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
-		"write_lat_log", "write_bw_log", "write_iops_log", "log_prio", "read_beyond_wp", "end_fsync", "fsync_on_close", "latency_run":
+		"write_lat_log", "write_bw_log", "write_iops_log", "log_prio", "read_beyond_wp", "refill_buffers", "dedupe_global", "end_fsync", "fsync_on_close", "latency_run":
 		return true
 	}
 	return quietOptions[key].boolean

@@ -210,6 +210,9 @@ type Job struct {
 	ZBD ZBD `json:"zbd,omitzero"`
 	// Prio gives the job's I/Os Linux I/O priorities (see prio.go).
 	Prio Prio `json:"prio,omitzero"`
+	// Dedupe makes write buffers new per I/O, some repeating earlier ones
+	// (refill_buffers, dedupe_*; see dedupe.go).
+	Dedupe Dedupe `json:"dedupe,omitzero"`
 	// Flow is the job's weight among the jobs of its FlowID: each of its
 	// workers keeps its share of their I/Os at Flow's share of their
 	// weights, waiting FlowSleep when ahead (flow, flow_id, flow_sleep).
@@ -438,6 +441,9 @@ func (j *Job) Validate() error {
 		return err
 	}
 	if err := j.validatePrio(); err != nil {
+		return err
+	}
+	if err := j.validateDedupe(); err != nil {
 		return err
 	}
 	return j.validateBSSplit()

@@ -70,8 +70,9 @@ type worker struct {
 	// thinktime: I/Os issued since the last pause, and when it ends.
 	thought, thinkUntil int64
 	sync                syncState
-	zones               *zoneView // zonemode=zbd; nil without
-	prioRng             rand.PCG  // which I/Os cmdprio_percentage picks
+	zones               *zoneView     // zonemode=zbd; nil without
+	prioRng             rand.PCG      // which I/Os cmdprio_percentage picks
+	bufs                *bufferSource // per-write contents; nil: fixed buffers
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -149,6 +150,7 @@ func (w *worker) fillPattern(b []byte, src *rand.PCG) {
 	keep := bufAlign * (100 - w.job.BufferCompressPercentage) / 100
 	for i := 0; i+8 <= len(b); i += 8 {
 		if i%bufAlign >= keep {
+			clear(b[i : i+8]) // a refilled buffer held other data
 			continue
 		}
 		v := src.Uint64()
@@ -310,6 +312,9 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	switch s.dir {
 	case DirWrite:
 		op.Kind = OpWrite
+		if w.bufs != nil && purpose == forWorkload {
+			w.refill(op.Buf)
+		}
 		if w.ver != nil {
 			w.ver.submitWrite(op)
 		}
