@@ -45,7 +45,7 @@ var options = map[string]optionSetter{
 	"bs":           setBS,
 	"bsrange":      setBS,
 	"bs_unaligned": boolOpt(func(j *Job) *bool { return &j.BSUnaligned }),
-	"bssplit":      func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"bssplit":      setBSSplit,
 	"iodepth":      intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
 	"numjobs":      intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
 	"size": func(j *Job, v string, _ bool) error {
@@ -159,6 +159,7 @@ var options = map[string]optionSetter{
 	"cmdprio_percentage":            cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdPercent }, 0, 100),
 	"cmdprio_class":                 cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdClass }, 0, 3),
 	"cmdprio":                       cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdLevel }, 0, 7),
+	"cmdprio_bssplit":               setCmdprioBSSplit,
 	"cmdprio_hint":                  cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdHint }, 0, 1023),
 	"log_prio":                      boolOpt(func(j *Job) *bool { return &j.Logs.Prio }),
 	"zonecapacity":                  sizeOpt(func(j *Job) *int64 { return &j.ZBD.Capacity }),

@@ -3,6 +3,7 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -155,8 +156,13 @@ type Job struct {
 	BSMax       int       `json:"bs_max,omitempty"`
 	BSUnaligned bool      `json:"bs_unaligned,omitempty"`
 	BSSplit     []BSSplit `json:"bssplit,omitempty"`
-	IODepth     int       `json:"iodepth"`
-	NumJobs     int       `json:"numjobs"`
+	// BSSplitWrite and BSSplitTrim, when set, are the splits of writes and
+	// trims (bssplit=READS,WRITES[,TRIMS]; trims take the writes' when
+	// not given, as in fio); BSSplit is then the reads'.
+	BSSplitWrite []BSSplit `json:"bssplit_write,omitempty"`
+	BSSplitTrim  []BSSplit `json:"bssplit_trim,omitempty"`
+	IODepth      int       `json:"iodepth"`
+	NumJobs      int       `json:"numjobs"`
 	// Size is the region each worker addresses (and, unless TimeBased, the
 	// bytes it transfers); 0 means from Offset to the end of the device.
 	Size int64 `json:"size"`
@@ -339,13 +345,29 @@ func (j *Job) setOrigin(option, at string) {
 // read or written.
 func (j *Job) trimsOnly() bool { return j.RW == RWTrim || j.RW == RWRandTrim }
 
+// splitFor is direction d's bssplit; nil without one.
+func (j *Job) splitFor(d Direction) []BSSplit {
+	switch {
+	case d == DirWrite && j.BSSplitWrite != nil:
+		return j.BSSplitWrite
+	case d == DirTrim && j.BSSplitTrim != nil:
+		return j.BSSplitTrim
+	}
+	return j.BSSplit
+}
+
+// splitEntries lists the entries of every direction's bssplit.
+func (j *Job) splitEntries() []BSSplit {
+	return slices.Concat(j.BSSplit, j.BSSplitWrite, j.BSSplitTrim)
+}
+
 // MinBS is the smallest transfer size the job issues.
 func (j *Job) MinBS() int {
 	if len(j.BSSplit) == 0 {
 		return j.BS
 	}
 	m := j.BSSplit[0].Size
-	for _, s := range j.BSSplit[1:] {
+	for _, s := range j.splitEntries() {
 		m = min(m, s.Size)
 	}
 	return m
@@ -357,7 +379,7 @@ func (j *Job) MaxBS() int {
 		return max(j.BS, j.BSMax)
 	}
 	m := 0
-	for _, s := range j.BSSplit {
+	for _, s := range j.splitEntries() {
 		m = max(m, s.Size)
 	}
 	return m
@@ -450,11 +472,20 @@ func (j *Job) Validate() error {
 }
 
 func (j *Job) validateBSSplit() error {
-	if len(j.BSSplit) == 0 {
+	for _, split := range [][]BSSplit{j.BSSplit, j.BSSplitWrite, j.BSSplitTrim} {
+		if err := j.validateSplit(split); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *Job) validateSplit(split []BSSplit) error {
+	if len(split) == 0 {
 		return nil
 	}
 	total := 0
-	for _, s := range j.BSSplit {
+	for _, s := range split {
 		if s.Size <= 0 || s.Percent < 0 {
 			return fmt.Errorf("%w %q: bssplit%s: entry %d/%d invalid", ErrInvalidJob, j.Name, j.where("bssplit"), s.Size, s.Percent)
 		}
@@ -484,8 +515,9 @@ func (j *Job) BlockSizes() []int {
 	if len(j.BSSplit) == 0 {
 		return []int{j.BS}
 	}
-	s := make([]int, len(j.BSSplit))
-	for i, b := range j.BSSplit {
+	entries := j.splitEntries()
+	s := make([]int, len(entries))
+	for i, b := range entries {
 		s[i] = b.Size
 	}
 	return s

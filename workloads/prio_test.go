@@ -78,7 +78,7 @@ func TestPrioRefused(t *testing.T) {
 	}{
 		{[]string{"prioclass", "1"}, "cannot carry a per-I/O priority"},
 		{[]string{"cmdprio_percentage", "10"}, "cannot carry a per-I/O priority"},
-		{[]string{"cmdprio_percentage", "10", "ioengine", "psync"}, "not of ioengine=psync"},
+		{[]string{"cmdprio_percentage", "10", "ioengine", "psync"}, "not to ioengine=psync"},
 	}
 	for _, tc := range tests {
 		j := DefaultJob("p")
@@ -121,6 +121,108 @@ func TestPrioLog(t *testing.T) {
 		}
 		if count[want[0]]+count[want[1]] != 256 || count[want[0]] < 80 || count[want[1]] < 80 {
 			t.Errorf("log_prio=%s: priority column %v, want about 128 each of %v", logPrio, count, want)
+		}
+	}
+}
+
+// opKey is what TestCmdprioBSSplit counts ops by.
+type opKey struct {
+	kind OpKind
+	size int
+	prio uint16
+}
+
+type splitRecorder struct {
+	prioDevice
+	mu    sync.Mutex
+	count map[opKey]int
+}
+
+func (r *splitRecorder) Submit(op *Op) {
+	r.mu.Lock()
+	r.count[opKey{op.Kind, len(op.Buf), op.Prio}]++
+	r.mu.Unlock()
+	r.prioDevice.Submit(op)
+}
+
+// TestCmdprioBSSplit runs fio's cmdprio-bssplit.fio jobs: a per-direction
+// bssplit (reads 64k/40 1M/60, writes 1M) and cmdprio_bssplit giving
+// priorities by block size, in its three formats.
+func TestCmdprioBSSplit(t *testing.T) {
+	const n = 4000 // I/Os: about 2000 reads, 800 of them 64k
+	base := []string{"rw", "randrw", "bssplit", "64k/40:1024k/60,1024k/100", "size", "8m", "number_ios", "4000", "io_size", "8g", "iodepth", "4"}
+	rt, idle := uint16(1<<13), uint16(3<<13)
+	tests := []struct {
+		name string
+		kv   []string
+		want map[opKey]int // ±150
+	}{
+		{"bs/percent", []string{"cmdprio_bssplit", "64k/100:1024k/0,1024k/0", "cmdprio_class", "1", "cmdprio", "0"},
+			map[opKey]int{{OpRead, 64 << 10, rt}: 800, {OpRead, 1 << 20, 0}: 1200, {OpWrite, 1 << 20, 0}: 2000}},
+		{"bs/percent/class/level", []string{"cmdprio_bssplit", "64k/25/1/1:64k/75/3/2:1024k/0,1024k/0"},
+			map[opKey]int{{OpRead, 64 << 10, rt | 1}: 200, {OpRead, 64 << 10, idle | 2}: 600, {OpRead, 1 << 20, 0}: 1200, {OpWrite, 1 << 20, 0}: 2000}},
+		{"with a default", []string{"cmdprio_bssplit", "64k/25/1/1:64k/75/3/2:1024k/0,1024k/0", "prioclass", "2", "prio", "7"},
+			map[opKey]int{{OpRead, 64 << 10, rt | 1}: 200, {OpRead, 64 << 10, idle | 2}: 600, {OpRead, 1 << 20, 2<<13 | 7}: 1200, {OpWrite, 1 << 20, 2<<13 | 7}: 2000}},
+		{"hints", []string{"cmdprio_bssplit", "64k/50/2/0/1:64k/50/2/0/0:1024k/10/2/0/3", "rw", "randread", "bssplit", "64k/40:1024k/60"},
+			map[opKey]int{{OpRead, 64 << 10, 2<<13 | 1<<3}: 800, {OpRead, 64 << 10, 2 << 13}: 800, {OpRead, 1 << 20, 2<<13 | 3<<3}: 240, {OpRead, 1 << 20, 0}: 2160}},
+	}
+	target := "file://" + filepath.Join(t.TempDir(), "f") + "?engine=io_uring"
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			j := job(t, "b", append(append([]string{}, base...), tc.kv...)...)
+			rec := &splitRecorder{prioDevice: openT(t, target, j).(prioDevice), count: map[opKey]int{}}
+			r := runT(t, rec, []Job{j})
+			total := 0
+			for k, want := range tc.want {
+				total += rec.count[k]
+				if got := rec.count[k]; got < want-150 || got > want+150 {
+					t.Errorf("%v %d bytes at %#04x: %d, want about %d (all: %v)", k.kind, k.size, k.prio, got, want, rec.count)
+				}
+			}
+			if total != n || r.Jobs[0].Read.Errors+r.Jobs[0].Write.Errors != 0 {
+				t.Errorf("%d of %d I/Os counted, %v", total, n, rec.count)
+			}
+		})
+	}
+}
+
+// TestSplitOptions: bssplit per direction (trims take the writes' split
+// when not given), and cmdprio_bssplit's formats and limits.
+func TestSplitOptions(t *testing.T) {
+	tests := []struct {
+		file, wantErr string
+		check         func(Job) bool
+	}{
+		{"[j]\nbssplit=4k/50:8k/50,16k\n", "", func(j Job) bool {
+			return j.MinBS() == 4096 && j.MaxBS() == 16384 && len(j.splitFor(DirWrite)) == 1 && j.splitFor(DirTrim)[0].Size == 16384 && len(j.splitFor(DirRead)) == 2
+		}},
+		{"[j]\nbssplit=4k,8k,512k\n", "", func(j Job) bool {
+			return j.splitFor(DirTrim)[0].Size == 512<<10 && j.splitFor(DirWrite)[0].Size == 8192
+		}},
+		{"[j]\nbssplit=4k/50,8k\nbs=4k\n", "", func(j Job) bool { return j.BSSplitWrite == nil && j.BSSplit == nil }},
+		{"[j]\ncmdprio_bssplit=64k/25/1/1:64k/75/3/2,1m/10\n", "", func(j Job) bool {
+			p := j.Prio.CmdBSSplit
+			return len(p[0]) == 2 && p[0][1] == PrioSplit{BS: 64 << 10, Percent: 75, Own: true, Class: 3, Level: 2} && p[1][0] == PrioSplit{BS: 1 << 20, Percent: 10}
+		}},
+		{"[j]\nbssplit=4k/60:8k/30,8k\n", "add up to 90", nil},
+		{"[j]\ncmdprio_bssplit=64k/60/1/1:64k/60/1/2\n", "add up to over 100%", nil},
+		{"[j]\ncmdprio_bssplit=64k/60/1\n", "want bs/percent", nil},
+		{"[j]\ncmdprio_bssplit=64k/60\ncmdprio_percentage=5\n", "mutually exclusive", nil},
+	}
+	for _, tc := range tests {
+		jobs, err := ParseFio(strings.NewReader(tc.file), "t.fio", nil, WithTarget("null://1m"))
+		if err == nil {
+			err = jobs[0].Validate()
+		}
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: err %v, want %q", tc.file, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.file, err)
+		case !tc.check(jobs[0]):
+			t.Errorf("%q: job %+v", tc.file, jobs[0])
 		}
 	}
 }

@@ -307,7 +307,7 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	op.submitNs, op.purpose = now, purpose
 	op.Prio = w.job.Prio.base()
 	if purpose == forWorkload {
-		op.Prio = w.pickPrio(s.dir)
+		op.Prio = w.pickPrio(s.dir, s.size)
 	}
 	switch s.dir {
 	case DirWrite:
