@@ -335,6 +335,11 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 				return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
 			}
 			dr.RuntimeNs = last - measure
+			if d < DirTrim && run.job.Prio.cmdprio() {
+				if dr.Prios, err = prioLatencies(workerPrios(run.workers), Direction(d)); err != nil {
+					return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
+				}
+			}
 			switch {
 			case d == DirTrim && !run.job.RW.Trims():
 				// left zero: omitted from results.json

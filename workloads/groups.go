@@ -78,6 +78,9 @@ func mergeDirResult(dst, src *DirResult) error {
 		return err
 	}
 	dst.Latency = lat
+	if dst.Prios, err = mergePrios(dst.Prios, src.Prios); err != nil {
+		return err
+	}
 	byStart := make(map[int64]Interval, len(dst.Series)+len(src.Series))
 	for _, s := range [][]Interval{dst.Series, src.Series} {
 		for _, iv := range s {

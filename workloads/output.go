@@ -69,6 +69,8 @@ type FioDir struct {
 	SlatNs   FioLat  `json:"slat_ns"`
 	ClatNs   FioLat  `json:"clat_ns"`
 	LatNs    FioLat  `json:"lat_ns"`
+	// Prios is fio's per-priority latency, with two priorities or more.
+	Prios []FioPrio `json:"prios,omitempty"`
 }
 
 // FioSync is fio's "sync" block: the flushes issued and their latency.
@@ -207,7 +209,8 @@ func fioDir(d *DirResult, rep ReportOptions) (FioDir, error) {
 	list := rep.percentiles()
 	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles, rep.bins)
 	f.LatNs = fioLat(h, list, rep.LatPercentiles, rep.bins)
-	return f, nil
+	f.Prios, err = fioPrios(d.Prios, rep)
+	return f, err
 }
 
 // fioSync is fio's sync block of d (nil d: a job that issued no flush, all
@@ -365,7 +368,7 @@ func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions, post string
 			writePercentiles(b, kind.name, h, rep.percentiles())
 		}
 	}
-	return nil
+	return summarizePrios(b, r, rep)
 }
 
 // writePercentiles writes fio's "clat percentiles (usec):" table.

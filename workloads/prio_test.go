@@ -8,16 +8,17 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
-// prioRecorder counts the priorities of the ops that reach a prioDevice.
-type prioRecorder struct {
+// prioCounter counts the priorities of the ops that reach a prioDevice.
+type prioCounter struct {
 	prioDevice
 	mu    sync.Mutex
 	count map[uint16]int
 }
 
-func (r *prioRecorder) Submit(op *Op) {
+func (r *prioCounter) Submit(op *Op) {
 	r.mu.Lock()
 	r.count[op.Prio]++
 	r.mu.Unlock()
@@ -50,7 +51,7 @@ func TestPrio(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(filepath.Base(strings.SplitN(target, "?", 2)[0])+"/"+tc.name, func(t *testing.T) {
 				j := job(t, "p", append(append([]string{}, base...), tc.kv...)...)
-				rec := &prioRecorder{prioDevice: openT(t, target, j).(prioDevice), count: map[uint16]int{}}
+				rec := &prioCounter{prioDevice: openT(t, target, j).(prioDevice), count: map[uint16]int{}}
 				r := runT(t, rec, []Job{j})
 				for p, want := range tc.want {
 					if got := rec.count[p]; got < want-120 || got > want+120 {
@@ -223,6 +224,47 @@ func TestSplitOptions(t *testing.T) {
 			t.Errorf("%q: %v", tc.file, err)
 		case !tc.check(jobs[0]):
 			t.Errorf("%q: job %+v", tc.file, jobs[0])
+		}
+	}
+}
+
+// TestPrioStats: a cmdprio job's latencies split by priority, counted and
+// merged as fio's clat_prio, in fio's JSON ("prios") and summary lines;
+// a job with one priority has none.
+func TestPrioStats(t *testing.T) {
+	tests := []struct {
+		kv    []string
+		prios int // entries fio prints per direction
+	}{
+		{[]string{"cmdprio_percentage", "30", "prioclass", "2", "numjobs", "2", "group_reporting", "1"}, 2},
+		{[]string{"cmdprio_percentage", "100"}, 0},
+		{[]string{"prioclass", "2"}, 0},
+	}
+	for _, tc := range tests {
+		j := job(t, "s", append([]string{"rw", "randrw", "bs", "4k", "size", "1m", "ioengine", "io_uring"}, tc.kv...)...)
+		r := runT(t, openT(t, "file://"+filepath.Join(t.TempDir(), "f"), j), []Job{j})
+		out, err := ToFio(r, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum strings.Builder
+		if err := WriteSummary(&sum, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []*FioDir{out.Jobs[0].Read, out.Jobs[0].Write} {
+			if len(d.Prios) != tc.prios {
+				t.Fatalf("%v: %d prios entries, want %d", tc.kv, len(d.Prios), tc.prios)
+			}
+			var n int64
+			for _, p := range d.Prios {
+				n += p.ClatNs.N
+			}
+			if tc.prios > 0 && (n != d.TotalIOs || d.Prios[0].PrioClass != 1 || d.Prios[1].PrioClass != 2 || d.Prios[0].ClatNs.N*2 > d.TotalIOs) {
+				t.Errorf("%v: prios %+v of %d I/Os, want real time (~30%%) and best effort summing to them", tc.kv, d.Prios, d.TotalIOs)
+			}
+		}
+		if got := strings.Count(sum.String(), "clat prio "); got != 4*tc.prios {
+			t.Errorf("%v: %d 'clat prio' lines in the summary, want %d:\n%s", tc.kv, got, 4*tc.prios, sum.String())
 		}
 	}
 }

@@ -95,6 +95,8 @@ type DirResult struct {
 	Latency Latency `json:"latency"`
 	// Series has one entry per interval from MeasureNs to EndNs, gaps included.
 	Series []Interval `json:"series"`
+	// Prios splits Latency by I/O priority for jobs with cmdprio options.
+	Prios []PrioLatency `json:"prios,omitempty"`
 }
 
 // IOPS is completions per second over the measured runtime.

@@ -73,6 +73,7 @@ type worker struct {
 	zones               *zoneView     // zonemode=zbd; nil without
 	prioRng             rand.PCG      // which I/Os cmdprio_percentage picks
 	bufs                *bufferSource // per-write contents; nil: fixed buffers
+	prios               *prioRecorder // latencies by priority; nil without cmdprio
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -93,6 +94,9 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	}
 	w.sync.rec = newDirRecorder(int64(e.interval), e.latency)
 	w.prioRng.Seed(pat.rng.Uint64(), uint64(id))
+	if j.Prio.cmdprio() {
+		w.prios = &prioRecorder{}
+	}
 	w.lat = newLatSearch(j)
 	w.observeWith(e.observer)
 	bufSize := j.MaxBS()
@@ -415,6 +419,9 @@ func (w *worker) complete(op *Op) {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 		if w.log != nil && op.Err == nil {
 			w.log.add(op, dir)
+		}
+		if w.prios != nil && op.Err == nil {
+			w.prios.record(dir, op.Prio, op.completeNs-op.submitNs)
 		}
 		if w.ss != nil && op.Err == nil {
 			w.ss.ios.Add(1)
