@@ -62,6 +62,9 @@ type Op struct {
 	Buf []byte
 	// Queue selects the device queue, in [0, Queues()).
 	Queue int
+	// Prio is the op's Linux I/O priority (class << 13 | hint << 3 |
+	// level; 0: none). Only a prioDevice is given ops that carry one.
+	Prio uint16
 	// Err is set by the Device before Done; nil means success.
 	Err error
 	// Done is called by the Device exactly once per Submit, from any

@@ -123,6 +123,9 @@ func (e *Engine) checkJob(j *Job) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
+	if err := checkPrio(j, e.dev); err != nil {
+		return err
+	}
 	_, length, err := j.extent(e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize()))
 	if err != nil {
 		return err
@@ -217,6 +220,7 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 	runs := make([]*jobRun, len(e.jobs))
 	groupIDs, flows := reportingGroups(e.jobs), flowGroups(e.jobs)
 	id := 0
+	var zoned *zonedTarget
 	for ji := range e.jobs {
 		j := &e.jobs[ji]
 		bs, devSize := e.dev.BlockSize(), e.dev.Blocks()*int64(e.dev.BlockSize())
@@ -225,6 +229,9 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			return nil, err
 		}
 		run := &jobRun{job: j, group: groupIDs[ji], flow: flows[ji]}
+		if zoned, err = zonesFor(zoned, j, devSize); err != nil {
+			return nil, err
+		}
 		if j.SteadyState.Dur > 0 {
 			run.counters = &ssCounters{}
 		}
@@ -245,11 +252,16 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			if j.BSUnaligned {
 				pat.grain = bs // sizes in a range: any multiple of the device block
 			}
-			run.workers = append(run.workers, newWorker(e, run, id, pat))
+			w := newWorker(e, run, id, pat)
+			if j.ZBD.On {
+				w.zones = newZoneView(zoned, j, start, length)
+			}
+			run.workers = append(run.workers, w)
 			id++
 		}
 		runs[ji] = run
 	}
+	newBufferSources(runs, e.runID)
 	return runs, nil
 }
 
@@ -298,6 +310,9 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			if f := w.fail; jr.Error == "" && f != nil {
 				jr.Error, jr.Errno, jr.ErrorFunc = f.msg, f.errno, f.fn
 			}
+			if w.zones != nil {
+				jr.ZoneResets += w.zones.resets
+			}
 			if w.lat != nil && (jr.LatencyDepth == 0 || w.lat.qd < jr.LatencyDepth) {
 				jr.LatencyDepth = w.lat.qd
 			}
@@ -320,6 +335,11 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 				return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
 			}
 			dr.RuntimeNs = last - measure
+			if d < DirTrim && run.job.Prio.cmdprio() {
+				if dr.Prios, err = prioLatencies(workerPrios(run.workers), Direction(d)); err != nil {
+					return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
+				}
+			}
 			switch {
 			case d == DirTrim && !run.job.RW.Trims():
 				// left zero: omitted from results.json

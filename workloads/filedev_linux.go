@@ -211,9 +211,19 @@ func (d *fileDevice) raiseProcs(blocking int) {
 	}
 }
 
+// ioPriorities: ops carry their priority to the kernel, in the SQE with
+// io_uring, as the calling thread's with pread/pwrite.
+func (d *fileDevice) ioPriorities() {}
+
 func (d *fileDevice) serve(ch <-chan *Op) {
 	defer d.wg.Done()
+	var prio threadPrio
 	for op := range ch {
+		if err := prio.set(op.Prio); err != nil {
+			op.Err = err
+			op.Done(op)
+			continue
+		}
 		switch op.Kind {
 		case OpWrite:
 			op.Err = d.pwrite(op.Buf, op.Offset)
@@ -317,4 +327,32 @@ func (d *fileDevice) Close() error {
 		d.closeErr = d.f.Close()
 	})
 	return d.closeErr
+}
+
+// threadPrio gives a pool goroutine's thread the priority of the op it
+// runs: a synchronous read or write takes its thread's I/O priority (the
+// kernel's get_current_ioprio), as fio's job thread after ioprio_set. The
+// goroutine keeps its thread from the first change on, so the priority
+// never leaks to other goroutines (the locked thread exits with it).
+type threadPrio struct {
+	cur    uint16
+	locked bool
+}
+
+// ioprioWhoProcess with who 0 is the calling thread.
+const ioprioWhoProcess = 1
+
+func (t *threadPrio) set(p uint16) error {
+	if p == t.cur {
+		return nil
+	}
+	if !t.locked {
+		runtime.LockOSThread()
+		t.locked = true
+	}
+	if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(p)); e != 0 {
+		return fmt.Errorf("ioprio_set(%#04x): %w", p, e)
+	}
+	t.cur = p
+	return nil
 }

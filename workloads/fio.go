@@ -177,6 +177,7 @@ func (p *fioParser) finishJob() {
 // finalizeJob applies the rules fio applies after parsing: synchronous I/O
 // engines keep one I/O in flight whatever iodepth says.
 func finalizeJob(j *Job) {
+	j.resolveZoneUnits()
 	switch j.IOEngine {
 	case "psync", "sync", "pvsync", "pvsync2":
 		j.IODepth = 1

@@ -17,6 +17,9 @@ type LogOptions struct {
 	LatPrefix, BWPrefix, IOPSPrefix string
 	AvgMsec                         int
 	Offset                          bool
+	// Prio writes each I/O's priority value in hex (log_prio); without it
+	// the column is 1 for a real-time class I/O, as in fio.
+	Prio bool
 }
 
 func (o LogOptions) any() bool { return o.Lat || o.BW || o.IOPS }
@@ -34,6 +37,7 @@ type logSample struct {
 	off   int64
 	bs    int32 // 0 for a window, as fio writes it
 	dir   Direction
+	prio  uint16
 }
 
 // ioLog collects one worker's samples as its I/Os complete. Only the
@@ -57,7 +61,7 @@ func newIOLog(o LogOptions, origin int64) *ioLog {
 func (l *ioLog) add(op *Op, dir Direction) {
 	lat := op.completeNs - op.submitNs
 	if l.avg == 0 {
-		l.push(logSample{ns: op.completeNs - l.origin, lat: lat, bytes: int64(len(op.Buf)), ios: 1, off: op.Offset, bs: int32(len(op.Buf)), dir: dir})
+		l.push(logSample{ns: op.completeNs - l.origin, lat: lat, bytes: int64(len(op.Buf)), ios: 1, off: op.Offset, bs: int32(len(op.Buf)), dir: dir, prio: op.Prio})
 		return
 	}
 	for op.completeNs >= l.winEnd {
@@ -134,7 +138,7 @@ func WriteFioLogs(dir string, r *Result) (files, notes []string, err error) {
 					if !filepath.IsAbs(name) {
 						name = filepath.Join(dir, name)
 					}
-					if err := writeLog(name, wl.log, o.Offset, k.value); err != nil {
+					if err := writeLog(name, wl.log, o, k.value); err != nil {
 						return files, notes, err
 					}
 					files = append(files, name)
@@ -174,7 +178,7 @@ func iopsValue(s logSample, avg int64) int64 {
 	return s.ios * 1e9 / max(avg, 1)
 }
 
-func writeLog(name string, l *ioLog, offset bool, value func(logSample, int64) int64) error {
+func writeLog(name string, l *ioLog, o LogOptions, value func(logSample, int64) int64) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return fmt.Errorf("log file: %w", err)
@@ -182,10 +186,17 @@ func writeLog(name string, l *ioLog, offset bool, value func(logSample, int64) i
 	w := bufio.NewWriter(f)
 	for _, s := range l.samples {
 		fmt.Fprintf(w, "%d, %d, %d, %d", s.ns/1e6, value(s, l.avg), s.dir, s.bs)
-		if offset {
+		if o.Offset {
 			fmt.Fprintf(w, ", %d", s.off)
 		}
-		fmt.Fprint(w, ", 0\n")
+		switch {
+		case o.Prio:
+			fmt.Fprintf(w, ", 0x%04x\n", s.prio)
+		case s.prio>>13 == ioprioRT:
+			fmt.Fprint(w, ", 1\n")
+		default:
+			fmt.Fprint(w, ", 0\n")
+		}
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

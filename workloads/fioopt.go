@@ -45,10 +45,15 @@ var options = map[string]optionSetter{
 	"bs":           setBS,
 	"bsrange":      setBS,
 	"bs_unaligned": boolOpt(func(j *Job) *bool { return &j.BSUnaligned }),
-	"bssplit":      func(j *Job, v string, _ bool) error { s, err := parseBSSplit(v); j.BSSplit = s; return err },
+	"bssplit":      setBSSplit,
 	"iodepth":      intOpt(func(j *Job) *int { return &j.IODepth }, 1, 65536),
 	"numjobs":      intOpt(func(j *Job) *int { return &j.NumJobs }, 1, 4096),
 	"size": func(j *Job, v string, _ bool) error {
+		if n, ok, err := parseZoneCount(v); ok || err != nil {
+			j.zones.size, j.Size, j.SizePercent = max(n, 1), 0, 0
+			return err
+		}
+		j.zones.size = 0
 		n, pct, err := parseSizeOrPercent(v)
 		switch {
 		case err != nil:
@@ -82,8 +87,8 @@ var options = map[string]optionSetter{
 		return nil
 	},
 	"fill_device": boolOpt(func(j *Job) *bool { return &j.FillDevice }),
-	"offset":      sizeOpt(func(j *Job) *int64 { return &j.Offset }),
-	"io_size":     sizeOpt(func(j *Job) *int64 { return &j.IOSize }),
+	"offset":      zoneSizeOpt(func(j *Job) *int64 { return &j.Offset }, func(z *zoneUnits) *int64 { return &z.offset }),
+	"io_size":     zoneSizeOpt(func(j *Job) *int64 { return &j.IOSize }, func(z *zoneUnits) *int64 { return &z.ioSize }),
 	"loops":       intOpt(func(j *Job) *int { return &j.Loops }, 1, math.MaxInt32),
 	"number_ios":  sizeOpt(func(j *Job) *int64 { return &j.NumberIOs }),
 	"runtime":     func(j *Job, v string, _ bool) error { d, err := ParseDuration(v); j.Runtime = d; return err },
@@ -134,15 +139,36 @@ var options = map[string]optionSetter{
 	"zonemode": func(j *Job, v string, _ bool) error {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "none", "strided":
+			j.ZBD.On = false
 			return nil // strided is what zonesize asks for
 		case "zbd":
-			return fmt.Errorf("%q: %w: zoned block devices (nvmf-chaos's targets are conventional namespaces)", v, ErrUnsupportedOption)
+			j.ZBD.On = true // zones emulated on the conventional target, as fio does
+			return nil
 		}
 		return fmt.Errorf("%q: want none, strided or zbd", v)
 	},
-	"zonesize":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
-	"zonerange": sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
-	"zoneskip":  sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
+	"zonesize":                      sizeOpt(func(j *Job) *int64 { return &j.ZoneSize }),
+	"refill_buffers":                boolOpt(func(j *Job) *bool { return &j.Dedupe.Refill }),
+	"dedupe_percentage":             intOpt(func(j *Job) *int { return &j.Dedupe.Percent }, 0, 100),
+	"dedupe_mode":                   setDedupeMode,
+	"dedupe_working_set_percentage": intOpt(func(j *Job) *int { return &j.Dedupe.WorkingSet }, 0, 100),
+	"dedupe_global":                 boolOpt(func(j *Job) *bool { return &j.Dedupe.Global }),
+	"prioclass":                     prioOpt(func(p *Prio) *int { return &p.Class }, 3),
+	"prio":                          prioOpt(func(p *Prio) *int { return &p.Level }, 7),
+	"priohint":                      prioOpt(func(p *Prio) *int { return &p.Hint }, 1023),
+	"cmdprio_percentage":            cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdPercent }, 0, 100),
+	"cmdprio_class":                 cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdClass }, 0, 3),
+	"cmdprio":                       cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdLevel }, 0, 7),
+	"cmdprio_bssplit":               setCmdprioBSSplit,
+	"cmdprio_hint":                  cmdprioOpt(func(p *Prio) *[2]int { return &p.CmdHint }, 0, 1023),
+	"log_prio":                      boolOpt(func(j *Job) *bool { return &j.Logs.Prio }),
+	"zonecapacity":                  sizeOpt(func(j *Job) *int64 { return &j.ZBD.Capacity }),
+	"read_beyond_wp":                boolOpt(func(j *Job) *bool { return &j.ZBD.ReadBeyondWP }),
+	"max_open_zones":                intOpt(func(j *Job) *int { return &j.ZBD.MaxOpenZones }, 0, 4096),
+	"zone_reset_threshold":          ratioOpt(func(j *Job) *float64 { return &j.ZBD.ResetThreshold }),
+	"zone_reset_frequency":          ratioOpt(func(j *Job) *float64 { return &j.ZBD.ResetFrequency }),
+	"zonerange":                     sizeOpt(func(j *Job) *int64 { return &j.ZoneRange }),
+	"zoneskip":                      sizeOpt(func(j *Job) *int64 { return &j.ZoneSkip }),
 	"steadystate": func(j *Job, v string, _ bool) error {
 		ss, err := parseSteadyState(v)
 		ss.Dur, ss.Ramp, ss.Interval = j.SteadyState.Dur, j.SteadyState.Ramp, j.SteadyState.Interval
@@ -332,6 +358,18 @@ func logOpt(field func(*LogOptions) (*bool, *string)) optionSetter {
 	}
 }
 
+// ratioOpt sets a ratio between 0 and 1.
+func ratioOpt(field func(*Job) *float64) optionSetter {
+	return func(j *Job, v string, _ bool) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err == nil && (f < 0 || f > 1) {
+			err = fmt.Errorf("%g is not between 0 and 1", f)
+		}
+		*field(j) = f
+		return err
+	}
+}
+
 func intOpt(field func(*Job) *int, lo, hi int64) optionSetter {
 	return func(j *Job, v string, _ bool) error {
 		n, err := parseInt(v, lo, hi)
@@ -498,7 +536,7 @@ func isBoolOption(key string) bool {
 	switch key {
 	case "time_based", "norandommap", "randrepeat", "group_reporting", "do_verify", "zero_buffers", "direct", "buffered",
 		"stonewall", "new_group", "fill_device", "bs_unaligned", "verify_fatal", "log_offset", "random_sequence_stride", "clat_percentiles", "lat_percentiles", "exitall",
-		"write_lat_log", "write_bw_log", "write_iops_log", "end_fsync", "fsync_on_close", "latency_run":
+		"write_lat_log", "write_bw_log", "write_iops_log", "log_prio", "read_beyond_wp", "refill_buffers", "dedupe_global", "end_fsync", "fsync_on_close", "latency_run":
 		return true
 	}
 	return quietOptions[key].boolean

@@ -157,12 +157,31 @@ func parseInt(s string, lo, hi int64) (int64, error) {
 	return n, nil
 }
 
-// parseBSSplit reads bssplit=4k/10:64k/50:32k; an entry without a percentage
-// shares what the others leave, as in fio.
-func parseBSSplit(s string) ([]BSSplit, error) {
-	if strings.Contains(s, ",") {
-		return nil, errors.New("per-direction bssplit (with ',') is not supported")
+// setBSSplit reads bssplit=SPLIT or READS,WRITES[,TRIMS] as fio's
+// str_split_parse: with two, trims take the writes'.
+func setBSSplit(j *Job, v string, _ bool) error {
+	parts := strings.Split(v, ",")
+	if len(parts) > 3 {
+		return fmt.Errorf("%q: at most one split for reads, writes and trims", v)
 	}
+	var dirs [numDirs][]BSSplit
+	for i, part := range parts {
+		s, err := parseBSSplit(part)
+		if err != nil {
+			return err
+		}
+		dirs[i] = s
+	}
+	if len(parts) == 2 {
+		dirs[DirTrim] = dirs[DirWrite]
+	}
+	j.BSSplit, j.BSSplitWrite, j.BSSplitTrim = dirs[DirRead], dirs[DirWrite], dirs[DirTrim]
+	return nil
+}
+
+// parseBSSplit reads one split, 4k/10:64k/50:32k; an entry without a
+// percentage shares what the others leave, as in fio.
+func parseBSSplit(s string) ([]BSSplit, error) {
 	var out []BSSplit
 	left, blanks := 100, 0
 	for _, part := range strings.Split(s, ":") {
@@ -272,7 +291,7 @@ func setBS(j *Job, v string, _ bool) error {
 	if err != nil {
 		return err
 	}
-	j.BS, j.BSMax, j.BSSplit = n, 0, nil
+	j.BS, j.BSMax, j.BSSplit, j.BSSplitWrite, j.BSSplitTrim = n, 0, nil, nil, nil
 	if ranged {
 		if j.BSMax, err = parseBS(hi); err == nil && j.BSMax < n {
 			err = fmt.Errorf("%q: the high end is below the low", v)
@@ -284,10 +303,18 @@ func setBS(j *Job, v string, _ bool) error {
 	return err
 }
 
+// maxBS is the largest transfer a job that moves data may use: depth
+// buffers of it are allocated. A job that only trims allocates no data
+// and may go up to maxTrimBS (fio's zone-sized trims).
+const (
+	maxBS     = 64 << 20
+	maxTrimBS = 1 << 30
+)
+
 func parseBS(v string) (int, error) {
 	n, err := ParseSize(v)
-	if err == nil && (n <= 0 || n > 64<<20) {
-		err = fmt.Errorf("%d outside 1..64MiB", n)
+	if err == nil && (n <= 0 || n > maxTrimBS) {
+		err = fmt.Errorf("%d outside 1..1GiB", n)
 	}
 	return int(n), err
 }

@@ -55,6 +55,7 @@ func (e *Entry) merge(j *JobResult) error {
 			return err
 		}
 	}
+	e.ZoneResets += j.ZoneResets
 	e.Verify = mergeVerify(e.Verify, j.Verify)
 	e.Gaps = IntersectGaps([][]Gap{e.Gaps, j.Gaps})
 	return nil
@@ -77,6 +78,9 @@ func mergeDirResult(dst, src *DirResult) error {
 		return err
 	}
 	dst.Latency = lat
+	if dst.Prios, err = mergePrios(dst.Prios, src.Prios); err != nil {
+		return err
+	}
 	byStart := make(map[int64]Interval, len(dst.Series)+len(src.Series))
 	for _, s := range [][]Interval{dst.Series, src.Series} {
 		for _, iv := range s {

@@ -3,6 +3,7 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -155,8 +156,13 @@ type Job struct {
 	BSMax       int       `json:"bs_max,omitempty"`
 	BSUnaligned bool      `json:"bs_unaligned,omitempty"`
 	BSSplit     []BSSplit `json:"bssplit,omitempty"`
-	IODepth     int       `json:"iodepth"`
-	NumJobs     int       `json:"numjobs"`
+	// BSSplitWrite and BSSplitTrim, when set, are the splits of writes and
+	// trims (bssplit=READS,WRITES[,TRIMS]; trims take the writes' when
+	// not given, as in fio); BSSplit is then the reads'.
+	BSSplitWrite []BSSplit `json:"bssplit_write,omitempty"`
+	BSSplitTrim  []BSSplit `json:"bssplit_trim,omitempty"`
+	IODepth      int       `json:"iodepth"`
+	NumJobs      int       `json:"numjobs"`
 	// Size is the region each worker addresses (and, unless TimeBased, the
 	// bytes it transfers); 0 means from Offset to the end of the device.
 	Size int64 `json:"size"`
@@ -205,6 +211,14 @@ type Job struct {
 	ZoneSize  int64 `json:"zonesize,omitempty"`
 	ZoneRange int64 `json:"zonerange,omitempty"`
 	ZoneSkip  int64 `json:"zoneskip,omitempty"`
+	// ZBD is zonemode=zbd: ZoneSize is then the size of the zones the
+	// target is cut into (see zbd.go).
+	ZBD ZBD `json:"zbd,omitzero"`
+	// Prio gives the job's I/Os Linux I/O priorities (see prio.go).
+	Prio Prio `json:"prio,omitzero"`
+	// Dedupe makes write buffers new per I/O, some repeating earlier ones
+	// (refill_buffers, dedupe_*; see dedupe.go).
+	Dedupe Dedupe `json:"dedupe,omitzero"`
 	// Flow is the job's weight among the jobs of its FlowID: each of its
 	// workers keeps its share of their I/Os at Flow's share of their
 	// weights, waiting FlowSleep when ahead (flow, flow_id, flow_sleep).
@@ -293,6 +307,8 @@ type Job struct {
 
 	// files are the file options as written, until resolveTarget.
 	files fileOptions
+	// zones are sizes given in zones, until zonesize resolves them.
+	zones zoneUnits
 	// origin maps an option name to where it was set ("jobs.fio:12"), so
 	// validation errors can point at the line.
 	origin map[string]string
@@ -325,13 +341,33 @@ func (j *Job) setOrigin(option, at string) {
 	j.origin[option] = at
 }
 
+// trimsOnly reports whether the job moves no data: its buffers are never
+// read or written.
+func (j *Job) trimsOnly() bool { return j.RW == RWTrim || j.RW == RWRandTrim }
+
+// splitFor is direction d's bssplit; nil without one.
+func (j *Job) splitFor(d Direction) []BSSplit {
+	switch {
+	case d == DirWrite && j.BSSplitWrite != nil:
+		return j.BSSplitWrite
+	case d == DirTrim && j.BSSplitTrim != nil:
+		return j.BSSplitTrim
+	}
+	return j.BSSplit
+}
+
+// splitEntries lists the entries of every direction's bssplit.
+func (j *Job) splitEntries() []BSSplit {
+	return slices.Concat(j.BSSplit, j.BSSplitWrite, j.BSSplitTrim)
+}
+
 // MinBS is the smallest transfer size the job issues.
 func (j *Job) MinBS() int {
 	if len(j.BSSplit) == 0 {
 		return j.BS
 	}
 	m := j.BSSplit[0].Size
-	for _, s := range j.BSSplit[1:] {
+	for _, s := range j.splitEntries() {
 		m = min(m, s.Size)
 	}
 	return m
@@ -343,7 +379,7 @@ func (j *Job) MaxBS() int {
 		return max(j.BS, j.BSMax)
 	}
 	m := 0
-	for _, s := range j.BSSplit {
+	for _, s := range j.splitEntries() {
 		m = max(m, s.Size)
 	}
 	return m
@@ -365,6 +401,8 @@ func (j *Job) Validate() error {
 		return bad("rwmixread", "%d is not a percentage", j.RWMixRead)
 	case j.BS <= 0 && len(j.BSSplit) == 0:
 		return bad("bs", "%d must be positive", j.BS)
+	case j.MaxBS() > maxBS && !j.trimsOnly():
+		return bad("bs", "%d over 64MiB: only a job that trims alone (rw=trim, randtrim) may go up to 1GiB", j.MaxBS())
 	case j.BSMax != 0 && j.BSMax < j.BS:
 		return bad("bsrange", "%d-%d: the high end is below the low", j.BS, j.BSMax)
 	case j.IODepth < 1 || j.IODepth > 65536:
@@ -405,7 +443,7 @@ func (j *Job) Validate() error {
 		return bad("fsync", "negative count")
 	case j.Verify == "pattern" && len(j.VerifyPattern) == 0:
 		return bad("verify", "pattern needs verify_pattern")
-	case j.ZoneSize > 0 && j.RW.Random():
+	case j.ZoneSize > 0 && j.RW.Random() && !j.ZBD.On:
 		return bad("zonesize", "strided zones with random I/O: %v", ErrUnsupportedOption)
 	case j.ZoneSize == 0 && (j.ZoneRange > 0 || j.ZoneSkip > 0):
 		return bad("zonesize", "zonerange and zoneskip need zonesize")
@@ -421,15 +459,33 @@ func (j *Job) Validate() error {
 			return bad("rate", "negative rate")
 		}
 	}
+	if err := j.validateZBD(); err != nil {
+		return err
+	}
+	if err := j.validatePrio(); err != nil {
+		return err
+	}
+	if err := j.validateDedupe(); err != nil {
+		return err
+	}
 	return j.validateBSSplit()
 }
 
 func (j *Job) validateBSSplit() error {
-	if len(j.BSSplit) == 0 {
+	for _, split := range [][]BSSplit{j.BSSplit, j.BSSplitWrite, j.BSSplitTrim} {
+		if err := j.validateSplit(split); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *Job) validateSplit(split []BSSplit) error {
+	if len(split) == 0 {
 		return nil
 	}
 	total := 0
-	for _, s := range j.BSSplit {
+	for _, s := range split {
 		if s.Size <= 0 || s.Percent < 0 {
 			return fmt.Errorf("%w %q: bssplit%s: entry %d/%d invalid", ErrInvalidJob, j.Name, j.where("bssplit"), s.Size, s.Percent)
 		}
@@ -459,8 +515,9 @@ func (j *Job) BlockSizes() []int {
 	if len(j.BSSplit) == 0 {
 		return []int{j.BS}
 	}
-	s := make([]int, len(j.BSSplit))
-	for i, b := range j.BSSplit {
+	entries := j.splitEntries()
+	s := make([]int, len(entries))
+	for i, b := range entries {
 		s[i] = b.Size
 	}
 	return s

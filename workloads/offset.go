@@ -13,6 +13,9 @@ type ioSpec struct {
 	dir    Direction
 	offset int64
 	size   int
+	// zoneReset marks a zonemode=zbd trim: a reset of emulated zones,
+	// done when decided, that sends no command (as fio on a regular file).
+	zoneReset bool
 }
 
 // pattern decides directions, sizes and offsets for one worker. It is
@@ -21,7 +24,11 @@ type pattern struct {
 	rw      RW
 	mixRead uint64
 	split   []BSSplit
-	bs      int
+	// splits are per direction when bssplit gave one each: the direction
+	// is then drawn first, the size from its split.
+	splits [numDirs][]BSSplit
+	perDir bool
+	bs     int
 	// With a range, sizes are drawn as bs + k*grain up to bsMax.
 	bsMax, grain int
 
@@ -52,6 +59,11 @@ func newPattern(j *Job, start, length int64, seed uint64) *pattern {
 		zone: zoneStride{size: j.ZoneSize, rng: cmp.Or(j.ZoneRange, j.ZoneSize), skip: j.ZoneSkip},
 	}
 	p.rng.Seed(seed, seed^0x9e3779b97f4a7c15)
+	if p.perDir = j.BSSplitWrite != nil || j.BSSplitTrim != nil; p.perDir {
+		for d := range numDirs {
+			p.splits[d] = j.splitFor(d)
+		}
+	}
 	// fio's random map makes each block be touched once per pass. A keyed
 	// permutation gives the same guarantee with no memory; it needs one
 	// transfer size, so bssplit jobs draw offsets uniformly.
@@ -80,16 +92,14 @@ func (p *pattern) next() ioSpec {
 		}
 		p.trimmed = true
 	}
-	s := ioSpec{dir: DirRead, size: p.pickSize()}
-	switch p.rw {
-	case RWWrite, RWRandWrite:
-		s.dir = DirWrite
-	case RWTrim, RWRandTrim, RWTrimWrite, RWRandTrimWrite:
-		s.dir = DirTrim
-	case RWReadWrite, RWRandRW:
-		if p.rng.Uint64()%100 >= p.mixRead {
-			s.dir = DirWrite
-		}
+	var s ioSpec
+	if p.perDir {
+		s.dir = p.pickDir()
+		p.split = p.splits[s.dir]
+		s.size = p.pickSize()
+	} else {
+		s.size = p.pickSize()
+		s.dir = p.pickDir()
 	}
 	switch {
 	case p.rw.Random() && (p.seqLeft > 0 || p.seqPct > 0 && p.rng.Uint64()%100 < p.seqPct):
@@ -104,6 +114,20 @@ func (p *pattern) next() ioSpec {
 	}
 	p.last = s
 	return s
+}
+
+func (p *pattern) pickDir() Direction {
+	switch p.rw {
+	case RWWrite, RWRandWrite:
+		return DirWrite
+	case RWTrim, RWRandTrim, RWTrimWrite, RWRandTrimWrite:
+		return DirTrim
+	case RWReadWrite, RWRandRW:
+		if p.rng.Uint64()%100 >= p.mixRead {
+			return DirWrite
+		}
+	}
+	return DirRead
 }
 
 func (p *pattern) pickSize() int {

@@ -41,7 +41,9 @@ type FioJob struct {
 	JobRuntime int64    `json:"job_runtime"` // ms
 	// The latency_target search's outcome, as fio prints it (target in
 	// ns, window in µs).
-	LatencyDepth      int     `json:"latency_depth,omitempty"`
+	LatencyDepth int `json:"latency_depth,omitempty"`
+	// ZoneResets is fio's count of a zonemode=zbd job's zone resets.
+	ZoneResets        *int64  `json:"zone_resets,omitempty"`
 	LatencyTarget     int64   `json:"latency_target,omitempty"`
 	LatencyTargetNs   int64   `json:"latency_target_ns,omitempty"`
 	LatencyPercentile float64 `json:"latency_percentile,omitempty"`
@@ -67,6 +69,8 @@ type FioDir struct {
 	SlatNs   FioLat  `json:"slat_ns"`
 	ClatNs   FioLat  `json:"clat_ns"`
 	LatNs    FioLat  `json:"lat_ns"`
+	// Prios is fio's per-priority latency, with two priorities or more.
+	Prios []FioPrio `json:"prios,omitempty"`
 }
 
 // FioSync is fio's "sync" block: the flushes issued and their latency.
@@ -115,6 +119,9 @@ func toFio(r *Result, at time.Time, plus bool) (*FioOutput, error) {
 			fj.Error = errVerifyFailed
 		} else if j.Error != "" {
 			fj.Error = j.errno()
+		}
+		if j.Job.ZBD.On {
+			fj.ZoneResets = &j.ZoneResets
 		}
 		if j.LatencyDepth > 0 {
 			jo := &j.Job
@@ -202,7 +209,8 @@ func fioDir(d *DirResult, rep ReportOptions) (FioDir, error) {
 	list := rep.percentiles()
 	f.ClatNs = fioLat(h, list, !rep.NoClatPercentiles, rep.bins)
 	f.LatNs = fioLat(h, list, rep.LatPercentiles, rep.bins)
-	return f, nil
+	f.Prios, err = fioPrios(d.Prios, rep)
+	return f, err
 }
 
 // fioSync is fio's sync block of d (nil d: a job that issued no flush, all
@@ -299,7 +307,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 			return fmt.Errorf("job %q: %w", j.Name, err)
 		}
 		for _, d := range dirs {
-			if err := summarizeDir(&b, d, j.Job.Report); err != nil {
+			if err := summarizeDir(&b, d, j.Job.Report, zoneStatus(&j.JobResult)); err != nil {
 				return fmt.Errorf("job %q: %w", j.Name, err)
 			}
 		}
@@ -333,12 +341,20 @@ func WriteSummary(w io.Writer, r *Result) error {
 	return err
 }
 
-func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
+// zoneStatus is what fio appends to a zoned job's direction lines.
+func zoneStatus(j *JobResult) string {
+	if !j.Job.ZBD.On {
+		return ""
+	}
+	return fmt.Sprintf("; %d zone resets", j.ZoneResets)
+}
+
+func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions, post string) error {
 	r := &d.r
 	if r.IOs == 0 && r.Errors == 0 {
 		return nil
 	}
-	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d\n", d.name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors)
+	fmt.Fprintf(b, "  %s: IOPS=%s, BW=%s/s (%s/%dmsec), errors=%d%s\n", d.name, countString(r.IOPS()), sizeString(int64(r.BW())), sizeString(r.Bytes), r.RuntimeNs/1e6, r.Errors, post)
 	h, err := r.Latency.Histogram()
 	if err != nil || h.TotalCount() == 0 {
 		return err
@@ -352,7 +368,7 @@ func summarizeDir(b *strings.Builder, d namedDir, rep ReportOptions) error {
 			writePercentiles(b, kind.name, h, rep.percentiles())
 		}
 	}
-	return nil
+	return summarizePrios(b, r, rep)
 }
 
 // writePercentiles writes fio's "clat percentiles (usec):" table.

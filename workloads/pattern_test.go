@@ -165,7 +165,7 @@ func TestStridedZones(t *testing.T) {
 		})
 	}
 	for _, tc := range []struct{ line, want string }{
-		{"zonemode=zbd", "zoned block devices"},
+		{"zonemode=zbd", "zonemode=zbd needs a zone size"},
 		{"rw=randread\nzonesize=1m", "strided zones with random I/O"},
 		{"zoneskip=1m", "need zonesize"},
 	} {

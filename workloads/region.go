@@ -86,6 +86,11 @@ func (j *Job) cloneRegion(c, blockSize int, devSize int64) (start, length int64,
 		}
 		return 0, 0, bad(sizeOpt, "offset %d + %s %d exceeds the device (%d bytes)", start, sizeOpt, length, devSize)
 	}
+	if j.ZBD.On {
+		if start, length, err = j.alignToZones(start, length); err != nil {
+			return 0, 0, err
+		}
+	}
 	// Whole units of the smallest transfer, so every offset is aligned to it.
 	length -= length % int64(j.MinBS())
 	if length < int64(j.MaxBS()) {

@@ -65,6 +65,9 @@ type JobResult struct {
 	// LatencyDepth is the queue depth latency_target's search settled on
 	// (the smallest of the job's workers); 0 without latency_target.
 	LatencyDepth int `json:"latency_depth,omitempty"`
+	// ZoneResets counts the zones a zonemode=zbd job reset (full before a
+	// write, garbage collection, trims), as fio's zone_resets.
+	ZoneResets int64 `json:"zone_resets,omitempty"`
 	// Logs are the samples of the fio log files the job asked for, one per
 	// worker; WriteFioLogs writes them. Not part of the saved record.
 	Logs []WorkerLog `json:"-"`
@@ -92,6 +95,8 @@ type DirResult struct {
 	Latency Latency `json:"latency"`
 	// Series has one entry per interval from MeasureNs to EndNs, gaps included.
 	Series []Interval `json:"series"`
+	// Prios splits Latency by I/O priority for jobs with cmdprio options.
+	Prios []PrioLatency `json:"prios,omitempty"`
 }
 
 // IOPS is completions per second over the measured runtime.

@@ -105,6 +105,10 @@ type uring struct {
 	cqes        []uringCQE
 	slots       []*Op // in-flight op per user_data
 	free        []uint32
+	// unsent counts SQEs published but not yet taken by the kernel: it
+	// stops at an SQE it fails to prepare (an ioprio it refuses), and
+	// those after it wait for the next io_uring_enter.
+	unsent uint32
 }
 
 // Setup flags tried first (Linux 6.1+): completions' task work runs only
@@ -201,10 +205,16 @@ func (r *uring) run(entries int, setup chan<- error) {
 		if n == 0 {
 			wait = 1
 		}
-		if err := r.enter(uint32(n), wait, uringEnterGetEvents); err != nil {
+		r.unsent += uint32(n)
+		if r.unsent > 0 {
+			wait = 0 // a CQE (of a failed SQE) may be the only progress
+		}
+		sent, err := r.enter(r.unsent, wait, uringEnterGetEvents)
+		if err != nil {
 			r.failAll(err, sub)
 			return
 		}
+		r.unsent -= min(sent, r.unsent)
 		r.reap()
 	}
 }
@@ -244,7 +254,7 @@ func (r *uring) push(op *Op) {
 // sqeFor builds op's SQE. Fallocate carries the length in addr and the
 // mode in len, as io_uring_prep_fallocate does.
 func sqeFor(op *Op, file int, slot uint32) uringSQE {
-	sqe := uringSQE{fd: int32(file), off: uint64(op.Offset), userData: uint64(slot)}
+	sqe := uringSQE{fd: int32(file), off: uint64(op.Offset), userData: uint64(slot), ioprio: op.Prio}
 	switch op.Kind {
 	case OpRead, OpWrite:
 		sqe.opcode = uringOpRead
@@ -263,17 +273,18 @@ func sqeFor(op *Op, file int, slot uint32) uringSQE {
 	return sqe
 }
 
-// enter is io_uring_enter(2), retried on EINTR.
-func (r *uring) enter(submit, wait, flags uint32) error {
+// enter is io_uring_enter(2), retried on EINTR; it returns how many SQEs
+// the kernel took.
+func (r *uring) enter(submit, wait, flags uint32) (uint32, error) {
 	for tries := 0; ; tries++ {
-		_, _, errno := syscall.Syscall6(sysIOUringEnter, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), 0, 0)
+		n, _, errno := syscall.Syscall6(sysIOUringEnter, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), 0, 0)
 		switch {
 		case errno == 0:
-			return nil
+			return uint32(n), nil
 		case errno == syscall.EINTR && tries < 100:
 			continue
 		}
-		return fmt.Errorf("io_uring_enter: %w", errno)
+		return 0, fmt.Errorf("io_uring_enter: %w", errno)
 	}
 }
 

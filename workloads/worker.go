@@ -70,6 +70,10 @@ type worker struct {
 	// thinktime: I/Os issued since the last pause, and when it ends.
 	thought, thinkUntil int64
 	sync                syncState
+	zones               *zoneView     // zonemode=zbd; nil without
+	prioRng             rand.PCG      // which I/Os cmdprio_percentage picks
+	bufs                *bufferSource // per-write contents; nil: fixed buffers
+	prios               *prioRecorder // latencies by priority; nil without cmdprio
 }
 
 func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
@@ -89,6 +93,10 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 		w.rec[d] = newDirRecorder(int64(e.interval), e.latency)
 	}
 	w.sync.rec = newDirRecorder(int64(e.interval), e.latency)
+	w.prioRng.Seed(pat.rng.Uint64(), uint64(id))
+	if j.Prio.cmdprio() {
+		w.prios = &prioRecorder{}
+	}
 	w.lat = newLatSearch(j)
 	w.observeWith(e.observer)
 	bufSize := j.MaxBS()
@@ -140,12 +148,13 @@ func alignedSlab(n int) []byte {
 // fillPattern fills write data: zeros with zero_buffers, otherwise random
 // bytes with the tail of every 4 KiB zeroed for buffer_compress_percentage.
 func (w *worker) fillPattern(b []byte, src *rand.PCG) {
-	if w.job.ZeroBuffers {
-		return
+	if w.job.ZeroBuffers || w.job.trimsOnly() {
+		return // trims send no data: the pages are never touched
 	}
 	keep := bufAlign * (100 - w.job.BufferCompressPercentage) / 100
 	for i := 0; i+8 <= len(b); i += 8 {
 		if i%bufAlign >= keep {
+			clear(b[i : i+8]) // a refilled buffer held other data
 			continue
 		}
 		v := src.Uint64()
@@ -249,6 +258,9 @@ func (w *worker) fill() {
 		}
 		if !w.hasPending {
 			s, ok := w.src()
+			if ok && w.zones != nil && w.purpose == forWorkload {
+				s, ok = w.zones.adjust(s)
+			}
 			if !ok {
 				w.stopping = true
 				return
@@ -297,9 +309,16 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 	w.free = w.free[:len(w.free)-1]
 	op.Offset, op.Buf, op.Err = s.offset, op.Buf[:s.size], nil
 	op.submitNs, op.purpose = now, purpose
+	op.Prio = w.job.Prio.base()
+	if purpose == forWorkload {
+		op.Prio = w.pickPrio(s.dir, s.size)
+	}
 	switch s.dir {
 	case DirWrite:
 		op.Kind = OpWrite
+		if w.bufs != nil && purpose == forWorkload {
+			w.refill(op.Buf)
+		}
 		if w.ver != nil {
 			w.ver.submitWrite(op)
 		}
@@ -325,6 +344,11 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 		w.thought++
 	}
 	w.outstanding++
+	if s.zoneReset {
+		op.completeNs = w.e.now()
+		w.comp <- op // a zone reset done on the emulated zones: no command
+		return
+	}
 	if w.batch != nil {
 		w.held = true
 		w.batch.Hold(op)
@@ -395,6 +419,9 @@ func (w *worker) complete(op *Op) {
 		w.rec[dir].record(op.completeNs, op.completeNs-op.submitNs, len(op.Buf), op.Err != nil)
 		if w.log != nil && op.Err == nil {
 			w.log.add(op, dir)
+		}
+		if w.prios != nil && op.Err == nil {
+			w.prios.record(dir, op.Prio, op.completeNs-op.submitNs)
 		}
 		if w.ss != nil && op.Err == nil {
 			w.ss.ios.Add(1)
