@@ -20,8 +20,8 @@ func adminRequest(opcode uint8, dir direction, buf []byte) *Request {
 // queue is retried: admin commands come from few goroutines and are rare.
 // On ctx expiry the command stays outstanding (its buffer is not reused).
 func (c *Controller) exec(ctx context.Context, q *Queue, r *Request) error {
-	done := make(chan struct{})
-	r.Done = func(*Request) { close(done) }
+	done := make(chan struct{}, 1)
+	r.Done = func(*Request) { done <- struct{}{} }
 	for {
 		err := q.submit(r)
 		if err == nil {
@@ -36,12 +36,10 @@ func (c *Controller) exec(ctx context.Context, q *Queue, r *Request) error {
 			return ctx.Err()
 		}
 	}
-	select {
-	case <-done:
-		return r.Err
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := q.await(ctx, done); err != nil {
+		return err
 	}
+	return r.Err
 }
 
 func (c *Controller) propGet(ctx context.Context, off uint32, size int) (uint64, error) {

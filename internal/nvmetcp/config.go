@@ -71,6 +71,11 @@ type Config struct {
 	// sleeping, as spdk_nvme_perf polls: at QD1 a parked reader pays a
 	// vCPU wake-up per I/O. See package spinread.
 	ReadSpin time.Duration
+	// PolledIO starts no reader goroutine for the I/O queues: their
+	// commands complete only while a caller polls the queue (Queue.Poll),
+	// on that caller's goroutine. For an I/O engine that polls the queues
+	// it waits on; the synchronous wrappers (ReadAt...) poll themselves.
+	PolledIO bool
 	// Dialer opens the TCP connections (default net.Dialer.DialContext).
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// OnEvent receives asynchronous events, one at a time, in order, on a

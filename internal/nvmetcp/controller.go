@@ -165,9 +165,14 @@ func (c *Controller) openQueue(ctx context.Context, qid uint16, depth, icd, maxX
 		return nil, err
 	}
 	c.queues = append(c.queues, q)
-	c.wg.Add(2)
-	go func() { defer c.wg.Done(); q.readLoop() }()
+	c.wg.Add(1)
 	go func() { defer c.wg.Done(); q.snd.run(c.done) }()
+	if qid > 0 && c.cfg.PolledIO {
+		q.polled = true // its users read it: see Poll
+		return q, nil
+	}
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); q.readLoop() }()
 	return q, nil
 }
 
@@ -252,6 +257,11 @@ func (c *Controller) Close() error {
 		}
 		c.fail(ErrClosed)
 		c.wg.Wait()
+		for _, q := range c.io {
+			if q.polled {
+				q.stopPolled()
+			}
+		}
 	})
 	return err
 }

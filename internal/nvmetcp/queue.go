@@ -36,6 +36,14 @@ type Queue struct {
 
 	inCallback atomic.Bool // a Done callback runs: Submit must not flush inline
 
+	// Polled queues (Config.PolledIO) have no reader goroutine: Poll reads
+	// on its caller's goroutine, one caller at a time (pollMu). stopped is
+	// set once the queue failed and failed its commands (under pollMu).
+	polled    bool
+	pollMu    sync.Mutex
+	stopped   bool
+	completed uint64 // commands completed by PDUs; read by Poll under pollMu
+
 	mu      sync.Mutex
 	slots   []*Request // outstanding command per slot index
 	cids    []uint16   // current CID per slot index
@@ -204,9 +212,15 @@ func (q *Queue) deadline(timeout time.Duration) int64 {
 // goroutine writes into request buffers, so once it has stopped reading no
 // buffer handed back to a caller can change under it.
 func (q *Queue) readLoop() {
-	err := q.readPDUs()
+	q.stop(q.readPDUs())
+}
+
+// stop fails the controller with err, the reason this queue stopped
+// reading, and then every command still outstanding.
+func (q *Queue) stop(err error) {
 	q.ctrl.fail(fmt.Errorf("queue %d: %w", q.id, err))
 	q.failAll()
+	q.stopped = true
 	close(q.done)
 }
 
@@ -216,26 +230,29 @@ func (q *Queue) readPDUs() error {
 		if err != nil {
 			return err
 		}
-		switch h.Type() {
-		case pdu.TypeCapsuleResp:
-			err = q.onResp(h)
-		case pdu.TypeC2HData:
-			err = q.onC2HData(h)
-		case pdu.TypeR2T:
-			err = q.onR2T(h)
-		case pdu.TypeC2HTermReq:
-			tr := h.TermReq()
-			err = &TermReqError{FES: tr.FES, FEI: tr.FEI}
-		default:
-			err = protocolError("unexpected %v PDU", h.Type())
-		}
-		if err != nil {
+		if err := q.handle(h); err != nil {
 			return err
 		}
 		if q.rd.Buffered() == 0 {
 			q.snd.flushIdle(idleFlushLimit)
 		}
 	}
+}
+
+// handle acts on one PDU the controller sent.
+func (q *Queue) handle(h *pdu.Header) error {
+	switch h.Type() {
+	case pdu.TypeCapsuleResp:
+		return q.onResp(h)
+	case pdu.TypeC2HData:
+		return q.onC2HData(h)
+	case pdu.TypeR2T:
+		return q.onR2T(h)
+	case pdu.TypeC2HTermReq:
+		tr := h.TermReq()
+		return &TermReqError{FES: tr.FES, FEI: tr.FEI}
+	}
+	return protocolError("unexpected %v PDU", h.Type())
 }
 
 // idleFlushLimit is the most a reader sends itself before blocking on its
@@ -345,6 +362,7 @@ func (q *Queue) complete(r *Request, idx int) {
 	q.free = append(q.free, uint16(idx))
 	q.mu.Unlock()
 	r.q = nil
+	q.completed++
 	q.inCallback.Store(true)
 	r.Done(r)
 	q.inCallback.Store(false)

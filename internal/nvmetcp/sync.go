@@ -31,35 +31,35 @@ var syncPool = sync.Pool{New: func() any {
 func (c *Controller) do(ctx context.Context, op uint8, nsid uint32, slba uint64, nlb uint32, buf []byte) error {
 	s := syncPool.Get().(*syncReq)
 	s.Opcode, s.NSID, s.SLBA, s.NLB, s.Buf = op, nsid, slba, nlb, buf
-	if err := c.submitAny(ctx, &s.Request); err != nil {
+	q, err := c.submitAny(ctx, &s.Request)
+	if err != nil {
 		s.Buf = nil
 		syncPool.Put(s)
 		return err
 	}
-	select {
-	case <-s.ch:
-		err := s.Err
-		s.Buf, s.Err = nil, nil
-		syncPool.Put(s)
-		return err
-	case <-ctx.Done():
-		return ctx.Err() // s is abandoned to the garbage collector
+	if err := q.await(ctx, s.ch); err != nil {
+		return err // s is abandoned to the garbage collector
 	}
+	err = s.Err
+	s.Buf, s.Err = nil, nil
+	syncPool.Put(s)
+	return err
 }
 
 // submitAny submits r on the next I/O queue with room, waiting for room
-// when all are full.
-func (c *Controller) submitAny(ctx context.Context, r *Request) error {
+// when all are full, and returns that queue.
+func (c *Controller) submitAny(ctx context.Context, r *Request) (*Queue, error) {
 	n := len(c.io)
 	if n == 0 {
-		return fmt.Errorf("%w: controller has no I/O queues", ErrInvalidRequest)
+		return nil, fmt.Errorf("%w: controller has no I/O queues", ErrInvalidRequest)
 	}
 	for wait := time.Microsecond * 20; ; wait = min(2*wait, time.Millisecond) {
 		start := int(c.rr.Add(1))
 		for i := range n {
-			err := c.io[(start+i)%n].Submit(r)
+			q := c.io[(start+i)%n]
+			err := q.Submit(r)
 			if !errors.Is(err, ErrQueueFull) {
-				return err
+				return q, err
 			}
 		}
 		t := time.NewTimer(wait)
@@ -67,7 +67,7 @@ func (c *Controller) submitAny(ctx context.Context, r *Request) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 }

@@ -70,6 +70,17 @@ func (r *Reader) SetMaxData(n int) { r.maxData = n }
 // consumed: 0 means the next Next or ReadData will block on the stream.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
 
+// Fill waits until at least one byte is buffered, reading the stream
+// when none is. An error (a read deadline, say) leaves the reader as it
+// was: no byte of a PDU is consumed, so it may be retried.
+func (r *Reader) Fill() error {
+	if r.br.Buffered() > 0 {
+		return nil
+	}
+	_, err := r.br.Peek(1)
+	return err
+}
+
 // Next reads and validates the next PDU header. Data that the previous PDU
 // carried and the caller did not read is discarded first. The returned
 // Header is reused by the next call.
