@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // OpKind is the kind of an I/O operation.
@@ -121,6 +122,22 @@ type BatchDevice interface {
 	Flush(queue int)
 }
 
+// PollDevice is a BatchDevice some of whose queues deliver completions
+// only while polled (asked for by OpenOptions.Poll): a worker waiting for
+// ops of such a queue calls Poll instead of sleeping, so that completion,
+// resubmission and sending run in one loop on its goroutine.
+type PollDevice interface {
+	BatchDevice
+	// Polled reports whether queue's completions arrive only through Poll.
+	Polled(queue int) bool
+	// Poll completes the ops of queue that have arrived, calling their
+	// Done on the caller's goroutine. It waits until ready reports true,
+	// some op of the queue completed, or deadline (zero: none) passed.
+	// When the queue has failed, its ops have all been completed with
+	// errors and Poll returns at once.
+	Poll(queue int, ready func() bool, deadline time.Time)
+}
+
 // Noter is implemented by Devices that want to tell the user how they run
 // (for instance that O_DIRECT was not available); the notes go to the Result.
 type Noter interface {
@@ -138,6 +155,9 @@ type OpenOptions struct {
 	MinSize int64
 	// Direct asks for O_DIRECT where that applies (fio's direct=1).
 	Direct bool
+	// Poll says the caller polls every queue of a PollDevice it waits on,
+	// as the engine does; a device may then deliver completions only then.
+	Poll bool
 }
 
 // Opener opens the Device behind a target URL of one scheme.

@@ -163,9 +163,9 @@ func unitsDivide(j *Job) bool {
 }
 
 // OpenOptionsFor returns the backend hints for running jobs: one queue per
-// worker, the deepest iodepth, the bytes addressed.
+// worker, the deepest iodepth, the bytes addressed; the engine polls.
 func OpenOptionsFor(jobs []Job) OpenOptions {
-	o := OpenOptions{Direct: true}
+	o := OpenOptions{Direct: true, Poll: true}
 	for _, j := range jobs {
 		o.Queues += j.NumJobs
 		o.QueueDepth = max(o.QueueDepth, j.IODepth)

@@ -26,6 +26,10 @@ type worker struct {
 	dev   Device
 	batch BatchDevice // dev, when it can hold ops for one flush; else nil
 	held  bool        // ops were held since the last flush
+	// poll is dev when the worker's queue completes ops only while polled;
+	// ready tells its Poll that a completion is waiting in comp.
+	poll  PollDevice
+	ready func() bool
 	depth int
 
 	ops  []Op
@@ -84,6 +88,10 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	}
 	w.timer.Stop()
 	w.batch, _ = e.dev.(BatchDevice)
+	if p, ok := e.dev.(PollDevice); ok && p.Polled(id%max(e.dev.Queues(), 1)) {
+		w.poll = p
+		w.ready = func() bool { return len(w.comp) > 0 }
+	}
 	w.src = w.nextWorkload
 	w.ss = g.counters
 	w.flow = g.flow
@@ -375,6 +383,9 @@ func (w *worker) next(done <-chan struct{}) *Op {
 	default:
 	}
 	w.flush()
+	if w.poll != nil && w.outstanding > 0 {
+		return w.pollNext(done)
+	}
 	var wake <-chan time.Time
 	if !w.stopping && w.wakeNs > 0 {
 		w.timer.Reset(time.Duration(w.wakeNs - w.e.now()))
@@ -391,6 +402,35 @@ func (w *worker) next(done <-chan struct{}) *Op {
 	case <-wake:
 	}
 	return nil
+}
+
+// pollNext is next for a polled queue: the worker reads its completions
+// itself. ctx is checked between polls only: while every op is out no new
+// one would be issued anyway, and they complete or time out.
+func (w *worker) pollNext(done <-chan struct{}) *Op {
+	var deadline time.Time
+	if !w.stopping && w.wakeNs > 0 {
+		deadline = w.e.start.Add(time.Duration(w.wakeNs))
+	}
+	for {
+		w.poll.Poll(w.ops[0].Queue, w.ready, deadline)
+		select {
+		case op := <-w.comp:
+			return op
+		default:
+		}
+		if !w.cancelled {
+			select {
+			case <-done:
+				w.cancelled, w.stopping = true, true
+				return nil
+			default:
+			}
+		}
+		if !deadline.IsZero() && w.e.now() >= w.wakeNs {
+			return nil // the pacer's time
+		}
+	}
 }
 
 func (w *worker) complete(op *Op) {

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvme"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmetcp"
@@ -77,6 +78,9 @@ func OpenTarget(ctx context.Context, t Target, opts workloads.OpenOptions) (work
 	if len(addrs) > 1 {
 		return openMultipath(ctx, cfg, addrs, t.NSID, mp)
 	}
+	// The engine polls the queues it waits on (workloads.PollDevice): no
+	// reader goroutine per queue, no hand-off per batch of completions.
+	cfg.PolledIO = opts.Poll
 	c, err := nvmetcp.Dial(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -133,8 +137,10 @@ type queue struct {
 	submit func(*nvmetcp.Request) error
 	// hold and flush, when set, queue a command without sending it and
 	// send what was held (nvmetcp.Queue.Hold and Flush); nil: hold submits.
-	hold    func(*nvmetcp.Request) error
-	flush   func()
+	hold  func(*nvmetcp.Request) error
+	flush func()
+	// poll, when set, is nvmetcp.Queue.Poll of a polled queue.
+	poll    func(ready func() bool, deadline time.Time) error
 	mu      sync.Mutex
 	backlog []*nvmetcp.Request
 }
@@ -162,7 +168,11 @@ func newDevice(ctx context.Context, c *nvmetcp.Controller, nsid uint32) (*device
 	d.maxXfer = c.Identify().MaxTransfer()
 	for i := range c.Queues() {
 		q := c.Queue(i)
-		d.queues = append(d.queues, &queue{submit: q.Submit, hold: q.Hold, flush: q.Flush})
+		dq := &queue{submit: q.Submit, hold: q.Hold, flush: q.Flush}
+		if q.Polled() {
+			dq.poll = q.Poll
+		}
+		d.queues = append(d.queues, dq)
 	}
 	return d, nil
 }
@@ -215,7 +225,19 @@ func (d *device) build(dr *devReq, op *workloads.Op, offset int64, buf []byte) {
 	}
 }
 
-var _ workloads.BatchDevice = (*device)(nil)
+var _ workloads.PollDevice = (*device)(nil)
+
+// Polled reports whether queue completes ops only while polled.
+func (d *device) Polled(queue int) bool { return d.queues[queue%len(d.queues)].poll != nil }
+
+// Poll completes what arrived on a polled queue (workloads.PollDevice).
+func (d *device) Poll(queue int, ready func() bool, deadline time.Time) {
+	if q := d.queues[queue%len(d.queues)]; q.poll != nil {
+		// An error means the queue failed and its commands with it: the
+		// ops are completed, and the caller finds them done.
+		_ = q.poll(ready, deadline)
+	}
+}
 
 // Submit sends op on its queue, or parks it until the queue has room.
 func (d *device) Submit(op *workloads.Op) { d.start(op, false) }

@@ -268,3 +268,45 @@ func TestOpenTargetTakesHostSettings(t *testing.T) {
 		t.Errorf("queue size 1: %v", err)
 	}
 }
+
+// TestPolledQueues: the engine asks for polled queues and gets them on a
+// single path; workers sharing a queue (nr_io_queues=1) take turns polling
+// it, and a paced job (rate_iops) wakes for its pacer while polling.
+func TestPolledQueues(t *testing.T) {
+	m, err := bdev.NewMalloc("m", 8<<20, 512, [16]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := serve(t, m)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dev, err := workloads.Open(ctx, u, workloads.OpenOptions{Queues: 1, QueueDepth: 4, Poll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := dev.(workloads.PollDevice); !ok || !p.Polled(0) {
+		t.Fatal("device with OpenOptions.Poll has no polled queue")
+	}
+	_ = dev.Close()
+	for _, tc := range []struct {
+		name, query string
+		opts        []string
+	}{
+		{"shared", "?nr_io_queues=1", []string{"rw", "randrw", "bs", "4k", "iodepth", "8", "numjobs", "3", "runtime", "300ms",
+			"time_based", "1", "verify", "crc32c", "do_verify", "1", "size", "4m"}},
+		{"paced", "", []string{"rw", "randread", "bs", "4k", "iodepth", "4", "rate_iops", "200", "runtime", "500ms", "time_based", "1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			jr := run(t, u+tc.query, newJob(t, tc.opts...)).Jobs[0]
+			if jr.Read.Errors+jr.Write.Errors != 0 || jr.Read.IOs == 0 {
+				t.Fatalf("errors %d/%d, reads %d", jr.Read.Errors, jr.Write.Errors, jr.Read.IOs)
+			}
+			if tc.name == "paced" && (jr.Read.IOs < 50 || jr.Read.IOs > 150) {
+				t.Fatalf("%d reads at 200 IOPS for 0.5 s", jr.Read.IOs)
+			}
+			if v := jr.Verify; tc.name == "shared" && (!v.FinalPass || v.LostWrites+v.CorruptBlocks+v.StaleReads+v.CorruptReads != 0) {
+				t.Fatalf("verification %+v", v)
+			}
+		})
+	}
+}
