@@ -17,10 +17,11 @@ import (
 )
 
 // fileDevice runs ops on a regular file or block device: the kernel path
-// a pod sees. By default with pread/pwrite from a small pool of goroutines
-// per queue, whose blocking system calls give real queue depth without
-// cgo; with ?engine=io_uring through one ring per queue, driven by the
-// engine's worker itself (Drive) or by a goroutine per queue (Submit).
+// a pod sees. Where the kernel allows, through io_uring: one ring per
+// queue, driven by the engine's worker itself (Drive) or by a goroutine
+// per queue (Submit). Otherwise, or with ?engine=psync, with pread/pwrite
+// from a small pool of goroutines per queue, whose blocking system calls
+// give real queue depth without cgo.
 type fileDevice struct {
 	f         *os.File
 	fd        int
@@ -175,13 +176,14 @@ func (d *fileDevice) start(opts OpenOptions, engine string) error {
 	nq := max(opts.Queues, 1)
 	depth := max(opts.QueueDepth, 1)
 	switch engine {
-	case fileEngineURing:
+	case fileEngineAuto, fileEngineURing:
 		err := d.startURing(nq, depth)
 		if err == nil {
 			return nil
 		}
-		d.notes = append(d.notes, fmt.Sprintf("file: io_uring: %v; using psync", err))
-	case fileEngineAuto, fileEnginePsync:
+		d.notes = append(d.notes, fmt.Sprintf("file engine: psync (io_uring unavailable: %v)", err))
+	case fileEnginePsync:
+		d.notes = append(d.notes, "file engine: psync (asked for with engine=psync)")
 	default:
 		return fmt.Errorf("file: engine=%q: want %s or %s", engine, fileEngineURing, fileEnginePsync)
 	}

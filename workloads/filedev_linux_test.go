@@ -68,9 +68,9 @@ func TestFileBackendRoundTrip(t *testing.T) {
 		engine   string
 		wantNote string // in the device's notes
 	}{
-		{fileEngineAuto, ""},
-		{fileEngineURing, "io_uring"}, // used, or why not
-		{fileEnginePsync, ""},
+		{fileEngineAuto, "file engine: "}, // io_uring, or psync and why
+		{fileEngineURing, "io_uring"},     // used, or why not
+		{fileEnginePsync, "file engine: psync (asked for"},
 	} {
 		for _, direct := range []bool{true, false} {
 			t.Run(fmt.Sprintf("engine=%s/direct=%v", tc.engine, direct), func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestFileBackendURingFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if notes := strings.Join(d.(Noter).Notes(), "; "); !strings.Contains(notes, "using psync") {
+	if notes := strings.Join(d.(Noter).Notes(), "; "); !strings.Contains(notes, "file engine: psync (io_uring unavailable") {
 		t.Errorf("notes %q: want the fallback to psync explained", notes)
 	}
 	if fd := d.(*fileDevice); fd.loops != nil || len(fd.queues) == 0 {

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// File engines a file:// URL may ask for with ?engine=. The default is
-// psync for now; io_uring asked for and refused by the kernel falls back
-// to psync, saying why in the notes.
+// File engines a file:// URL may ask for with ?engine=. The default picks
+// io_uring when the kernel runs this file's I/O through a ring, else
+// psync, and says which in the notes.
 const (
 	fileEngineAuto  = ""
 	fileEngineURing = "io_uring"

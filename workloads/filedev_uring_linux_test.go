@@ -155,6 +155,36 @@ func TestURingDriveExclusive(t *testing.T) {
 	drv.Release()
 }
 
+// TestFileEngineFallback: where the kernel refuses io_uring (simulated
+// here), the default engine runs on psync, runs I/O, and says why.
+func TestFileEngineFallback(t *testing.T) {
+	uringSetupHook = func() error { return syscall.EPERM }
+	defer func() { uringSetupHook = nil }()
+	for _, engine := range []string{fileEngineAuto, fileEngineURing} {
+		d, err := Open(context.Background(), "file://"+t.TempDir()+"/fb?engine="+engine, OpenOptions{QueueDepth: 4, MinSize: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd := d.(*fileDevice)
+		notes := strings.Join(fd.Notes(), "; ")
+		if want := "file engine: psync (io_uring unavailable: io_uring_setup: operation not permitted)"; !strings.Contains(notes, want) {
+			t.Errorf("engine=%q: notes %q, want %q", engine, notes, want)
+		}
+		if fd.loops != nil || len(fd.queues) == 0 {
+			t.Errorf("engine=%q: want psync pools only", engine)
+		}
+		if _, ok := fd.Drive(0); ok {
+			t.Errorf("engine=%q: psync offered a driver", engine)
+		}
+		done := make(chan *Op, 1)
+		d.Submit(&Op{Kind: OpWrite, Buf: alignedSlab(4096), Done: func(op *Op) { done <- op }})
+		if op := <-done; op.Err != nil {
+			t.Errorf("engine=%q: write on psync: %v", engine, op.Err)
+		}
+		d.Close()
+	}
+}
+
 // TestURingEngineRun: a verified random-write job through the engine,
 // whose workers drive their rings, and its notes in the result.
 func TestURingEngineRun(t *testing.T) {
