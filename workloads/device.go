@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // OpKind is the kind of an I/O operation.
@@ -119,6 +120,33 @@ type BatchDevice interface {
 	Hold(op *Op)
 	// Flush sends what Hold kept back on queue, on the caller's goroutine.
 	Flush(queue int)
+}
+
+// PollDevice is a Device whose queues the goroutine submitting on them can
+// drive itself: it queues ops, then sends them and collects completions in
+// one system call, and their Done runs on its own goroutine. No other
+// goroutine stands between it and the kernel, so no hand-off (and no
+// wake-up of a parked thread) is paid per I/O: the file backend's
+// io_uring, as fio drives it.
+type PollDevice interface {
+	Device
+	// Drive gives the calling goroutine sole use of queue until it calls
+	// Release. The goroutine must stay locked to its OS thread
+	// (runtime.LockOSThread) meanwhile. ok is false when the queue cannot
+	// be driven (taken, or not supported here): then Submit serves.
+	Drive(queue int) (d QueueDriver, ok bool)
+}
+
+// QueueDriver is a queue driven by one goroutine (PollDevice.Drive).
+type QueueDriver interface {
+	// Hold queues op; the next Poll sends it.
+	Hold(op *Op)
+	// Poll sends the held ops and completes the finished ones, calling
+	// their Done; with a wait other than 0 it first waits, up to wait (or
+	// without limit when negative), for one to finish when none has.
+	Poll(wait time.Duration)
+	// Release waits for the ops in flight and ends the drive.
+	Release()
 }
 
 // Noter is implemented by Devices that want to tell the user how they run

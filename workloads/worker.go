@@ -3,6 +3,7 @@ package workloads
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"time"
 	"unsafe"
 )
@@ -26,6 +27,7 @@ type worker struct {
 	dev   Device
 	batch BatchDevice // dev, when it can hold ops for one flush; else nil
 	held  bool        // ops were held since the last flush
+	drv   QueueDriver // the queue, while run drives it (PollDevice); else nil
 	depth int
 
 	ops  []Op
@@ -187,6 +189,9 @@ func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
 // exhausted or ctx done), issues the verify_backlog read-backs still due
 // unless cancelled, then drains what is outstanding.
 func (w *worker) run(ctx context.Context) {
+	if release := w.drive(); release != nil {
+		defer release()
+	}
 	done := ctx.Done()
 	for {
 		if !w.cancelled {
@@ -209,6 +214,26 @@ func (w *worker) run(ctx context.Context) {
 		if op := w.next(done); op != nil {
 			w.complete(op)
 		}
+	}
+}
+
+// drive takes the worker's queue for run to drive, when the device allows
+// it, and returns what gives it back. The goroutine keeps its OS thread
+// meanwhile: the ring serves only the thread that made it.
+func (w *worker) drive() (release func()) {
+	pd, ok := w.dev.(PollDevice)
+	if !ok {
+		return nil
+	}
+	runtime.LockOSThread()
+	if w.drv, ok = pd.Drive(w.ops[0].Queue); !ok {
+		runtime.UnlockOSThread()
+		return nil
+	}
+	return func() {
+		w.drv.Release()
+		w.drv = nil
+		runtime.UnlockOSThread()
 	}
 }
 
@@ -349,12 +374,21 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 		w.comp <- op // a zone reset done on the emulated zones: no command
 		return
 	}
-	if w.batch != nil {
+	w.send(op)
+}
+
+// send gives op to the device: held for the next poll or flush where the
+// device can, else submitted.
+func (w *worker) send(op *Op) {
+	switch {
+	case w.drv != nil:
+		w.drv.Hold(op)
+	case w.batch != nil:
 		w.held = true
 		w.batch.Hold(op)
-		return
+	default:
+		w.dev.Submit(op)
 	}
-	w.dev.Submit(op)
 }
 
 // flush sends the ops held since the last flush. Every wait for a
@@ -374,6 +408,9 @@ func (w *worker) next(done <-chan struct{}) *Op {
 		return op
 	default:
 	}
+	if w.drv != nil && w.outstanding > 0 {
+		return w.poll()
+	}
 	w.flush()
 	var wake <-chan time.Time
 	if !w.stopping && w.wakeNs > 0 {
@@ -391,6 +428,23 @@ func (w *worker) next(done <-chan struct{}) *Op {
 	case <-wake:
 	}
 	return nil
+}
+
+// poll sends the held ops and reaps completions on the worker's own
+// goroutine, waiting in the kernel for one, or for the pacer. It does not
+// watch ctx: ops complete, and run drains them before it returns anyway.
+func (w *worker) poll() *Op {
+	wait := time.Duration(-1)
+	if !w.stopping && w.wakeNs > 0 {
+		wait = max(time.Duration(w.wakeNs-w.e.now()), 0)
+	}
+	w.drv.Poll(wait)
+	select {
+	case op := <-w.comp:
+		return op
+	default:
+		return nil
+	}
 }
 
 func (w *worker) complete(op *Op) {
