@@ -109,9 +109,12 @@ func workloadRecord(w Workload, t Timeline, res *workloads.Result) reports.Workl
 	rec.Series, rec.Histograms = mergeSeries(res)
 	var gapLists [][]workloads.Gap
 	for _, j := range res.Jobs {
-		gapLists = append(gapLists, j.Gaps)
+		rec.GapFloorNs = max(rec.GapFloorNs, j.GapFloorNs)
 	}
-	for _, g := range workloads.IntersectGaps(gapLists) {
+	for _, j := range res.Jobs {
+		gapLists = append(gapLists, workloads.DropShortGaps(slices.Clone(j.Gaps), rec.GapFloorNs))
+	}
+	for _, g := range workloads.DropShortGaps(workloads.IntersectGaps(gapLists), rec.GapFloorNs) {
 		rec.Gaps = append(rec.Gaps, reports.Gap{StartNs: g.StartNs, EndNs: g.EndNs, Open: g.EndNs >= res.EndNs})
 	}
 	for _, e := range res.Errors {

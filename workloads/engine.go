@@ -359,7 +359,13 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			}
 			jr.Verify = run.ver.result(final)
 		}
-		jr.Gaps = IntersectGaps(gapLists)
+		for _, w := range run.workers {
+			jr.GapFloorNs = max(jr.GapFloorNs, w.gaps.minGap())
+		}
+		for i := range gapLists {
+			gapLists[i] = DropShortGaps(gapLists[i], jr.GapFloorNs)
+		}
+		jr.Gaps = DropShortGaps(IntersectGaps(gapLists), jr.GapFloorNs)
 		jr.SteadyState = run.ss
 		r.Jobs = append(r.Jobs, jr)
 	}

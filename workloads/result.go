@@ -58,6 +58,9 @@ type JobResult struct {
 	// workers completed an I/O successfully: what failover_time and
 	// io_pause are computed from, at completion-time precision.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// GapFloorNs is the shortest gap Gaps holds: GapFloor, or more when a
+	// worker saw so many gaps that it raised its floor (see maxGaps).
+	GapFloorNs int64 `json:"gap_floor_ns,omitempty"`
 	// SteadyState is set when the job watched for steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Error is why the job stopped in error (ratemin not met, latency
