@@ -239,6 +239,13 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			run.ver = newVerifier(e.runID, ji, int64(j.verifyUnit()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1,
 				verifyAlgs[j.Verify], j.VerifyPattern)
 			run.ver.readOnly = !j.RW.Writes()
+			if run.ver.readOnly {
+				for _, prev := range runs[:ji] {
+					if prev.ver != nil && prev.job.FillDevice && prev.job.RW.Writes() {
+						run.ver.fillers = append(run.ver.fillers, prev.ver)
+					}
+				}
+			}
 		}
 		seed := j.RandSeed
 		if !j.RandRepeat {
