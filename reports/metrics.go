@@ -197,6 +197,10 @@ func computeWorkload(w *WorkloadRecord, t timeline, parts []partialRun, o Option
 		add(d)
 	}
 	m.StallThresholdNs = max(int64(o.StallFloor), int64(o.StallFactor*float64(base.Latency.P99Ns)))
+	if w.GapFloorNs > m.StallThresholdNs && len(t.faults) > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("the recorder kept only gaps of %v or more (too many shorter ones to keep): "+
+			"shorter stalls are not seen", time.Duration(w.GapFloorNs)))
+	}
 	if base.IOs == 0 && len(t.faults) > 0 {
 		m.Notes = append(m.Notes, "empty baseline: stall threshold is the floor and recovery_time is not meaningful")
 	}

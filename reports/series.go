@@ -107,7 +107,10 @@ func (s *Series) validate() error {
 // because a decoded histogram costs tens of microseconds and an encoded one
 // hundreds of bytes: at 1 s a one-hour run stays a few MB and its metrics
 // compute in well under a second, while the series keeps 100 ms
-// percentiles for plots.
+// percentiles for plots. A long run's recorder widens its latency grid to
+// stay bounded in memory (workloads.Result.LatencyIntervalNs): slots are
+// then that width, and the series' percentile columns repeat it across
+// the intervals it covers.
 type Histograms struct {
 	StartNs int64    `json:"startNs"`
 	SlotNs  int64    `json:"slotNs"`

@@ -109,9 +109,12 @@ func workloadRecord(w Workload, t Timeline, res *workloads.Result) reports.Workl
 	rec.Series, rec.Histograms = mergeSeries(res)
 	var gapLists [][]workloads.Gap
 	for _, j := range res.Jobs {
-		gapLists = append(gapLists, j.Gaps)
+		rec.GapFloorNs = max(rec.GapFloorNs, j.GapFloorNs)
 	}
-	for _, g := range workloads.IntersectGaps(gapLists) {
+	for _, j := range res.Jobs {
+		gapLists = append(gapLists, workloads.DropShortGaps(slices.Clone(j.Gaps), rec.GapFloorNs))
+	}
+	for _, g := range workloads.DropShortGaps(workloads.IntersectGaps(gapLists), rec.GapFloorNs) {
 		rec.Gaps = append(rec.Gaps, reports.Gap{StartNs: g.StartNs, EndNs: g.EndNs, Open: g.EndNs >= res.EndNs})
 	}
 	for _, e := range res.Errors {
@@ -146,45 +149,61 @@ func verification(res *workloads.Result) *reports.Verification {
 	return v
 }
 
-// mergeSeries sums the jobs' interval series and merges their interval
-// histograms into the series percentiles and the 1 s histogram grid.
+// mergeSeries sums the jobs' interval series and merges their latency
+// histograms into the series percentiles and the histogram grid. Counts
+// keep the Result's interval; latencies come on a grid that may be
+// coarser (a long run's recorder widens it to stay bounded), so each
+// interval's percentile columns are those of the latency entry it lies in,
+// and histogram slots are 1 s or that entry's width, whichever is longer.
 func mergeSeries(res *workloads.Result) (reports.Series, reports.Histograms) {
 	iv := res.IntervalNs
-	start := res.MeasureNs / iv * iv
+	liv := max(res.LatencyIntervalNs, iv)
+	start := res.MeasureNs / liv * liv
 	// A run stopped during its ramp ends before measuring began: its
 	// series is empty, not negative.
 	n := max(int((res.EndNs-start+iv-1)/iv)+1, 0)
+	ln := max(int((res.EndNs-start+liv-1)/liv)+1, 0)
 	s := reports.Series{StartNs: start, IntervalNs: iv}
-	slotIvs := int64(histogramSlot) / iv
-	h := reports.Histograms{StartNs: start, SlotNs: slotIvs * iv}
+	slotIvs := max(int64(histogramSlot)/liv, 1)
+	h := reports.Histograms{StartNs: start, SlotNs: slotIvs * liv}
 	for d, dst := range []*reports.DirSeries{&s.Read, &s.Write} {
-		slots := make([]*hdr.Histogram, (int64(n)+slotIvs-1)/slotIvs)
+		dir := workloads.Direction(d)
+		slots := make([]*hdr.Histogram, (int64(ln)+slotIvs-1)/slotIvs)
+		pcts := make([]reports.IntervalStats, ln)
+		for i := range ln {
+			merged := reports.NewLatencyHistogram()
+			for _, j := range res.Jobs {
+				if in, ok := entryAt(j.Dir(dir).LatencySeries, start+int64(i)*liv, liv); ok {
+					if hh, err := in.Latency.Histogram(); err == nil && hh != nil {
+						merged.Merge(hh)
+					}
+				}
+			}
+			if merged.TotalCount() == 0 {
+				continue
+			}
+			st := &pcts[i]
+			st.P50Ns, st.P90Ns, st.P99Ns = merged.ValueAtQuantile(50), merged.ValueAtQuantile(90), merged.ValueAtQuantile(99)
+			st.P999Ns, st.MaxNs = merged.ValueAtQuantile(99.9), merged.Max()
+			slot := int64(i) / slotIvs
+			if slots[slot] == nil {
+				slots[slot] = reports.NewLatencyHistogram()
+			}
+			slots[slot].Merge(merged)
+		}
 		for i := range n {
 			at := start + int64(i)*iv
 			var st reports.IntervalStats
-			merged := reports.NewLatencyHistogram()
 			for _, j := range res.Jobs {
-				dir := j.Dir(workloads.Direction(d))
-				k := (at - firstStart(dir, at)) / iv
-				if k < 0 || k >= int64(len(dir.Series)) {
-					continue
-				}
-				in := dir.Series[k]
-				st.IOs += in.IOs
-				st.Bytes += in.Bytes
-				st.Errors += in.Errors
-				if hh, err := in.Latency.Histogram(); err == nil && hh != nil {
-					merged.Merge(hh)
+				if in, ok := entryAt(j.Dir(dir).Series, at, iv); ok {
+					st.IOs += in.IOs
+					st.Bytes += in.Bytes
+					st.Errors += in.Errors
 				}
 			}
-			if merged.TotalCount() > 0 {
-				st.P50Ns, st.P90Ns, st.P99Ns = merged.ValueAtQuantile(50), merged.ValueAtQuantile(90), merged.ValueAtQuantile(99)
-				st.P999Ns, st.MaxNs = merged.ValueAtQuantile(99.9), merged.Max()
-				slot := int64(i) / slotIvs
-				if slots[slot] == nil {
-					slots[slot] = reports.NewLatencyHistogram()
-				}
-				slots[slot].Merge(merged)
+			if st.IOs > 0 {
+				p := pcts[(at-start)/liv]
+				st.P50Ns, st.P90Ns, st.P99Ns, st.P999Ns, st.MaxNs = p.P50Ns, p.P90Ns, p.P99Ns, p.P999Ns, p.MaxNs
 			}
 			dst.Append(st)
 		}
@@ -201,13 +220,17 @@ func mergeSeries(res *workloads.Result) (reports.Series, reports.Histograms) {
 	return s, h
 }
 
-// firstStart is where a direction's series begins (at itself when empty,
-// so the lookup misses).
-func firstStart(dir *workloads.DirResult, at int64) int64 {
-	if len(dir.Series) == 0 {
-		return at + 1
+// entryAt returns the entry of a series of width-long entries that starts
+// at at, if the series has it.
+func entryAt(series []workloads.Interval, at, width int64) (workloads.Interval, bool) {
+	if len(series) == 0 {
+		return workloads.Interval{}, false
 	}
-	return dir.Series[0].StartNs
+	k := (at - series[0].StartNs) / width
+	if at < series[0].StartNs || k >= int64(len(series)) {
+		return workloads.Interval{}, false
+	}
+	return series[k], true
 }
 
 // pathEvents moves the multipath hosts' events onto the run clock.

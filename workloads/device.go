@@ -122,11 +122,41 @@ type BatchDevice interface {
 	Flush(queue int)
 }
 
-// PollDevice is a BatchDevice some of whose queues deliver completions
-// only while polled (asked for by OpenOptions.Poll): a worker waiting for
-// ops of such a queue calls Poll instead of sleeping, so that completion,
-// resubmission and sending run in one loop on its goroutine.
+// PollDevice is a Device whose queues the goroutine submitting on them can
+// drive itself: it queues ops, then sends them and collects completions in
+// one system call, and their Done runs on its own goroutine. No other
+// goroutine stands between it and the kernel, so no hand-off (and no
+// wake-up of a parked thread) is paid per I/O: the file backend's
+// io_uring, as fio drives it.
 type PollDevice interface {
+	Device
+	// Drive gives the calling goroutine sole use of queue until it calls
+	// Release. The goroutine must stay locked to its OS thread
+	// (runtime.LockOSThread) meanwhile. ok is false when the queue cannot
+	// be driven (taken, or not supported here): then Submit serves.
+	Drive(queue int) (d QueueDriver, ok bool)
+}
+
+// QueueDriver is a queue driven by one goroutine (PollDevice.Drive).
+type QueueDriver interface {
+	// Hold queues op; the next Poll sends it.
+	Hold(op *Op)
+	// Poll sends the held ops and completes the finished ones, calling
+	// their Done; with a wait other than 0 it first waits, up to wait (or
+	// without limit when negative), for one to finish when none has.
+	Poll(wait time.Duration)
+	// Release waits for the ops in flight and ends the drive.
+	Release()
+}
+
+// CallerPolledDevice is a BatchDevice some of whose queues deliver
+// completions only while polled (asked for by OpenOptions.Poll): a worker
+// waiting for ops of such a queue calls Poll instead of sleeping, so that
+// completion, resubmission and sending run in one loop on its goroutine.
+// Unlike a PollDevice's driven queue, such a queue may be shared: its
+// pollers take turns, and it needs no locked OS thread (nvme+tcp's polled
+// queues, whose waits park in Go's netpoller).
+type CallerPolledDevice interface {
 	BatchDevice
 	// Polled reports whether queue's completions arrive only through Poll.
 	Polled(queue int) bool
@@ -155,8 +185,9 @@ type OpenOptions struct {
 	MinSize int64
 	// Direct asks for O_DIRECT where that applies (fio's direct=1).
 	Direct bool
-	// Poll says the caller polls every queue of a PollDevice it waits on,
-	// as the engine does; a device may then deliver completions only then.
+	// Poll says the caller polls every queue of a CallerPolledDevice it
+	// waits on, as the engine does; a device may then deliver completions
+	// only then.
 	Poll bool
 }
 

@@ -239,6 +239,13 @@ func (e *Engine) prepare() ([]*jobRun, error) {
 			run.ver = newVerifier(e.runID, ji, int64(j.verifyUnit()), start, length, int64(e.dev.BlockSize()), j.NumJobs > 1,
 				verifyAlgs[j.Verify], j.VerifyPattern)
 			run.ver.readOnly = !j.RW.Writes()
+			if run.ver.readOnly {
+				for _, prev := range runs[:ji] {
+					if prev.ver != nil && prev.job.FillDevice && prev.job.RW.Writes() {
+						run.ver.fillers = append(run.ver.fillers, prev.ver)
+					}
+				}
+			}
 		}
 		seed := j.RandSeed
 		if !j.RandRepeat {
@@ -286,7 +293,9 @@ func (e *Engine) finalPass(ctx context.Context, runs []*jobRun) {
 
 func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int64) (*Result, error) {
 	iv := int64(e.interval)
-	r := &Result{StartNs: startNs, EndNs: endNs, IntervalNs: iv, Cancelled: ctx.Err() != nil}
+	scale, latScale := recorderScales(allRecorders(runs))
+	r := &Result{StartNs: startNs, EndNs: endNs, IntervalNs: iv * scale, LatencyIntervalNs: iv * latScale,
+		Cancelled: ctx.Err() != nil}
 	if n, ok := e.dev.(Noter); ok {
 		r.Notes = n.Notes()
 	}
@@ -330,7 +339,7 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 					recs[i] = &w.sync.rec
 				}
 			}
-			dr, err := mergeDir(recs, measure/iv, (max(last, measure+1)-1)/iv, iv)
+			dr, err := mergeDir(recs, measure/iv, (max(last, measure+1)-1)/iv, iv, scale, latScale)
 			if err != nil {
 				return nil, fmt.Errorf("job %q: %w", run.job.Name, err)
 			}
@@ -346,7 +355,7 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			case d < numDirs:
 				*jr.Dir(d) = dr
 			case run.job.syncs():
-				dr.Series = nil // a sync has no bytes to chart
+				dr.Series, dr.LatencySeries = nil, nil // a sync has no bytes to chart
 				jr.Sync = &dr
 			}
 		}
@@ -357,12 +366,32 @@ func (e *Engine) result(ctx context.Context, runs []*jobRun, startNs, endNs int6
 			}
 			jr.Verify = run.ver.result(final)
 		}
-		jr.Gaps = IntersectGaps(gapLists)
+		for _, w := range run.workers {
+			jr.GapFloorNs = max(jr.GapFloorNs, w.gaps.minGap())
+		}
+		for i := range gapLists {
+			gapLists[i] = DropShortGaps(gapLists[i], jr.GapFloorNs)
+		}
+		jr.Gaps = DropShortGaps(IntersectGaps(gapLists), jr.GapFloorNs)
 		jr.SteadyState = run.ss
 		r.Jobs = append(r.Jobs, jr)
 	}
 	r.Errors, r.ErrorsDropped = mergeErrors(errLists, dropped)
 	return r, nil
+}
+
+// allRecorders lists every recorder whose series goes into the Result.
+func allRecorders(runs []*jobRun) []*dirRecorder {
+	var recs []*dirRecorder
+	for _, run := range runs {
+		for _, w := range run.workers {
+			for d := range w.rec {
+				recs = append(recs, &w.rec[d])
+			}
+			recs = append(recs, &w.sync.rec)
+		}
+	}
+	return recs
 }
 
 // measureNs is when the job's measurement starts: after its ramp, or as

@@ -299,7 +299,8 @@ func TestEngineSeriesShowsStall(t *testing.T) {
 }
 
 // TestResultIsPlainData round-trips a Result through JSON and rebuilds the
-// run histogram from the interval histograms, as reports will for windows.
+// run histogram from the latency series' histograms, as reports will for
+// windows.
 func TestResultIsPlainData(t *testing.T) {
 	j := job(t, "plain", "rw", "randrw", "rate_iops", "5000", "runtime", "300ms", "time_based", "1", "iodepth", "2")
 	r := runT(t, openT(t, "null://64m", j), []Job{j}, WithInterval(20*time.Millisecond))
@@ -313,7 +314,7 @@ func TestResultIsPlainData(t *testing.T) {
 	}
 	d := back.Jobs[0].Read
 	merged := newLatencyHistogram()
-	for _, iv := range d.Series {
+	for _, iv := range d.LatencySeries {
 		h, err := iv.Latency.Histogram()
 		if err != nil {
 			t.Fatal(err)
@@ -324,8 +325,9 @@ func TestResultIsPlainData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if merged.TotalCount() != d.IOs || !merged.Equals(run) || len(d.Series) < 10 {
-		t.Errorf("merged intervals: %d values (run %d, equal %v) over %d intervals", merged.TotalCount(), d.IOs, merged.Equals(run), len(d.Series))
+	if merged.TotalCount() != d.IOs || !merged.Equals(run) || len(d.LatencySeries) < 10 || len(d.Series) < 10 {
+		t.Errorf("merged intervals: %d values (run %d, equal %v) over %d intervals (%d counted)",
+			merged.TotalCount(), d.IOs, merged.Equals(run), len(d.LatencySeries), len(d.Series))
 	}
 }
 

@@ -17,21 +17,29 @@ import (
 )
 
 // fileDevice runs ops on a regular file or block device: the kernel path
-// a pod sees. By default with pread/pwrite from a small pool of goroutines
-// per queue, whose blocking system calls give real queue depth without
-// cgo; with ?engine=io_uring through one io_uring per queue (no thread per
-// I/O in flight).
+// a pod sees. Where the kernel allows, through io_uring: one ring per
+// queue, driven by the engine's worker itself (Drive) or by a goroutine
+// per queue (Submit). Otherwise, or with ?engine=psync, with pread/pwrite
+// from a small pool of goroutines per queue, whose blocking system calls
+// give real queue depth without cgo.
 type fileDevice struct {
 	f         *os.File
 	fd        int
 	blockSize int
 	blocks    int64
-	rings     []*uring   // io_uring: one per queue
 	queues    []chan *Op // psync: one pool per queue
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 	notes     []string
+
+	// io_uring (loops non-nil): rings of entries entries. mu guards loops,
+	// started on a queue's first Submit, and driven, the queues a Drive
+	// holds.
+	entries int
+	mu      sync.Mutex
+	loops   []*ringLoop
+	driven  []bool
 }
 
 var (
@@ -168,13 +176,14 @@ func (d *fileDevice) start(opts OpenOptions, engine string) error {
 	nq := max(opts.Queues, 1)
 	depth := max(opts.QueueDepth, 1)
 	switch engine {
-	case fileEngineURing:
+	case fileEngineAuto, fileEngineURing:
 		err := d.startURing(nq, depth)
 		if err == nil {
 			return nil
 		}
-		d.notes = append(d.notes, fmt.Sprintf("file: %v; using psync", err))
-	case fileEngineAuto, fileEnginePsync:
+		d.notes = append(d.notes, fmt.Sprintf("file engine: psync (io_uring unavailable: %v)", err))
+	case fileEnginePsync:
+		d.notes = append(d.notes, "file engine: psync (asked for with engine=psync)")
 	default:
 		return fmt.Errorf("file: engine=%q: want %s or %s", engine, fileEngineURing, fileEnginePsync)
 	}
@@ -304,8 +313,8 @@ func (d *fileDevice) Submit(op *Op) {
 		op.Done(op)
 		return
 	}
-	if d.rings != nil {
-		d.rings[op.Queue].submit(op)
+	if d.loops != nil {
+		d.submitURing(op)
 		return
 	}
 	d.queues[op.Queue] <- op
@@ -313,7 +322,7 @@ func (d *fileDevice) Submit(op *Op) {
 
 func (d *fileDevice) BlockSize() int  { return d.blockSize }
 func (d *fileDevice) Blocks() int64   { return d.blocks }
-func (d *fileDevice) Queues() int     { return len(d.queues) + len(d.rings) }
+func (d *fileDevice) Queues() int     { return len(d.queues) + len(d.loops) }
 func (d *fileDevice) Notes() []string { return d.notes }
 
 // Close stops the pools and closes the file; the engine has drained every op.

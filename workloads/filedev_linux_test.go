@@ -68,9 +68,9 @@ func TestFileBackendRoundTrip(t *testing.T) {
 		engine   string
 		wantNote string // in the device's notes
 	}{
-		{fileEngineAuto, ""},
-		{fileEngineURing, "io_uring"}, // used, or why not
-		{fileEnginePsync, ""},
+		{fileEngineAuto, "file engine: "}, // io_uring, or psync and why
+		{fileEngineURing, "io_uring"},     // used, or why not
+		{fileEnginePsync, "file engine: psync (asked for"},
 	} {
 		for _, direct := range []bool{true, false} {
 			t.Run(fmt.Sprintf("engine=%s/direct=%v", tc.engine, direct), func(t *testing.T) {
@@ -89,7 +89,7 @@ func testFileRoundTrip(t *testing.T, engine, wantNote string, direct bool) {
 		t.Fatal(err)
 	}
 	notes := strings.Join(d.(Noter).Notes(), "; ")
-	if !strings.Contains(notes, wantNote) || wantNote == "" && strings.Contains(notes, "io_uring") {
+	if !strings.Contains(notes, wantNote) {
 		t.Errorf("notes %q, want %q in them", notes, wantNote)
 	}
 	done := make(chan *Op, 1)
@@ -135,11 +135,11 @@ func TestFileBackendURingFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if notes := strings.Join(d.(Noter).Notes(), "; "); !strings.Contains(notes, "using psync") {
+	if notes := strings.Join(d.(Noter).Notes(), "; "); !strings.Contains(notes, "file engine: psync (io_uring unavailable") {
 		t.Errorf("notes %q: want the fallback to psync explained", notes)
 	}
-	if fd := d.(*fileDevice); fd.rings != nil || len(fd.queues) == 0 {
-		t.Errorf("rings %d, pools %d: want psync pools only", len(fd.rings), len(fd.queues))
+	if fd := d.(*fileDevice); fd.loops != nil || len(fd.queues) == 0 {
+		t.Errorf("rings %d, pools %d: want psync pools only", len(fd.loops), len(fd.queues))
 	}
 }
 

@@ -81,24 +81,37 @@ func mergeDirResult(dst, src *DirResult) error {
 	if dst.Prios, err = mergePrios(dst.Prios, src.Prios); err != nil {
 		return err
 	}
-	byStart := make(map[int64]Interval, len(dst.Series)+len(src.Series))
-	for _, s := range [][]Interval{dst.Series, src.Series} {
+	if dst.Series, err = mergeIntervals(dst.Series, src.Series); err != nil {
+		return err
+	}
+	dst.LatencySeries, err = mergeIntervals(dst.LatencySeries, src.LatencySeries)
+	return err
+}
+
+// mergeIntervals sums two series of one grid entry by entry.
+func mergeIntervals(a, b []Interval) ([]Interval, error) {
+	byStart := make(map[int64]Interval, len(a)+len(b))
+	for _, s := range [][]Interval{a, b} {
 		for _, iv := range s {
 			m := byStart[iv.StartNs]
 			m.StartNs = iv.StartNs
 			m.IOs, m.Bytes, m.Errors = m.IOs+iv.IOs, m.Bytes+iv.Bytes, m.Errors+iv.Errors
+			var err error
 			if m.Latency, err = mergeLatency(m.Latency, iv.Latency); err != nil {
-				return err
+				return nil, err
 			}
 			byStart[iv.StartNs] = m
 		}
 	}
-	dst.Series = dst.Series[:0:0]
-	for _, iv := range byStart {
-		dst.Series = append(dst.Series, iv)
+	if len(byStart) == 0 {
+		return a[:0:0], nil
 	}
-	sort.Slice(dst.Series, func(a, b int) bool { return dst.Series[a].StartNs < dst.Series[b].StartNs })
-	return nil
+	out := make([]Interval, 0, len(byStart))
+	for _, iv := range byStart {
+		out = append(out, iv)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].StartNs < out[j].StartNs })
+	return out, nil
 }
 
 func mergeLatency(a, b Latency) (Latency, error) {

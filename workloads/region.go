@@ -157,11 +157,17 @@ func (j *Job) transferBytes(region int64) int64 {
 }
 
 // addressed is how far into the target the job reaches when its sizes are
-// in bytes: what a file target must hold.
+// in bytes: what a file target must hold. Without a size, clones spread by
+// offset_increment assume a device the increments tile (fio's
+// cross-stripe-verify.fio: 30 clones 124g apart on a 30*124g drive), so
+// the last clone gets one increment too, not a region starting at the end.
 func (j *Job) addressed() int64 {
 	n := j.Size
 	if j.FileSize > 0 {
 		n = j.FileSize
+	}
+	if n == 0 && j.SizePercent == 0 && !j.FillDevice {
+		n = j.OffsetIncrement
 	}
 	return j.Offset + n + j.OffsetIncrement*int64(max(j.NumJobs-1, 0))
 }

@@ -86,6 +86,8 @@ func TestOpenOptionsMinSize(t *testing.T) {
 		{[]string{"filesize", "2m", "size", "64k"}, 2 << 20},
 		{[]string{"size", "1m", "numjobs", "3", "offset_increment", "1m"}, 3 << 20},
 		{[]string{"size", "50%"}, 0},
+		// No size: the increments tile the device, the last clone's included.
+		{[]string{"numjobs", "3", "offset_increment", "1m", "offset", "4k"}, 3<<20 + 4096},
 	}
 	for _, tc := range tests {
 		if got := OpenOptionsFor([]Job{job(t, "j", tc.kv...)}).MinSize; got != tc.want {

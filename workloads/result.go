@@ -17,9 +17,13 @@ type Result struct {
 	StartNs   int64 `json:"start_ns"`
 	MeasureNs int64 `json:"measure_ns"`
 	EndNs     int64 `json:"end_ns"`
-	// IntervalNs is the length of each Series entry.
-	IntervalNs int64       `json:"interval_ns"`
-	Jobs       []JobResult `json:"jobs"`
+	// IntervalNs is the length of each Series entry, LatencyIntervalNs of
+	// each LatencySeries entry (a power-of-two multiple of IntervalNs).
+	// Both start at the recording interval and double as a long run fills
+	// the recorder's bounded memory (see dirRecorder).
+	IntervalNs        int64       `json:"interval_ns"`
+	LatencyIntervalNs int64       `json:"latency_interval_ns"`
+	Jobs              []JobResult `json:"jobs"`
 	// Errors is the flat record of failed I/Os, in completion order, at most
 	// maxErrorEvents of them; ErrorsDropped counts the ones left out.
 	Errors        []ErrorEvent `json:"errors,omitempty"`
@@ -54,6 +58,9 @@ type JobResult struct {
 	// workers completed an I/O successfully: what failover_time and
 	// io_pause are computed from, at completion-time precision.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// GapFloorNs is the shortest gap Gaps holds: GapFloor, or more when a
+	// worker saw so many gaps that it raised its floor (see maxGaps).
+	GapFloorNs int64 `json:"gap_floor_ns,omitempty"`
 	// SteadyState is set when the job watched for steady state.
 	SteadyState *SteadyStateResult `json:"steadystate,omitempty"`
 	// Error is why the job stopped in error (ratemin not met, latency
@@ -93,8 +100,11 @@ type DirResult struct {
 	RuntimeNs int64 `json:"runtime_ns"`
 	// Latency is submit→complete of the successful I/Os of the whole run.
 	Latency Latency `json:"latency"`
-	// Series has one entry per interval from MeasureNs to EndNs, gaps included.
-	Series []Interval `json:"series"`
+	// Series has one entry per interval from MeasureNs to EndNs, gaps
+	// included: counts only. LatencySeries is the same span on the
+	// latency grid (Result.LatencyIntervalNs), with counts and latency.
+	Series        []Interval `json:"series"`
+	LatencySeries []Interval `json:"latency_series,omitempty"`
 	// Prios splits Latency by I/O priority for jobs with cmdprio options.
 	Prios []PrioLatency `json:"prios,omitempty"`
 }
@@ -113,13 +123,14 @@ func perSecond(n, ns int64) float64 {
 }
 
 // Interval is one interval of a direction's series: the I/Os that completed
-// in [StartNs, StartNs+IntervalNs).
+// in [StartNs, StartNs+IntervalNs) (LatencyIntervalNs in LatencySeries,
+// the only series whose entries carry Latency).
 type Interval struct {
 	StartNs int64   `json:"start_ns"`
 	IOs     int64   `json:"ios"`
 	Bytes   int64   `json:"bytes"`
 	Errors  int64   `json:"errors"`
-	Latency Latency `json:"latency"`
+	Latency Latency `json:"latency,omitzero"`
 }
 
 // Latency summarises a latency histogram and carries it whole, so windows

@@ -76,7 +76,7 @@ func (w *worker) submitSync(kind OpKind, purpose opPurpose) {
 	op.submitNs, op.purpose = w.e.now(), purpose
 	w.sync.due, w.sync.inFlight, w.sync.last = OpRead, true, true
 	w.outstanding++
-	w.dev.Submit(op)
+	w.send(op)
 }
 
 // complete records a finished sync: fio counts a sync's latency in its own

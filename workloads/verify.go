@@ -156,6 +156,13 @@ type verifier struct {
 	// fio's read-phase verify jobs do: any job's header is good, a unit
 	// without one is corrupt.
 	readOnly bool
+	// fillers are the verifiers of earlier fill_device jobs writing the
+	// same units. On a file, fio's fill_device grows the file only as far
+	// as it writes, and a later read phase reads the file's size: a unit
+	// such a job never reached (its runtime ended first) is not part of
+	// the data, so a read-only job counts it as never written rather than
+	// corrupt (surface-scan.fio under a --runtime cap).
+	fillers  []*verifier
 	run      uint64
 	job      uint32
 	unit     int64
@@ -277,6 +284,20 @@ func (v *verifier) written(first, n int64) bool {
 	return false
 }
 
+// unfilled reports whether unit off lies where fill_device jobs before
+// this read-only one wrote nothing (false without such jobs).
+func (v *verifier) unfilled(off int64) bool {
+	if len(v.fillers) == 0 {
+		return false
+	}
+	for _, f := range v.fillers {
+		if off >= f.start && (off-f.start)/f.unit < int64(len(f.blocks)) && f.written((off-f.start)/f.unit, 1) {
+			return false
+		}
+	}
+	return true
+}
+
 // submitRead snapshots the state of the units op reads into op.snap.
 func (v *verifier) submitRead(op *Op) {
 	snap := op.snap
@@ -310,7 +331,7 @@ func (v *verifier) completeRead(op *Op) {
 			if st != unitValid && s.acked != 0 {
 				kind = "corrupt"
 			}
-		case st == unitCorrupt, st == unitNoHeader && v.readOnly:
+		case st == unitCorrupt, st == unitNoHeader && v.readOnly && !v.unfilled(off):
 			kind = "corrupt"
 		case st == unitNoHeader && s.acked != 0, st == unitValid && h.seq < s.floor:
 			kind = "stale"

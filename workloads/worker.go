@@ -3,6 +3,7 @@ package workloads
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"time"
 	"unsafe"
 )
@@ -26,11 +27,13 @@ type worker struct {
 	dev   Device
 	batch BatchDevice // dev, when it can hold ops for one flush; else nil
 	held  bool        // ops were held since the last flush
-	// poll is dev when the worker's queue completes ops only while polled;
-	// ready tells its Poll that a completion is waiting in comp.
-	poll  PollDevice
-	ready func() bool
-	depth int
+	drv   QueueDriver // the queue, while run drives it (PollDevice); else nil
+	// polled is dev when the worker's queue completes ops only while
+	// polled (CallerPolledDevice); ready tells its Poll that a completion
+	// is waiting in comp.
+	polled CallerPolledDevice
+	ready  func() bool
+	depth  int
 
 	ops  []Op
 	free []*Op
@@ -88,8 +91,8 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 	}
 	w.timer.Stop()
 	w.batch, _ = e.dev.(BatchDevice)
-	if p, ok := e.dev.(PollDevice); ok && p.Polled(id%max(e.dev.Queues(), 1)) {
-		w.poll = p
+	if p, ok := e.dev.(CallerPolledDevice); ok && p.Polled(id%max(e.dev.Queues(), 1)) {
+		w.polled = p
 		w.ready = func() bool { return len(w.comp) > 0 }
 	}
 	w.src = w.nextWorkload
@@ -195,6 +198,9 @@ func (w *worker) nextWorkload() (ioSpec, bool) { return w.pat.next(), true }
 // exhausted or ctx done), issues the verify_backlog read-backs still due
 // unless cancelled, then drains what is outstanding.
 func (w *worker) run(ctx context.Context) {
+	if release := w.drive(); release != nil {
+		defer release()
+	}
 	done := ctx.Done()
 	for {
 		if !w.cancelled {
@@ -217,6 +223,26 @@ func (w *worker) run(ctx context.Context) {
 		if op := w.next(done); op != nil {
 			w.complete(op)
 		}
+	}
+}
+
+// drive takes the worker's queue for run to drive, when the device allows
+// it, and returns what gives it back. The goroutine keeps its OS thread
+// meanwhile: the ring serves only the thread that made it.
+func (w *worker) drive() (release func()) {
+	pd, ok := w.dev.(PollDevice)
+	if !ok {
+		return nil
+	}
+	runtime.LockOSThread()
+	if w.drv, ok = pd.Drive(w.ops[0].Queue); !ok {
+		runtime.UnlockOSThread()
+		return nil
+	}
+	return func() {
+		w.drv.Release()
+		w.drv = nil
+		runtime.UnlockOSThread()
 	}
 }
 
@@ -357,12 +383,21 @@ func (w *worker) submit(s ioSpec, now int64, purpose opPurpose) {
 		w.comp <- op // a zone reset done on the emulated zones: no command
 		return
 	}
-	if w.batch != nil {
+	w.send(op)
+}
+
+// send gives op to the device: held for the next poll or flush where the
+// device can, else submitted.
+func (w *worker) send(op *Op) {
+	switch {
+	case w.drv != nil:
+		w.drv.Hold(op)
+	case w.batch != nil:
 		w.held = true
 		w.batch.Hold(op)
-		return
+	default:
+		w.dev.Submit(op)
 	}
-	w.dev.Submit(op)
 }
 
 // flush sends the ops held since the last flush. Every wait for a
@@ -382,8 +417,11 @@ func (w *worker) next(done <-chan struct{}) *Op {
 		return op
 	default:
 	}
+	if w.drv != nil && w.outstanding > 0 {
+		return w.poll()
+	}
 	w.flush()
-	if w.poll != nil && w.outstanding > 0 {
+	if w.polled != nil && w.outstanding > 0 {
 		return w.pollNext(done)
 	}
 	var wake <-chan time.Time
@@ -404,6 +442,23 @@ func (w *worker) next(done <-chan struct{}) *Op {
 	return nil
 }
 
+// poll sends the held ops and reaps completions on the worker's own
+// goroutine, waiting in the kernel for one, or for the pacer. It does not
+// watch ctx: ops complete, and run drains them before it returns anyway.
+func (w *worker) poll() *Op {
+	wait := time.Duration(-1)
+	if !w.stopping && w.wakeNs > 0 {
+		wait = max(time.Duration(w.wakeNs-w.e.now()), 0)
+	}
+	w.drv.Poll(wait)
+	select {
+	case op := <-w.comp:
+		return op
+	default:
+		return nil
+	}
+}
+
 // pollNext is next for a polled queue: the worker reads its completions
 // itself. ctx is checked between polls only: while every op is out no new
 // one would be issued anyway, and they complete or time out.
@@ -413,7 +468,7 @@ func (w *worker) pollNext(done <-chan struct{}) *Op {
 		deadline = w.e.start.Add(time.Duration(w.wakeNs))
 	}
 	for {
-		w.poll.Poll(w.ops[0].Queue, w.ready, deadline)
+		w.polled.Poll(w.ops[0].Queue, w.ready, deadline)
 		select {
 		case op := <-w.comp:
 			return op

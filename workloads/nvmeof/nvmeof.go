@@ -78,7 +78,7 @@ func OpenTarget(ctx context.Context, t Target, opts workloads.OpenOptions) (work
 	if len(addrs) > 1 {
 		return openMultipath(ctx, cfg, addrs, t.NSID, mp)
 	}
-	// The engine polls the queues it waits on (workloads.PollDevice): no
+	// The engine polls the queues it waits on (workloads.CallerPolledDevice): no
 	// reader goroutine per queue, no hand-off per batch of completions.
 	cfg.PolledIO = opts.Poll
 	c, err := nvmetcp.Dial(ctx, cfg)
@@ -225,12 +225,12 @@ func (d *device) build(dr *devReq, op *workloads.Op, offset int64, buf []byte) {
 	}
 }
 
-var _ workloads.PollDevice = (*device)(nil)
+var _ workloads.CallerPolledDevice = (*device)(nil)
 
 // Polled reports whether queue completes ops only while polled.
 func (d *device) Polled(queue int) bool { return d.queues[queue%len(d.queues)].poll != nil }
 
-// Poll completes what arrived on a polled queue (workloads.PollDevice).
+// Poll completes what arrived on a polled queue (workloads.CallerPolledDevice).
 func (d *device) Poll(queue int, ready func() bool, deadline time.Time) {
 	if q := d.queues[queue%len(d.queues)]; q.poll != nil {
 		// An error means the queue failed and its commands with it: the

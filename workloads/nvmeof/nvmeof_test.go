@@ -284,7 +284,7 @@ func TestPolledQueues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := dev.(workloads.PollDevice); !ok || !p.Polled(0) {
+	if p, ok := dev.(workloads.CallerPolledDevice); !ok || !p.Polled(0) {
 		t.Fatal("device with OpenOptions.Poll has no polled queue")
 	}
 	_ = dev.Close()
