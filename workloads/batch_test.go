@@ -71,19 +71,20 @@ func (d *heldDevice) do(op *Op) {
 }
 
 // TestEngineHoldsAndFlushes: on a BatchDevice the engine holds the ops it
-// submits in a row and flushes them together, never waits for an op it has
-// not flushed (the run ends), and verification sees the data as written.
+// submits in a row and flushes them together, a quarter of iodepth at a
+// time (heldShare), never waits for an op it has not flushed (the run
+// ends), and verification sees the data as written.
 func TestEngineHoldsAndFlushes(t *testing.T) {
 	tests := []struct {
 		name      string
 		kv        []string
 		wantIOs   int64
-		wantBatch int // largest flush: the first fill of a worker
+		wantBatch int // largest flush: iodepth/heldShare
 	}{
 		{"QD1", []string{"rw", "randread", "size", "1m", "iodepth", "1"}, 256, 1},
-		{"QD8", []string{"rw", "randread", "size", "1m", "iodepth", "8"}, 256, 8},
-		{"two workers", []string{"rw", "randwrite", "size", "1m", "iodepth", "4", "numjobs", "2"}, 512, 4},
-		{"verify", []string{"rw", "randwrite", "size", "1m", "iodepth", "16", "verify", "crc32c", "verify_backlog", "64"}, 256, 16},
+		{"QD8", []string{"rw", "randread", "size", "1m", "iodepth", "8"}, 256, 2},
+		{"two workers", []string{"rw", "randwrite", "size", "1m", "iodepth", "8", "numjobs", "2"}, 512, 2},
+		{"verify", []string{"rw", "randwrite", "size", "1m", "iodepth", "16", "verify", "crc32c", "verify_backlog", "64"}, 256, 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
