@@ -32,7 +32,7 @@ func NewMalloc(name string, size int64, blockSize int, uuid [16]byte) (*Malloc, 
 	if uuid == ([16]byte{}) {
 		uuid = NewUUID()
 	}
-	return &Malloc{name: name, blockSize: blockSize, mem: make([]byte, size), uuid: uuid}, nil
+	return &Malloc{name: name, blockSize: blockSize, mem: committed(size), uuid: uuid}, nil
 }
 
 func (m *Malloc) Name() string      { return m.name }
@@ -102,3 +102,20 @@ func (m *Malloc) each(off, n int64, fn func(lo, hi int64), write bool) {
 		lo = hi
 	}
 }
+
+// committed returns n zeroed bytes whose pages are all backed, as SPDK's
+// malloc bdev's are (DPDK memory, touched at start). Left to fault in,
+// reads of blocks never written cost the host a page fault each: a
+// 256 MiB namespace served 4 KiB randread QD32 at ~94k IOPS under
+// spdk_nvme_perf, against 295-345k once committed (issue 16).
+func committed(n int64) []byte {
+	mem := make([]byte, n)
+	for i := 0; i < len(mem); i += pageSize {
+		mem[i] = 0
+	}
+	return mem
+}
+
+// pageSize is the smallest page the memory is committed by; touching
+// every 4 KiB also commits larger pages.
+const pageSize = 4096
