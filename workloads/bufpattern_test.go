@@ -50,3 +50,24 @@ func TestBufferPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedOptionsSayWhy: an option fio has and nvmf-chaos cannot honour
+// fails naming it, its line and the reason.
+func TestRefusedOptionsSayWhy(t *testing.T) {
+	tests := []struct{ file, want string }{
+		{"[j]\natomic=1\n", `t.fio:2: option "atomic": unsupported fio option: atomic writes`},
+		{"[j]\ncontinue_on_error=write\n", `t.fio:2: option "continue_on_error": unsupported fio option: the engine never stops`},
+		{"[j]\nrw=write\nsprandom=1\n", `t.fio:3: option "sprandom": unsupported fio option: fio's SPRandom`},
+		{"[j]\nsize=1m\nbuffer_pattern=\"ab\"\nbuffer_compress_percentage=50\n", `buffer_pattern (t.fio:3): with dedupe_percentage or buffer_compress_percentage`},
+		{"[j]\nbuffer_pattern=ab\n", `t.fio:2: option buffer_pattern="ab": "ab": unsupported fio option: give the pattern as 0xHEX or a "string"`},
+	}
+	for _, tc := range tests {
+		jobs, err := ParseFio(strings.NewReader(tc.file), "t.fio", nil, WithTarget("null://1m"))
+		if err == nil {
+			err = jobs[0].Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err %v, want it to contain %q", tc.file, err, tc.want)
+		}
+	}
+}

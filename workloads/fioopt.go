@@ -494,6 +494,9 @@ func applyOption(j *Job, key, value string, bare bool, at string) error {
 		return nil
 	}
 	set, ok := options[key]
+	if why, refused := refusedOptions[key]; !ok && refused {
+		return fmt.Errorf("option %q: %w: %s", key, ErrUnsupportedOption, why)
+	}
 	if !ok {
 		return fmt.Errorf("option %q: %w", key, ErrUnsupportedOption)
 	}
