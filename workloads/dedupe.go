@@ -61,6 +61,9 @@ func (j *Job) validateDedupe() error {
 	}
 	d := j.Dedupe
 	switch {
+	case len(j.BufferPattern) > 0 && (d.Percent > 0 || j.BufferCompressPercentage > 0):
+		// fio lays the pattern in the compressible share of each buffer.
+		return bad("buffer_pattern", "with dedupe_percentage or buffer_compress_percentage: %v: only whole buffers take the pattern here", ErrUnsupportedOption)
 	case !d.on():
 		return nil
 	case j.Verify != "":

@@ -281,10 +281,15 @@ var options = map[string]optionSetter{
 		j.VerifyInterval = int(n)
 		return err
 	},
-	"verify_fatal":               boolOpt(func(j *Job) *bool { return &j.VerifyFatal }),
-	"verify_backlog":             intOpt(func(j *Job) *int { return &j.VerifyBacklog }, 0, math.MaxInt32),
-	"do_verify":                  boolOpt(func(j *Job) *bool { return &j.DoVerify }),
-	"zero_buffers":               boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
+	"verify_fatal":   boolOpt(func(j *Job) *bool { return &j.VerifyFatal }),
+	"verify_backlog": intOpt(func(j *Job) *int { return &j.VerifyBacklog }, 0, math.MaxInt32),
+	"do_verify":      boolOpt(func(j *Job) *bool { return &j.DoVerify }),
+	"zero_buffers":   boolOpt(func(j *Job) *bool { return &j.ZeroBuffers }),
+	"buffer_pattern": func(j *Job, v string, _ bool) error {
+		p, err := ParseVerifyPattern(v)
+		j.BufferPattern = p
+		return err
+	},
 	"buffer_compress_percentage": intOpt(func(j *Job) *int { return &j.BufferCompressPercentage }, 0, 100),
 	"direct":                     boolOpt(func(j *Job) *bool { return &j.Direct }),
 	"fsync":                      intOpt(func(j *Job) *int { return &j.FsyncBlocks }, 0, math.MaxInt32),
@@ -489,6 +494,9 @@ func applyOption(j *Job, key, value string, bare bool, at string) error {
 		return nil
 	}
 	set, ok := options[key]
+	if why, refused := refusedOptions[key]; !ok && refused {
+		return fmt.Errorf("option %q: %w: %s", key, ErrUnsupportedOption, why)
+	}
 	if !ok {
 		return fmt.Errorf("option %q: %w", key, ErrUnsupportedOption)
 	}

@@ -292,8 +292,11 @@ type Job struct {
 	VerifyFatal   bool `json:"verify_fatal,omitempty"`
 	VerifyBacklog int  `json:"verify_backlog,omitempty"`
 	// DoVerify runs the final read-back pass when Verify is set.
-	DoVerify                 bool   `json:"do_verify"`
-	ZeroBuffers              bool   `json:"zero_buffers"`
+	DoVerify    bool `json:"do_verify"`
+	ZeroBuffers bool `json:"zero_buffers"`
+	// BufferPattern (buffer_pattern) is laid from the start of every
+	// write buffer, repeated; it wins over zero_buffers, as in fio.
+	BufferPattern            []byte `json:"buffer_pattern,omitempty"`
 	BufferCompressPercentage int    `json:"buffer_compress_percentage"`
 	Direct                   bool   `json:"direct"`
 	IOEngine                 string `json:"ioengine,omitempty"`

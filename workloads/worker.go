@@ -135,7 +135,9 @@ func newWorker(e *Engine, g *jobRun, id int, pat *pattern) *worker {
 func (w *worker) allocOps(bufSize int, unit int64) {
 	slab := alignedSlab(w.depth * bufSize)
 	fill := rand.NewPCG(uint64(w.id), w.e.runID)
-	w.fillPattern(slab, fill)
+	if len(w.job.BufferPattern) == 0 {
+		w.fillPattern(slab, fill)
+	}
 	w.ops = make([]Op, w.depth)
 	w.free = make([]*Op, 0, w.depth)
 	done := func(op *Op) {
@@ -147,6 +149,9 @@ func (w *worker) allocOps(bufSize int, unit int64) {
 		op := &w.ops[i]
 		op.Buf = slab[i*bufSize : (i+1)*bufSize : (i+1)*bufSize]
 		op.Queue, op.Done = q, done
+		if len(w.job.BufferPattern) > 0 {
+			w.fillPattern(op.Buf, fill) // from each buffer's start
+		}
 		if w.ver != nil {
 			op.snap = make([]blockSnap, int64(bufSize)/unit)
 		}
@@ -160,9 +165,14 @@ func alignedSlab(n int) []byte {
 	return b[off : off+n : off+n]
 }
 
-// fillPattern fills write data: zeros with zero_buffers, otherwise random
-// bytes with the tail of every 4 KiB zeroed for buffer_compress_percentage.
+// fillPattern fills write data: buffer_pattern repeated, zeros with
+// zero_buffers, otherwise random bytes with the tail of every 4 KiB zeroed
+// for buffer_compress_percentage.
 func (w *worker) fillPattern(b []byte, src *rand.PCG) {
+	if p := w.job.BufferPattern; len(p) > 0 {
+		fillPattern(b, p)
+		return
+	}
 	if w.job.ZeroBuffers || w.job.trimsOnly() {
 		return // trims send no data: the pages are never touched
 	}
