@@ -27,6 +27,7 @@ type fileDevice struct {
 	fd        int
 	blockSize int
 	blocks    int64
+	blockDev  bool       // trims discard (BLKDISCARD), as fio's do there
 	queues    []chan *Op // psync: one pool per queue
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -120,7 +121,7 @@ func (d *fileDevice) size(u *url.URL, opts OpenOptions) error {
 		if err != nil {
 			return fmt.Errorf("file: %s: BLKSSZGET: %w", u.Path, err)
 		}
-		d.blockSize = ssz
+		d.blockSize, d.blockDev = ssz, true
 		if bytes, err = d.f.Seek(0, io.SeekEnd); err != nil {
 			return fmt.Errorf("file: %s: %w", u.Path, err)
 		}
@@ -253,8 +254,23 @@ func (d *fileDevice) serve(ch <-chan *Op) {
 // file (on a block device the kernel discards or zeroes the range).
 const fallocPunch = 0x02 | 0x01
 
-// punch deallocates n bytes at off, keeping the file's size.
+// blkDiscard is BLKDISCARD, _IO(0x12, 119): discard a byte range of a
+// block device, given as {offset, length}.
+const blkDiscard = 0x1277
+
+// punch deallocates n bytes at off: on a block device a discard, as fio's
+// trim there (fallocate(PUNCH_HOLE) would write zeroes, or fail where the
+// device cannot); on a file a hole, keeping the file's size.
 func (d *fileDevice) punch(off, n int64) error {
+	if d.blockDev {
+		return retryEINTR(fmt.Sprintf("BLKDISCARD at %d+%d", off, n), func() error {
+			r := [2]uint64{uint64(off), uint64(n)}
+			if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(d.fd), blkDiscard, uintptr(unsafe.Pointer(&r))); e != 0 {
+				return e
+			}
+			return nil
+		})
+	}
 	return retryEINTR(fmt.Sprintf("fallocate(PUNCH_HOLE) at %d+%d", off, n), func() error {
 		return syscall.Fallocate(d.fd, fallocPunch, off, n)
 	})

@@ -90,6 +90,9 @@ func (d *fileDevice) Drive(queue int) (QueueDriver, bool) {
 		return nil, false
 	}
 	r, err := newRing(d.fd, d.entries)
+	if err == nil {
+		r.discard = d.discarder()
+	}
 	if err == nil && !r.extArg {
 		r.close()
 		err = errors.New("no bounded waits")
@@ -175,7 +178,7 @@ func (d *fileDevice) loop(queue int) (*ringLoop, error) {
 	}
 	l := &ringLoop{sub: make(chan *Op, d.entries), done: make(chan struct{})}
 	setup := make(chan error, 1)
-	go l.run(d.fd, d.entries, setup)
+	go l.run(d.fd, d.entries, d.discarder(), setup)
 	if err := <-setup; err != nil {
 		return nil, fmt.Errorf("file: %w", err)
 	}
@@ -186,7 +189,7 @@ func (d *fileDevice) loop(queue int) (*ringLoop, error) {
 // run takes new ops, submits them, waits for completions only while
 // nothing new came, and exits once stop closed sub and nothing is in
 // flight.
-func (l *ringLoop) run(file, entries int, setup chan<- error) {
+func (l *ringLoop) run(file, entries int, discard func(off, n int64) error, setup chan<- error) {
 	runtime.LockOSThread() // never unlocked: the thread exits with the ring
 	defer close(l.done)
 	r, err := newRing(file, entries)
@@ -194,6 +197,7 @@ func (l *ringLoop) run(file, entries int, setup chan<- error) {
 	if err != nil {
 		return
 	}
+	r.discard = discard
 	defer r.close()
 	sub := l.sub
 	for sub != nil || r.inflight() > 0 {
@@ -263,4 +267,13 @@ func (d *fileDevice) stopURing() {
 			l.stop()
 		}
 	}
+}
+
+// discarder is what a ring trims with on a block device (BLKDISCARD, which
+// io_uring cannot send); nil on a file, whose holes the ring punches.
+func (d *fileDevice) discarder() func(off, n int64) error {
+	if !d.blockDev {
+		return nil
+	}
+	return d.punch
 }

@@ -67,6 +67,7 @@ const (
 
 	uringSQEFixedFile = 1 << 0 // fd is an index into the registered files
 
+	uringOpNop       = 0
 	uringOpFsync     = 3
 	uringOpFallocate = 17
 	uringOpRead      = 22
@@ -151,6 +152,9 @@ type ring struct {
 	// SUBMIT_ALL (5.18) it stops at an SQE it fails to prepare, and those
 	// after it wait for the next io_uring_enter.
 	unsent uint32
+	// discard, set on a block device, trims there (fileDevice.punch): the
+	// ring has no discard before Linux 6.12's block URING_CMD.
+	discard func(off, n int64) error
 	// Reused by every bounded wait: no allocation per I/O.
 	arg uringGeteventsArg
 	ts  uringTimespec
@@ -257,7 +261,15 @@ func (r *ring) push(op *Op) {
 			sqe.opcode = uringOpWrite
 		}
 		sqe.addr, sqe.len = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(op.Buf)))), uint32(len(op.Buf))
-	case OpTrim: // as io_uring_prep_fallocate: the length in addr, the mode in len
+	case OpTrim:
+		if r.discard != nil {
+			// Done here, synchronously, as fio's trim on a block device
+			// is; a NOP carries the op to its completion, op.Err kept.
+			op.Err = r.discard(op.Offset, int64(len(op.Buf)))
+			sqe.opcode = uringOpNop
+			break
+		}
+		// as io_uring_prep_fallocate: the length in addr, the mode in len
 		sqe.opcode, sqe.addr, sqe.len = uringOpFallocate, uint64(len(op.Buf)), fallocPunch
 	case OpFlush, OpFlushData:
 		sqe.opcode, sqe.off = uringOpFsync, 0
