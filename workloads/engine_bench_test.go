@@ -38,13 +38,7 @@ func BenchmarkEngineNull(b *testing.B) {
 				b.Fatal(err)
 			}
 			e.latency = bc.record
-			b.ReportAllocs()
-			b.ResetTimer()
-			r, err := e.Run(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
+			r := benchRun(b, e)
 			if ios := r.Jobs[0].Read.IOs + r.Jobs[0].Write.IOs; ios != int64(b.N) {
 				b.Fatalf("ran %d I/Os, want %d", ios, b.N)
 			}
@@ -62,4 +56,17 @@ func (mergingObserver) ObserveInterval(ci ClosedInterval) {
 		h := newLatencyHistogram()
 		h.Merge(ci.Latency)
 	}
+}
+
+// benchRun runs e as a benchmark's timed part, allocations reported.
+func benchRun(b *testing.B, e *Engine) *Result {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	r, err := e.Run(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	return r
 }

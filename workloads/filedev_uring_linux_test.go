@@ -230,13 +230,7 @@ func BenchmarkEngineFile(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			r, err := e.Run(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
+			r := benchRun(b, e)
 			if ios := r.Jobs[0].Read.IOs; ios != int64(b.N) || r.Jobs[0].Read.Errors != 0 {
 				b.Fatalf("ran %d I/Os (%d errors), want %d", ios, r.Jobs[0].Read.Errors, b.N)
 			}
