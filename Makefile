@@ -54,7 +54,7 @@ bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one f
 bench-spdk: build ## Host and target against SPDK's nvmf_tgt and spdk_nvme_perf (SPDK_DIR=...; skips without SPDK).
 	BIN=$(BIN) ./scripts/bench-spdk.sh
 
-soak: build ## Bench against the embedded target at QD32 for SOAK_DURATION (10m); fails if RSS grows > 10 %.
+soak: build ## Bench against the embedded target at QD32 for SOAK_DURATION (1h); fails if RSS grows > 10 % past the warm-up.
 	BIN=$(BIN) ./scripts/soak.sh
 
 lint: ## gofmt, go vet and staticcheck.
