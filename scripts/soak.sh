@@ -11,8 +11,9 @@
 # live heap) and falls back after a collection, and at bench's garbage
 # rate (4-5 MB between collections, most of it the latency histograms
 # folded every 100 ms) that collection is the runtime's forced one, every
-# 2 minutes; a single sample lands anywhere on a tooth. A leak raises every later tooth above the
-# reference window's. Prints every sample and a verdict; exit 0 flat,
+# 2 minutes; a single sample lands anywhere on a tooth. A leak raises
+# every later tooth above the reference window's. Prints every sample and
+# a verdict; exit 0 flat,
 # 1 grew, 2 could not run. Both VmRSS and RssAnon are judged: VmRSS
 # includes some 37 MiB of the binary's mapped pages, which hide a heap
 # that grows by a few MiB; RssAnon is the heap and stacks alone.
