@@ -13,10 +13,10 @@
 # folded every 100 ms) that collection is the runtime's forced one, every
 # 2 minutes; a single sample lands anywhere on a tooth. A leak raises
 # every later tooth above the reference window's. Prints every sample and
-# a verdict; exit 0 flat,
-# 1 grew, 2 could not run. Both VmRSS and RssAnon are judged: VmRSS
-# includes some 37 MiB of the binary's mapped pages, which hide a heap
-# that grows by a few MiB; RssAnon is the heap and stacks alone.
+# a verdict; exit 0 flat, 1 grew, 2 could not run. Both VmRSS and RssAnon
+# are judged: VmRSS includes some 37 MiB of the binary's mapped pages,
+# which hide a heap that grows by a few MiB; RssAnon is the heap and
+# stacks alone.
 #   SOAK_DURATION   run length (default 1h, the issue's check)
 #   SOAK_INTERVAL   seconds between samples (default 10)
 #   SOAK_WARMUP     seconds before the reference window (default 900: what
@@ -41,6 +41,9 @@ warmup=${SOAK_WARMUP:-900}
 refwindow=${SOAK_REFWINDOW:-150}
 tolerance=${SOAK_TOLERANCE:-10}
 port=${SOAK_PORT:-4472}
+for v in SOAK_INTERVAL=$interval SOAK_WARMUP=$warmup SOAK_REFWINDOW=$refwindow SOAK_TOLERANCE=$tolerance SOAK_PORT=$port; do
+	[[ ${v#*=} =~ ^[0-9]+$ ]] || { echo "soak: $v: want a whole number" >&2; exit 2; }
+done
 addr=127.0.0.1
 nqn=nqn.2016-06.io.nvmf-chaos:soak
 
@@ -56,7 +59,8 @@ cleanup() {
 	for p in $bench_pid $tgt_pid; do kill "$p" 2>/dev/null || true; done
 	for p in $bench_pid $tgt_pid; do wait "$p" 2>/dev/null || true; done
 	if [ -n "${SOAK_OUT:-}" ]; then
-		mkdir -p "$SOAK_OUT" && cp "$work"/* "$SOAK_OUT"/ 2>/dev/null || true
+		mkdir -p "$SOAK_OUT" && cp "$work"/* "$SOAK_OUT"/ ||
+			echo "soak: SOAK_OUT=$SOAK_OUT: could not keep the samples and logs there" >&2
 	fi
 	rm -rf "$work"
 }
@@ -109,7 +113,7 @@ verdict() {
 		{ n++; if ($col > max) max = $col; if (!min || $col < min) min = $col; last = $col }
 		END {
 			if (nref < 1 || n < 1) {
-				printf "%s: %d samples in the reference window [%d s, %d s) and %d after it: run longer\n", name, nref, warm, warm + win, n
+				printf "%s: %d samples in the reference window [%d s, %d s) and %d after it: run longer (SOAK_DURATION) or move the window (SOAK_WARMUP, SOAK_REFWINDOW)\n", name, nref, warm, warm + win, n
 				exit 2
 			}
 			g = 100 * (max - ref) / ref; s = 100 * (min - ref) / ref
@@ -123,7 +127,7 @@ verdict() {
 # warm-up, from gctrace's "A->B->C MB" (C; whole MB, so a report, not a
 # verdict). Collections in the last interval are the result being built.
 live_heap() {
-	awk -v name="$1" -v warm="$warmup" -v end="$(( $(tail -1 "$samples" | awk '{print $1}') ))" '
+	awk -v name="$1" -v warm="$warmup" -v end="$(awk 'END { print $1 }' "$samples")" '
 		/^gc [0-9]+ @/ {
 			t = substr($3, 2) + 0
 			if (t < warm || t > end) next
