@@ -40,15 +40,7 @@ type conn struct {
 	reqs []request
 	free chan uint16
 
-	out outQueue
-	// sendMu makes flushes one at a time, so batches leave in the order
-	// they were swapped out, whichever goroutine sends them.
-	sendMu sync.Mutex
-	// held (reader-owned) is set when the reader queued replies without
-	// waking the writer: it sends them itself before it would wait for
-	// input, so a batch of commands that arrived together is answered by
-	// one write from the same goroutine, with no hand-off per batch.
-	held       bool
+	out        outQueue
 	kick       chan struct{}
 	done       chan struct{} // closed by the reader when it stops: final flush
 	writerDone chan struct{}
@@ -104,9 +96,6 @@ func newConn(t *Target, l *listener, nc net.Conn) *conn {
 func (c *conn) shutdown() {
 	c.closeOnce.Do(func() {
 		close(c.closing)
-		// The reader may be sending its held replies to a host that
-		// stopped reading: bound that write as finish bounds the last.
-		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 		if tc, ok := c.nc.(*net.TCPConn); ok {
 			_ = tc.CloseRead()
 			return
@@ -156,12 +145,6 @@ func (c *conn) run() error {
 		}
 		if c.disconnecting.Load() {
 			return io.EOF
-		}
-		if c.held && !c.r.WholePDUBuffered() {
-			c.held = false
-			if err := c.flush(); err != nil {
-				return fmt.Errorf("send: %w", err)
-			}
 		}
 	}
 }
@@ -275,8 +258,6 @@ func (c *conn) writeLoop() {
 }
 
 func (c *conn) flush() error {
-	c.sendMu.Lock()
-	defer c.sendMu.Unlock()
 	c.out.mu.Lock()
 	b := c.out.cur
 	c.out.cur, c.out.spare = c.out.spare, b

@@ -73,19 +73,6 @@ func (r *request) reset() {
 // complete queues the command's response (and its read data) for the writer
 // goroutine and recycles the slot. Callable from any goroutine.
 func (c *conn) complete(r *request) {
-	c.queueReply(r)
-	c.signal()
-}
-
-// completeHeld is complete on the reader goroutine: the reader sends the
-// reply with the rest of its batch (see conn.held).
-func (c *conn) completeHeld(r *request) {
-	c.queueReply(r)
-	c.held = true
-}
-
-// queueReply queues r's response and read data and recycles its slot.
-func (c *conn) queueReply(r *request) {
 	cpl := nvme.Completion{DW0: r.dw0, DW1: r.dw1, SQHD: uint16(c.sqhead.Load()), SQID: c.qid, CID: r.cmd.CID, Status: r.status}
 	c.out.mu.Lock()
 	b := c.out.cur
@@ -107,16 +94,16 @@ func (c *conn) queueReply(r *request) {
 		b.release = append(b.release, r.buf)
 	}
 	c.out.mu.Unlock()
+	c.signal()
 	r.reset()
 	c.free <- r.slot
 }
 
-// sendR2T asks the host for the command's data. Reader only: the R2T
-// leaves with the reader's batch.
+// sendR2T asks the host for the command's data.
 func (c *conn) sendR2T(r *request) {
 	r.r2t = true
 	c.out.mu.Lock()
 	c.out.cur.w.R2T(pdu.DataHeader{CCCID: r.cmd.CID, TTag: r.slot, Length: uint32(len(r.data))})
 	c.out.mu.Unlock()
-	c.held = true
+	c.signal()
 }
