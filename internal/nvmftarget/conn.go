@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,17 @@ type conn struct {
 	reqs []request
 	free chan uint16
 
-	out        outQueue
+	out outQueue
+	// sendMu makes flushes one at a time, so batches leave in the order
+	// they were swapped out, whichever goroutine sends them.
+	sendMu sync.Mutex
+	// held (reader-owned) is how many bytes the queued batch held when the
+	// reader last queued a reply without waking the writer; 0 when it
+	// holds none. The reader sends them itself before it would wait for
+	// input, so a batch of commands that arrived together is answered by
+	// one write from the same goroutine, with no hand-off per batch. It
+	// sends them sooner once they reach maxHeldBytes (see there).
+	held       int
 	kick       chan struct{}
 	done       chan struct{} // closed by the reader when it stops: final flush
 	writerDone chan struct{}
@@ -96,6 +107,9 @@ func newConn(t *Target, l *listener, nc net.Conn) *conn {
 func (c *conn) shutdown() {
 	c.closeOnce.Do(func() {
 		close(c.closing)
+		// The reader may be sending its held replies to a host that
+		// stopped reading: bound that write as finish bounds the last.
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 		if tc, ok := c.nc.(*net.TCPConn); ok {
 			_ = tc.CloseRead()
 			return
@@ -145,6 +159,16 @@ func (c *conn) run() error {
 		}
 		if c.disconnecting.Load() {
 			return io.EOF
+		}
+		if c.held >= maxHeldBytes || c.held > 0 && !c.r.WholePDUBuffered() {
+			full := c.held >= maxHeldBytes
+			c.held = 0
+			if err := c.flush(); err != nil {
+				return fmt.Errorf("send: %w", err)
+			}
+			if full {
+				runtime.Gosched()
+			}
 		}
 	}
 }
@@ -258,6 +282,8 @@ func (c *conn) writeLoop() {
 }
 
 func (c *conn) flush() error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
 	c.out.mu.Lock()
 	b := c.out.cur
 	c.out.cur, c.out.spare = c.out.spare, b

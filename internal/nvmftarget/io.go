@@ -29,7 +29,7 @@ func (c *conn) io(r *request) {
 		return
 	}
 	c.runIO(r)
-	c.complete(r)
+	c.completeHeld(r)
 }
 
 // checkIO validates an NVM command against the namespace, its ANA state on

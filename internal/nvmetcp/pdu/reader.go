@@ -70,6 +70,18 @@ func (r *Reader) SetMaxData(n int) { r.maxData = n }
 // consumed: 0 means the next Next or ReadData will block on the stream.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
 
+// WholePDUBuffered reports whether the next PDU is buffered entirely, so
+// that Next and the ReadData after it will not wait on the stream. A
+// reader that holds replies sends them before it would wait.
+func (r *Reader) WholePDUBuffered() bool {
+	n := r.br.Buffered()
+	if n < CommonHeaderLen {
+		return false
+	}
+	ch, err := r.br.Peek(CommonHeaderLen)
+	return err == nil && n >= int(le.Uint32(ch[4:8]))
+}
+
 // Fill waits until at least one byte is buffered, reading the stream
 // when none is. An error (a read deadline, say) leaves the reader as it
 // was: no byte of a PDU is consumed, so it may be retried.
