@@ -1,10 +1,22 @@
 package workloads
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 )
+
+// TestLatencyGeometry computes the histogram geometry from latencyLowest
+// and latencyDigits as hdr.New does: the constants latencyIndex uses must
+// follow when either changes.
+func TestLatencyGeometry(t *testing.T) {
+	unit := int(math.Floor(math.Log2(float64(latencyLowest))))
+	half := int(math.Ceil(math.Log2(2*math.Pow10(latencyDigits)))) - 1
+	if unit != latUnitMagnitude || half != latHalfMagnitude {
+		t.Fatalf("unit magnitude %d, half magnitude %d; the constants say %d, %d", unit, half, latUnitMagnitude, latHalfMagnitude)
+	}
+}
 
 // TestLatencyCountsMatchHDR checks that the dense counts, folded, give the
 // very histogram hdr's RecordValue builds from the same latencies: same
