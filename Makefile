@@ -40,8 +40,9 @@ bench-target: ## The embedded target confined to CPU 0 (GOMAXPROCS=1) vs GOMAXPR
 	taskset -c 1 bin/nvmetcp.test -test.run='^$$' -test.bench='^BenchmarkTargetConfined$$' \
 		-test.benchtime=$(BENCH_IOS) -test.count=$(BENCH_COUNT)
 
-bench-record: ## Latency recording's CPU overhead on null:// (with vs without, alternated; goal <= 3 %).
+bench-record: ## Latency recording's overhead on null:// in CPU time (alternated) and in instructions per I/O (callgrind); goal <= 3 %.
 	$(GO) test -run='^$$' -bench='^BenchmarkRecordingOverhead$$' -benchtime=32000000x -count=$(BENCH_COUNT) ./workloads
+	./scripts/bench-record-instr.sh
 
 PAUSE_RUNS ?= 3
 

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -66,4 +67,46 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ts.Nano())
+}
+
+// benchInterval is BENCH_INTERVAL (default DefaultInterval): under
+// callgrind, which runs the engine some 50x slower, a 5 s interval keeps
+// the per-interval work per I/O as it is natively at 100 ms.
+func benchInterval(b *testing.B) time.Duration {
+	v := os.Getenv("BENCH_INTERVAL")
+	if v == "" {
+		return DefaultInterval
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		b.Fatalf("BENCH_INTERVAL=%q: want a positive duration such as 5s", v)
+	}
+	return d
+}
+
+// BenchmarkNullEngine runs the engine on null:// at QD32 with latency
+// recording on and off, one sub-benchmark each. It exists for instruction
+// counts (make bench-record runs it under callgrind when valgrind is
+// installed): instructions per I/O do not swing with a shared machine's
+// load the way CPU time does.
+func BenchmarkNullEngine(b *testing.B) {
+	for _, record := range []bool{true, false} {
+		b.Run("latency="+strconv.FormatBool(record), func(b *testing.B) {
+			j := job(b, "bench", "rw", "randread", "iodepth", "32", "size", strconv.Itoa(b.N*4096))
+			e, err := NewEngine(openT(b, "null://1p", j), []Job{j}, WithInterval(benchInterval(b)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.latency = record
+			b.ReportAllocs()
+			b.ResetTimer()
+			r, err := e.Run(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ios := r.Jobs[0].Read.IOs; ios != int64(b.N) {
+				b.Fatalf("ran %d I/Os, want %d", ios, b.N)
+			}
+		})
+	}
 }
