@@ -19,6 +19,8 @@ const recordingRounds = 8
 // recording, alternated in rounds so machine noise hits both alike. It
 // compares the process's CPU time per run, not wall time: on a shared
 // machine preemption swings wall time by tens of percent, CPU time barely.
+// make bench-record runs it with GOMAXPROCS=1 on one CPU, where no M spins
+// looking for work: that spinning is CPU time too, and it varies.
 // It reports the median ratio of recorded to unrecorded CPU time minus one
 // as overhead-% (the goal is <= 3) and must keep 0 allocs/op.
 func BenchmarkRecordingOverhead(b *testing.B) {
