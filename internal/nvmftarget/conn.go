@@ -167,6 +167,9 @@ func (c *conn) run() error {
 				return fmt.Errorf("send: %w", err)
 			}
 			if full {
+				// A reader kept busy by a stream neither parks nor hands
+				// off, so it would keep its P until the runtime preempts
+				// it after 10 ms while other connections wait to run.
 				runtime.Gosched()
 			}
 		}
