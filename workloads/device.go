@@ -139,7 +139,7 @@ type PollDevice interface {
 
 // QueueDriver is a queue driven by one goroutine (PollDevice.Drive).
 type QueueDriver interface {
-	// Hold queues op; the next Poll sends it.
+	// Hold queues op; it leaves at the latest with the next Poll.
 	Hold(op *Op)
 	// Poll sends the held ops and completes the finished ones, calling
 	// their Done; with a wait other than 0 it first waits, up to wait (or

@@ -120,7 +120,12 @@ type ringDriver struct {
 	err   error // the ring broke: every later op fails with it
 }
 
-// Hold queues op's SQE; the next Poll sends it.
+// Hold queues op's SQE and sends it at once, as fio's io_uring engine
+// does by default (iodepth_batch_submit=1). Sending the ops a worker
+// resubmits in a row in one io_uring_enter, at its next Poll, saves system
+// calls but hands the disk bursts: on a virtio disk under mq-deadline that
+// read 0.77-0.84x fio's io_uring (4 KiB QD32, the device taking about
+// 380 us a request against fio's 275 us), one at a time 0.95-0.98x.
 func (v *ringDriver) Hold(op *Op) {
 	for v.err == nil && v.r.full() { // not with the engine, which keeps depth < entries
 		v.Poll(-1)
@@ -131,6 +136,9 @@ func (v *ringDriver) Hold(op *Op) {
 		return
 	}
 	v.r.push(op)
+	if err := v.r.submit(false, 0); err != nil {
+		v.fail(err)
+	}
 }
 
 // Poll sends the held ops and completes those that finished; with a wait
@@ -141,11 +149,16 @@ func (v *ringDriver) Poll(wait time.Duration) {
 		return
 	}
 	if err := v.r.submit(wait != 0, int64(wait)); err != nil {
-		v.err = fmt.Errorf("io_uring: %w", err)
-		v.r.failAll(err)
+		v.fail(err)
 		return
 	}
 	v.r.reap()
+}
+
+// fail breaks the ring: what is in flight and every later op fail with err.
+func (v *ringDriver) fail(err error) {
+	v.err = fmt.Errorf("io_uring: %w", err)
+	v.r.failAll(err)
 }
 
 // Release drains what is still in flight, closes the ring and frees the

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // openURing opens a file device on io_uring, skipping where the kernel
@@ -153,6 +154,46 @@ func TestURingDriveExclusive(t *testing.T) {
 		t.Fatal("queue 0 not free after Release")
 	}
 	drv.Release()
+}
+
+// TestURingHoldSendsAtOnce: a driven ring hands an op to the kernel when
+// it is held, not at the next Poll, so a worker resubmitting a burst feeds
+// the disk one request at a time, as fio does (see ringDriver.Hold). A
+// buffered write shows it: its data is in the file, read through another
+// descriptor, before any Poll.
+func TestURingHoldSendsAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hold")
+	d := openURing(t, path, OpenOptions{QueueDepth: 4, MinSize: 1 << 20})
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	drv, ok := d.Drive(0)
+	if !ok {
+		t.Fatal("queue 0 cannot be driven")
+	}
+	defer drv.Release()
+	want := bytes.Repeat([]byte("held"), 1024)
+	done := false
+	drv.Hold(&Op{Kind: OpWrite, Offset: 8192, Buf: want, Done: func(*Op) { done = true }})
+
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := make([]byte, len(want))
+	deadline := time.Now().Add(5 * time.Second) // an io-wq worker may write it
+	for !bytes.Equal(got, want) {
+		if time.Now().After(deadline) {
+			t.Fatal("the held write did not reach the file without a Poll")
+		}
+		if _, err := f.ReadAt(got, 8192); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for !done {
+		drv.Poll(-1)
+	}
 }
 
 // TestFileEngineFallback: where the kernel refuses io_uring (simulated
