@@ -111,8 +111,8 @@ func (d *fileDevice) undrive(queue int) {
 }
 
 // ringDriver is a ring driven by the goroutine that submits on it (see
-// PollDevice): fio's io_uring loop, one thread submitting the ops it held
-// and waiting for completions in the same io_uring_enter.
+// PollDevice): fio's io_uring loop, one thread submitting each op as it
+// comes (Hold) and waiting for completions (Poll).
 type ringDriver struct {
 	d     *fileDevice
 	queue int
