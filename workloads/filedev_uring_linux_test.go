@@ -31,17 +31,28 @@ func openURing(t testing.TB, path string, opts OpenOptions) *fileDevice {
 	return fd
 }
 
+// driveQueue0 drives queue 0 of d from the calling goroutine, locked to
+// its thread as the engine's worker is; release ends both.
+func driveQueue0(t *testing.T, d *fileDevice) (drv QueueDriver, release func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	drv, ok := d.Drive(0)
+	if !ok {
+		runtime.UnlockOSThread()
+		t.Fatal("queue 0 cannot be driven")
+	}
+	return drv, func() {
+		drv.Release()
+		runtime.UnlockOSThread()
+	}
+}
+
 // driven runs op through a driver of queue 0 on a locked thread, as the
 // engine's worker does, and returns its error.
 func driven(t *testing.T, d *fileDevice, kind OpKind, off int64, b []byte) error {
 	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	drv, ok := d.Drive(0)
-	if !ok {
-		t.Fatal("queue 0 cannot be driven")
-	}
-	defer drv.Release()
+	drv, release := driveQueue0(t, d)
+	defer release()
 	var got *Op
 	drv.Hold(&Op{Kind: kind, Offset: off, Buf: b, Done: func(op *Op) { got = op }})
 	for got == nil {
@@ -164,13 +175,8 @@ func TestURingDriveExclusive(t *testing.T) {
 func TestURingHoldSendsAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hold")
 	d := openURing(t, path, OpenOptions{QueueDepth: 4, MinSize: 1 << 20})
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	drv, ok := d.Drive(0)
-	if !ok {
-		t.Fatal("queue 0 cannot be driven")
-	}
-	defer drv.Release()
+	drv, release := driveQueue0(t, d)
+	defer release()
 	want := bytes.Repeat([]byte("held"), 1024)
 	done := false
 	drv.Hold(&Op{Kind: OpWrite, Offset: 8192, Buf: want, Done: func(*Op) { done = true }})
