@@ -27,22 +27,7 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 	n := max(b.N/recordingRounds/2, 1)
 	j := job(b, "bench", "rw", "randread", "iodepth", "32", "size", strconv.Itoa(n*4096))
 	dev := openT(b, "null://1p", j)
-	run := func(record bool) time.Duration {
-		e, err := NewEngine(dev, []Job{j})
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.latency = record
-		start := processCPU(b)
-		r, err := e.Run(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if ios := r.Jobs[0].Read.IOs; ios != int64(n) {
-			b.Fatalf("ran %d I/Os, want %d", ios, n)
-		}
-		return processCPU(b) - start
-	}
+	run := func(record bool) time.Duration { return runNull(b, dev, j, n, record) }
 	ratios := make([]float64, 0, recordingRounds)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -59,6 +44,25 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 	b.StopTimer()
 	slices.Sort(ratios)
 	b.ReportMetric((ratios[len(ratios)/2]-1)*100, "overhead-%")
+}
+
+// runNull runs j on dev with latency recording on or off, checks that it
+// ran n I/Os and returns the process CPU time the run took.
+func runNull(b *testing.B, dev Device, j Job, n int, record bool, opts ...Option) time.Duration {
+	e, err := NewEngine(dev, []Job{j}, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.latency = record
+	start := processCPU(b)
+	r, err := e.Run(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if ios := r.Jobs[0].Read.IOs; ios != int64(n) {
+		b.Fatalf("ran %d I/Os, want %d", ios, n)
+	}
+	return processCPU(b) - start
 }
 
 // processCPU is the CPU time all the process's threads used so far, to the
@@ -95,20 +99,10 @@ func BenchmarkNullEngine(b *testing.B) {
 	for _, record := range []bool{true, false} {
 		b.Run("latency="+strconv.FormatBool(record), func(b *testing.B) {
 			j := job(b, "bench", "rw", "randread", "iodepth", "32", "size", strconv.Itoa(b.N*4096))
-			e, err := NewEngine(openT(b, "null://1p", j), []Job{j}, WithInterval(benchInterval(b)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			e.latency = record
+			dev := openT(b, "null://1p", j)
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := e.Run(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
-			if ios := r.Jobs[0].Read.IOs; ios != int64(b.N) {
-				b.Fatalf("ran %d I/Os, want %d", ios, b.N)
-			}
+			runNull(b, dev, j, b.N, record, WithInterval(benchInterval(b)))
 		})
 	}
 }
