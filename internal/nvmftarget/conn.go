@@ -160,8 +160,7 @@ func (c *conn) run() error {
 		if c.disconnecting.Load() {
 			return io.EOF
 		}
-		if c.held >= maxHeldBytes || c.held > 0 && !c.r.WholePDUBuffered() {
-			full := c.held >= maxHeldBytes
+		if full := c.held >= maxHeldBytes; full || c.held > 0 && !c.r.WholePDUBuffered() {
 			c.held = 0
 			if err := c.flush(); err != nil {
 				return fmt.Errorf("send: %w", err)
