@@ -94,7 +94,10 @@ while kill -0 "$bench_pid" 2>/dev/null; do
 	if [ "${b:-0}" -gt 0 ] && [ "${t:-0}" -gt 0 ] && [ "${ba:-0}" -gt 0 ]; then
 		printf '%8d %14d %14d %14d %14d\n' "$((SECONDS - start))" "$b" "$t" "$ba" "$ta" | tee -a "$samples"
 	fi
-	sleep "$interval"
+	# In the background: bash runs the INT/TERM trap only once a foreground
+	# command ends, so a foreground sleep delayed Ctrl-C by up to an interval.
+	sleep "$interval" &
+	wait $!
 done
 if ! wait "$bench_pid"; then
 	bench_pid=
