@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:4420
 DEMO_NQN  ?= nqn.2026-11.io.nvmf-chaos:demo
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help build test test-race bench bench-target bench-record bench-pause bench-fio bench-spdk soak lint fmt demo fixtures clean \
+.PHONY: help build test test-race bench bench-target bench-record bench-pause bench-fio bench-spdk bench-scale soak lint fmt demo fixtures clean \
 	image k8s-build k8s-up k8s-down k8s-status k8s-logs e2e-k8s
 
 help: ## Show this help.
@@ -58,6 +58,9 @@ bench-fio: build ## Compare the file backend with fio (io_uring, psync) on one f
 
 bench-spdk: build ## Host and target against SPDK's nvmf_tgt and spdk_nvme_perf (SPDK_DIR=...; skips without SPDK).
 	BIN=$(BIN) ./scripts/bench-spdk.sh
+
+bench-scale: build ## Bench against the target with N cores each side and N jobs, N = 1 2 4 ... while the CPUs last (SCALE_MODE=shared: same N CPUs).
+	BIN=$(BIN) ./scripts/bench-scale.sh
 
 soak: build ## Bench against the embedded target at QD32 for SOAK_DURATION (1h); fails if RSS grows > 10 % past the warm-up.
 	BIN=$(BIN) ./scripts/soak.sh
