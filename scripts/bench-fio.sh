@@ -13,6 +13,8 @@
 #   BENCH_RUNTIME  seconds per run (default 10)
 #   BENCH_ROUNDS   rounds per pattern (default 5)
 set -euo pipefail
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 file=${BENCH_FILE:-/var/tmp/nvmf-chaos-bench.dat}
 size=${BENCH_SIZE:-1g}
@@ -47,9 +49,6 @@ ours_iops() { # rw engine
 		--runtime "${runtime}s" --time_based --output-format json | iops
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
-
 # The engine the default picks here, as the notes say.
 "$bin" bench --target "file://$file" --size "$size" --rw randread --bs 4k --iodepth 32 \
 	--runtime 1s --time_based 2>&1 | grep '^note:' || true
@@ -66,7 +65,6 @@ for rw in randread randwrite; do
 		rp+=("$(ratio "${q[i]}" "${p[i]}")")
 		rx+=("$(ratio "${o[i]}" "${p[i]}")")
 	done
-	med() { printf '%s\n' "$@" | median; }
 	printf '%-10s %12.0f %12.0f %12.0f %12.0f %10s %10s %12s\n' "$rw" "$(med "${u[@]}")" "$(med "${o[@]}")" \
 		"$(med "${p[@]}")" "$(med "${q[@]}")" "$(med "${ru[@]}")" "$(med "${rp[@]}")" "$(med "${rx[@]}")"
 done

@@ -20,6 +20,8 @@
 # An N the machine cannot give is skipped with the reason; with no N left
 # beyond 1 there is no scaling to measure, and the script says so (exit 0).
 set -euo pipefail
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 bin=${BIN:-bin/nvmf-chaos}
 mode=${SCALE_MODE:-split}
@@ -71,24 +73,8 @@ cpulist() { # first count
 }
 
 work=$(mktemp -d /tmp/bench-scale.XXXXXX)
-tgt_pid=
-stop_target() {
-	[ -n "$tgt_pid" ] || return 0
-	kill "$tgt_pid" 2>/dev/null || true
-	wait "$tgt_pid" 2>/dev/null || true
-	tgt_pid=
-}
 trap 'stop_target; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
-
-wait_port() { # pid
-	for _ in $(seq 100); do
-		kill -0 "$1" 2>/dev/null || return 1
-		(exec 3<>"/dev/tcp/$addr/$port") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 iops() { # n: one run with N cores per side
 	local tcpus hcpus
@@ -97,7 +83,7 @@ iops() { # n: one run with N cores per side
 	taskset -c "$tcpus" "$bin" target --listen "$addr:$port" --nqn "$nqn" --malloc 256MiB \
 		--log-level warn >"$work/target.log" 2>&1 &
 	tgt_pid=$!
-	wait_port "$tgt_pid" || { cat "$work/target.log" >&2; echo "bench-scale: target does not listen on $addr:$port" >&2; exit 2; }
+	wait_port "$addr" "$port" "$tgt_pid" || { cat "$work/target.log" >&2; echo "bench-scale: target does not listen on $addr:$port" >&2; exit 2; }
 	taskset -c "$hcpus" "$bin" bench --target "nvme+tcp://$addr:$port/$nqn" --rw "$rw" --bs 4k \
 		--iodepth "$qd" --numjobs "$1" --ramp_time "${ramp}s" --runtime "${runtime}s" --time_based \
 		--output-format json >"$work/bench.json" 2>"$work/bench.err" ||
@@ -105,10 +91,6 @@ iops() { # n: one run with N cores per side
 	stop_target
 	jq '[.jobs[] | .read.iops + .write.iops] | add | round' "$work/bench.json"
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
-med() { printf '%s\n' "$@" | median; }
 
 declare -A got
 for ((i = 0; i < rounds; i++)); do

@@ -25,6 +25,8 @@
 #   BIN_BEFORE     another nvmf-chaos binary (a build before a change): run
 #                  in every round right after BIN, in two more columns
 set -euo pipefail
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 bin=${BIN:-bin/nvmf-chaos}
 before=${BIN_BEFORE:-}
@@ -70,27 +72,10 @@ command -v jq >/dev/null || { apt-get update -qq >/dev/null && apt-get install -
 
 work=$(mktemp -d /tmp/bench-spdk.XXXXXX)
 sock=$work/spdk.sock
-tgt_pid=
-stop_target() {
-	[ -n "$tgt_pid" ] || return 0
-	kill "$tgt_pid" 2>/dev/null || true
-	wait "$tgt_pid" 2>/dev/null || true
-	tgt_pid=
-}
 trap 'stop_target; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
 
 rpc_call() { python3 "$rpc" -s "$sock" -t 10 "$@" >/dev/null; }
-
-# wait_port PORT PID: until PORT accepts connections, or the process is gone.
-wait_port() {
-	for _ in $(seq 100); do
-		kill -0 "$2" 2>/dev/null || return 1
-		(exec 3<>"/dev/tcp/$addr/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 start_nvmf_tgt() { # port
 	taskset -c "$tcpu" "$nvmf_tgt" -m "$((1 << tcpu))" --no-huge -s 1024 --no-pci \
@@ -106,14 +91,14 @@ start_nvmf_tgt() { # port
 	rpc_call nvmf_create_subsystem "$nqn" -a -s SPDK00000000000001
 	rpc_call nvmf_subsystem_add_ns "$nqn" Malloc0
 	rpc_call nvmf_subsystem_add_listener "$nqn" -t tcp -f ipv4 -a "$addr" -s "$1"
-	wait_port "$1" "$tgt_pid" || { cat "$work/nvmf_tgt.log" >&2; echo "nvmf_tgt does not listen on $addr:$1" >&2; exit 2; }
+	wait_port "$addr" "$1" "$tgt_pid" || { cat "$work/nvmf_tgt.log" >&2; echo "nvmf_tgt does not listen on $addr:$1" >&2; exit 2; }
 }
 
 start_ours() { # port binary
 	taskset -c "$tcpu" "$2" target --listen "$addr:$1" --nqn "$nqn" --malloc "${size_mib}MiB" \
 		--block-size "$bs" --log-level warn >"$work/target.log" 2>&1 &
 	tgt_pid=$!
-	wait_port "$1" "$tgt_pid" || { cat "$work/target.log" >&2; echo "nvmf-chaos target does not listen on $addr:$1" >&2; exit 2; }
+	wait_port "$addr" "$1" "$tgt_pid" || { cat "$work/target.log" >&2; echo "nvmf-chaos target does not listen on $addr:$1" >&2; exit 2; }
 }
 
 # perf_iops RW QD PORT: spdk_nvme_perf's total IOPS.
@@ -133,10 +118,6 @@ ours_iops() {
 		{ cat "$work/bench.err" >&2; echo "nvmf-chaos bench failed" >&2; exit 2; }
 	jq '[.jobs[] | .read.iops + .write.iops] | add' "$work/bench.json"
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
-med() { printf '%s\n' "$@" | median; }
 
 # Per case, one IOPS figure per round: p* are spdk_nvme_perf's, o* bench's;
 # *b the BIN_BEFORE runs.
