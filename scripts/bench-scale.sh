@@ -76,25 +76,33 @@ work=$(mktemp -d /tmp/bench-scale.XXXXXX)
 trap 'stop_target; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
 
-iops() { # n: one run with N cores per side
-	local tcpus hcpus
-	tcpus=$(cpulist 0 "$1")
-	if [ "$mode" = split ]; then hcpus=$(cpulist "$1" "$1"); else hcpus=$tcpus; fi
-	taskset -c "$tcpus" "$bin" target --listen "$addr:$port" --nqn "$nqn" --malloc 256MiB \
+# The target starts and stops in this shell, not in the command
+# substitution that runs bench: a target started in a subshell outlives
+# the EXIT trap when bench fails.
+start_target() { # n
+	taskset -c "$(cpulist 0 "$1")" "$bin" target --listen "$addr:$port" --nqn "$nqn" --malloc 256MiB \
 		--log-level warn >"$work/target.log" 2>&1 &
 	tgt_pid=$!
 	wait_port "$addr" "$port" "$tgt_pid" || { cat "$work/target.log" >&2; echo "bench-scale: target does not listen on $addr:$port" >&2; exit 2; }
+}
+
+bench_iops() { # n: bench's total IOPS with N jobs on its N CPUs
+	local hcpus
+	if [ "$mode" = split ]; then hcpus=$(cpulist "$1" "$1"); else hcpus=$(cpulist 0 "$1"); fi
 	taskset -c "$hcpus" "$bin" bench --target "nvme+tcp://$addr:$port/$nqn" --rw "$rw" --bs 4k \
 		--iodepth "$qd" --numjobs "$1" --ramp_time "${ramp}s" --runtime "${runtime}s" --time_based \
 		--output-format json >"$work/bench.json" 2>"$work/bench.err" ||
 		{ cat "$work/bench.err" >&2; echo "bench-scale: bench failed at N=$1" >&2; exit 2; }
-	stop_target
 	jq '[.jobs[] | .read.iops + .write.iops] | add | round' "$work/bench.json"
 }
 
 declare -A got
 for ((i = 0; i < rounds; i++)); do
-	for n in "${ns[@]}"; do got[$n]+="$(iops "$n") "; done
+	for n in "${ns[@]}"; do
+		start_target "$n"
+		got[$n]+="$(bench_iops "$n") "
+		stop_target
+	done
 	echo "bench-scale: round $((i + 1))/$rounds done" >&2
 done
 
