@@ -65,12 +65,13 @@ bench-scale: build ## Bench against the target with N cores each side and N jobs
 soak: build ## Bench against the embedded target at QD32 for SOAK_DURATION (1h); fails if RSS grows > 10 % past the warm-up.
 	BIN=$(BIN) ./scripts/soak.sh
 
-lint: ## gofmt, go vet and staticcheck.
+lint: ## gofmt, go vet, staticcheck and shellcheck.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags e2e ./internal/e2e/...
 	$(STATICCHECK) $(PKGS)
 	$(STATICCHECK) -tags e2e ./internal/e2e/...
+	shellcheck -x -S warning .ci/run $$(git ls-files '*.sh')
 
 fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
