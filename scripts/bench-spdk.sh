@@ -4,11 +4,15 @@
 # initiator on HOST_CPU, both with taskset):
 #   host:   `nvmf-chaos bench` vs `spdk_nvme_perf`, both against SPDK's nvmf_tgt
 #   target: `spdk_nvme_perf` against `nvmf-chaos target` vs against nvmf_tgt
-# Each round starts nvmf_tgt, runs every case with spdk_nvme_perf and then
-# bench back to back, stops it (its reactor polls its core at 100 % and
-# would starve our target), then starts `nvmf-chaos target` and runs
-# spdk_nvme_perf against it. The ratios are medians of the rounds' ratios,
-# the IOPS medians of the rounds.
+# nvmf_tgt and `nvmf-chaos target` start once, each on the target CPU, and
+# only the one being measured runs: the other is stopped (SIGSTOP), since
+# nvmf_tgt's reactor polls its core at 100 % and would starve ours. Each
+# round runs every case as bench→nvmf_tgt, spdk_nvme_perf→nvmf_tgt,
+# spdk_nvme_perf→target, each compared run next to its reference, and
+# every other round in reverse order. A 2-vCPU VM's runs swing by up to 2x
+# (SPDK's alike); pairs measured back to back, in both orders, at least
+# keep slow drift and the order of the runs out of the ratios. The ratios
+# are medians of the rounds' ratios, the IOPS medians of the rounds.
 #
 # SPDK is never built here and nothing of it is in the repository: build
 # it beside the project (README, Performance) and name it with
@@ -72,7 +76,14 @@ command -v jq >/dev/null || { apt-get update -qq >/dev/null && apt-get install -
 
 work=$(mktemp -d /tmp/bench-spdk.XXXXXX)
 sock=$work/spdk.sock
-trap 'stop_target; rm -rf "$work"' EXIT
+# pids: every target started; a stopped one must be continued to see TERM.
+pids=()
+stop_all() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+trap 'stop_all; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
 
 rpc_call() { python3 "$rpc" -s "$sock" -t 10 "$@" >/dev/null; }
@@ -81,6 +92,7 @@ start_nvmf_tgt() { # port
 	taskset -c "$tcpu" "$nvmf_tgt" -m "$((1 << tcpu))" --no-huge -s 1024 --no-pci \
 		--disable-cpumask-locks -r "$sock" >"$work/nvmf_tgt.log" 2>&1 &
 	tgt_pid=$!
+	pids+=("$tgt_pid")
 	for _ in $(seq 100); do
 		[ -S "$sock" ] && rpc_call framework_wait_init 2>/dev/null && break
 		kill -0 "$tgt_pid" 2>/dev/null || { cat "$work/nvmf_tgt.log" >&2; echo "nvmf_tgt exited" >&2; exit 2; }
@@ -94,11 +106,12 @@ start_nvmf_tgt() { # port
 	wait_port "$addr" "$1" "$tgt_pid" || { cat "$work/nvmf_tgt.log" >&2; echo "nvmf_tgt does not listen on $addr:$1" >&2; exit 2; }
 }
 
-start_ours() { # port binary
+start_ours() { # port binary log
 	taskset -c "$tcpu" "$2" target --listen "$addr:$1" --nqn "$nqn" --malloc "${size_mib}MiB" \
-		--block-size "$bs" --log-level warn >"$work/target.log" 2>&1 &
+		--block-size "$bs" --log-level warn >"$3" 2>&1 &
 	tgt_pid=$!
-	wait_port "$addr" "$1" "$tgt_pid" || { cat "$work/target.log" >&2; echo "nvmf-chaos target does not listen on $addr:$1" >&2; exit 2; }
+	pids+=("$tgt_pid")
+	wait_port "$addr" "$1" "$tgt_pid" || { cat "$3" >&2; echo "nvmf-chaos target does not listen on $addr:$1" >&2; exit 2; }
 }
 
 # perf_iops RW QD PORT: spdk_nvme_perf's total IOPS.
@@ -119,28 +132,55 @@ ours_iops() {
 	jq '[.jobs[] | .read.iops + .write.iops] | add' "$work/bench.json"
 }
 
-# Per case, one IOPS figure per round: p* are spdk_nvme_perf's, o* bench's;
-# *b the BIN_BEFORE runs.
+# The targets: nvmf_tgt on port, BIN's on port+1, BIN_BEFORE's on port+2,
+# all stopped until measured.
+start_nvmf_tgt "$port"
+spdk_pid=$tgt_pid
+start_ours "$((port + 1))" "$bin" "$work/target.log"
+ours_pid=$tgt_pid
+before_pid=''
+if [ -n "$before" ]; then
+	start_ours "$((port + 2))" "$before" "$work/target-before.log"
+	before_pid=$tgt_pid
+fi
+kill -STOP "${pids[@]}"
+
+# only PID: continue the target PID and stop the others.
+only() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -0 "$p" 2>/dev/null || { cat "$work"/*.log >&2; echo "bench-spdk: a target exited (pid $p)" >&2; exit 2; }
+		[ "$p" = "$1" ] || kill -STOP "$p"
+	done
+	kill -CONT "$1"
+}
+
+# run STEP RW QD: one measurement, appended to its case's list. Per case,
+# one IOPS figure per round: p* are spdk_nvme_perf's, o* bench's; *b the
+# BIN_BEFORE runs.
 declare -A pspdk ohost pours ohostb poursb
+run() {
+	local c=$2:$3
+	case $1 in
+	hostb) only "$spdk_pid"; ohostb[$c]+="$(ours_iops "$2" "$3" "$port" "$before") " ;;
+	host) only "$spdk_pid"; ohost[$c]+="$(ours_iops "$2" "$3" "$port" "$bin") " ;;
+	spdk) only "$spdk_pid"; pspdk[$c]+="$(perf_iops "$2" "$3" "$port") " ;;
+	ours) only "$ours_pid"; pours[$c]+="$(perf_iops "$2" "$3" "$((port + 1))") " ;;
+	oursb) only "$before_pid"; poursb[$c]+="$(perf_iops "$2" "$3" "$((port + 2))") " ;;
+	esac
+}
+steps=(host spdk ours)
+[ -z "$before" ] || steps=(hostb host spdk ours oursb)
 for ((i = 0; i < rounds; i++)); do
-	start_nvmf_tgt "$port"
+	order=("${steps[@]}")
+	if ((i % 2)); then
+		order=()
+		for ((j = ${#steps[@]} - 1; j >= 0; j--)); do order+=("${steps[j]}"); done
+	fi
 	for c in $cases; do
-		rw=${c%:*} qd=${c#*:}
-		pspdk[$c]+="$(perf_iops "$rw" "$qd" "$port") "
-		ohost[$c]+="$(ours_iops "$rw" "$qd" "$port" "$bin") "
-		[ -z "$before" ] || ohostb[$c]+="$(ours_iops "$rw" "$qd" "$port" "$before") "
+		for s in "${order[@]}"; do run "$s" "${c%:*}" "${c#*:}"; done
 	done
-	stop_target
-	for b in "$bin" $before; do
-		start_ours "$((port + 1))" "$b"
-		for c in $cases; do
-			rw=${c%:*} qd=${c#*:}
-			v="$(perf_iops "$rw" "$qd" "$((port + 1))") "
-			if [ "$b" = "$bin" ]; then pours[$c]+=$v; else poursb[$c]+=$v; fi
-		done
-		stop_target
-	done
-	echo "bench-spdk: round $((i + 1))/$rounds done" >&2
+	echo "bench-spdk: round $((i + 1))/$rounds done (${order[*]})" >&2
 done
 
 # cols "REFS" "OURS": median IOPS of each and the median of the rounds' ratios.
@@ -166,7 +206,7 @@ row() {
 }
 
 echo "4 KiB, loopback TCP, ${size_mib} MiB malloc namespace; target on CPU $tcpu, initiator on CPU $hcpu;"
-echo "medians of $rounds alternating rounds of ${runtime} s (+${ramp} s warm-up)${before:+; before: $before}"
+echo "medians of $rounds rounds of ${runtime} s (+${ramp} s warm-up), pairs adjacent, every other round reversed${before:+; before: $before}"
 printf '%-58s %10s %10s %6s' "case" "SPDK" "nvmf-chaos" "ratio"
 [ -z "$before" ] || printf ' %10s %6s' "before" "ratio"
 echo
