@@ -5,7 +5,7 @@
 #   host:   `nvmf-chaos bench` vs `spdk_nvme_perf`, both against SPDK's nvmf_tgt
 #   target: `spdk_nvme_perf` against `nvmf-chaos target` vs against nvmf_tgt
 # nvmf_tgt and `nvmf-chaos target` start once, each on the target CPU, and
-# only the one being measured runs: the other is stopped (SIGSTOP), since
+# only the one being measured runs: the others are stopped (SIGSTOP), since
 # nvmf_tgt's reactor polls its core at 100 % and would starve ours. Each
 # round runs every case as bench→nvmf_tgt, spdk_nvme_perf→nvmf_tgt,
 # spdk_nvme_perf→target, each compared run next to its reference, and
@@ -24,10 +24,13 @@
 #   BENCH_RUNTIME  seconds per run, after BENCH_RAMP seconds of warm-up (default 10, 1)
 #   BENCH_ROUNDS   rounds (default 3)
 #   BENCH_CASES    "rw:qd ..." (default "randread:32 randread:1 randwrite:32 randwrite:1")
-#   BENCH_PORT     first of the two loopback ports used (default 4470)
+#   BENCH_PORT     first of the loopback ports used: nvmf_tgt's, then BIN's,
+#                  then BIN_BEFORE's (default 4470)
 #   TARGET_CPU, HOST_CPU  (default 0 and 1)
-#   BIN_BEFORE     another nvmf-chaos binary (a build before a change): run
-#                  in every round right after BIN, in two more columns
+#   BIN_BEFORE     another nvmf-chaos binary (a build before a change): its
+#                  bench and target are measured in every round too, bench
+#                  before BIN's and its target after (reversed in every
+#                  other round), in two more columns
 set -euo pipefail
 # shellcheck source=bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
