@@ -71,6 +71,7 @@ lint: ## gofmt, go vet, staticcheck and shellcheck.
 	$(GO) vet -tags e2e ./internal/e2e/...
 	$(STATICCHECK) $(PKGS)
 	$(STATICCHECK) -tags e2e ./internal/e2e/...
+	@command -v shellcheck >/dev/null || { echo "lint: shellcheck not found (apt-get install shellcheck)"; exit 1; }
 	shellcheck -x -S warning .ci/run $$(git ls-files '*.sh')
 
 fmt: ## Format the code.
