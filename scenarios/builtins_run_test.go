@@ -8,6 +8,7 @@ import (
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/faults/catalog"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 )
 
 // shortForm is the measured duration CI runs each built-in scenario at;
@@ -26,7 +27,7 @@ func TestBuiltinsShortForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := nvmfChaosBinary(t)
+	bin := testbin.Path(t)
 	for _, b := range bs {
 		t.Run(b.Name, func(t *testing.T) {
 			l, err := Load(b.Name)

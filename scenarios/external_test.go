@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/nvmftarget/targettest"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/rpc"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
@@ -21,7 +22,7 @@ import (
 func startExternalTarget(t *testing.T) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "rpc.sock")
-	cmd := exec.Command(nvmfChaosBinary(t), "target", "--rpc-socket", sock)
+	cmd := exec.Command(testbin.Path(t), "target", "--rpc-socket", sock)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
 
@@ -53,7 +54,7 @@ func TestBatchRepeat(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	results, err := b.Execute(ctx, ExecOptions{Binary: nvmfChaosBinary(t), Dir: dir, Save: save})
+	results, err := b.Execute(ctx, ExecOptions{Binary: testbin.Path(t), Dir: dir, Save: save})
 	if err != nil {
 		t.Fatal(err)
 	}

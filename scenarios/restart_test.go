@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/cluster"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
@@ -36,7 +37,7 @@ slos:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRunner(s, RunOptions{Binary: nvmfChaosBinary(t), Dir: t.TempDir(), RunID: "rp" + strconv.Itoa(os.Getpid()%10000)})
+	r := NewRunner(s, RunOptions{Binary: testbin.Path(t), Dir: t.TempDir(), RunID: "rp" + strconv.Itoa(os.Getpid()%10000)})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	crashed := make(chan int, 1)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/workloads"
 )
 
@@ -80,7 +81,7 @@ slos:
 		t.Fatal(err)
 	}
 	log := &liveLog{}
-	r := NewRunner(s, RunOptions{Binary: nvmfChaosBinary(t), Dir: t.TempDir(), Live: log})
+	r := NewRunner(s, RunOptions{Binary: testbin.Path(t), Dir: t.TempDir(), Live: log})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := r.Run(ctx)

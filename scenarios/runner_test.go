@@ -3,44 +3,12 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// nvmfChaosBinary builds the CLI once per test binary: the runner starts
-// targets as real processes.
-func nvmfChaosBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "nvmf-chaos-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "nvmf-chaos")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/nvmf-chaos/nvmf-chaos/cmd/nvmf-chaos").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build nvmf-chaos: %v", buildErr)
-	}
-	return binPath
-}
 
 func runScenarioYAML(t *testing.T, doc string) (*reports.Result, func() bool, error) {
 	t.Helper()
@@ -48,7 +16,7 @@ func runScenarioYAML(t *testing.T, doc string) (*reports.Result, func() bool, er
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRunner(s, RunOptions{Binary: nvmfChaosBinary(t), Dir: t.TempDir()})
+	r := NewRunner(s, RunOptions{Binary: testbin.Path(t), Dir: t.TempDir()})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := r.Run(ctx)

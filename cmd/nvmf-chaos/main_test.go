@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 )
 
 // beMainEnv makes the test binary behave as nvmf-chaos itself: commands
@@ -15,5 +17,5 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(testbin.Main(m))
 }

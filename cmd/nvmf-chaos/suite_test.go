@@ -6,42 +6,26 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/reports"
 )
 
-var (
-	buildOnce sync.Once
-	buildErr  error
-)
+// setBinary sets ownBinary once: tests that run in parallel must not
+// write it at the same time.
+var setBinary sync.Once
 
 // useBuiltBinary points the runner at a real nvmf-chaos binary: the
 // targets are started as processes, and a test binary is not one.
 func useBuiltBinary(t *testing.T) {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "nvmf-chaos-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		bin := filepath.Join(dir, "nvmf-chaos")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			buildErr = err
-			t.Logf("%s", out)
-			return
-		}
-		ownBinary = func() (string, error) { return bin, nil }
-	})
-	if buildErr != nil {
-		t.Fatalf("build nvmf-chaos: %v", buildErr)
-	}
+	bin := testbin.Path(t)
+	setBinary.Do(func() { ownBinary = func() (string, error) { return bin, nil } })
 }
 
 // shortScenario is a 1-node, 2 s run with a 200 ms hang; slo is appended

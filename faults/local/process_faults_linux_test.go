@@ -3,18 +3,15 @@ package local
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/faults"
 	"github.com/nvmf-chaos/nvmf-chaos/internal/poll"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 )
 
 // startSleep starts a long sleep as a stand-in target, stopped at cleanup.
@@ -131,7 +128,7 @@ func TestRestartEscalatesToKill(t *testing.T) {
 // from outside: the port refuses connections while it is down and accepts
 // them once recovered.
 func TestRestartTargetServesAgain(t *testing.T) {
-	bin := buildBinary(t)
+	bin := testbin.Path(t)
 	addr := freeLoopbackAddr(t)
 	p := startProcess(t, bin, "target", "--listen", addr, "--malloc", "16MiB")
 	if !dialable(addr, 10*time.Second) {
@@ -155,19 +152,13 @@ func TestRestartTargetServesAgain(t *testing.T) {
 	}
 }
 
-// TestMain removes the binary buildBinary left behind.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
+// TestMain removes the nvmf-chaos build the process tests start.
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m)) }
 
 // TestKillTargetThenRestart kills the real embedded target: it dies of
 // SIGKILL, its port refuses connections, and recovery serves it again.
 func TestKillTargetThenRestart(t *testing.T) {
-	bin := buildBinary(t)
+	bin := testbin.Path(t)
 	addr := freeLoopbackAddr(t)
 	p := startProcess(t, bin, "target", "--listen", addr, "--malloc", "16MiB")
 	if !dialable(addr, 10*time.Second) {
@@ -184,36 +175,6 @@ func TestKillTargetThenRestart(t *testing.T) {
 	if !dialable(addr, 10*time.Second) {
 		t.Errorf("target not serving on %s after recovery", addr)
 	}
-}
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// buildBinary builds cmd/nvmf-chaos once per test binary.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go tool to build nvmf-chaos")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "nvmf-chaos-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "nvmf-chaos")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/nvmf-chaos/nvmf-chaos/cmd/nvmf-chaos").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
 }
 
 // freeLoopbackAddr returns a loopback address with a port free right now.
