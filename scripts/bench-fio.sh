@@ -13,7 +13,7 @@
 #   BENCH_RUNTIME  seconds per run (default 10)
 #   BENCH_ROUNDS   rounds per pattern (default 5)
 set -euo pipefail
-# shellcheck source=bench-lib.sh
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 
 file=${BENCH_FILE:-/var/tmp/nvmf-chaos-bench.dat}

@@ -20,7 +20,7 @@
 # An N the machine cannot give is skipped with the reason; with no N left
 # beyond 1 there is no scaling to measure, and the script says so (exit 0).
 set -euo pipefail
-# shellcheck source=bench-lib.sh
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 
 bin=${BIN:-bin/nvmf-chaos}
@@ -73,7 +73,7 @@ cpulist() { # first count
 }
 
 work=$(mktemp -d /tmp/bench-scale.XXXXXX)
-trap 'stop_target; rm -rf "$work"' EXIT
+trap 'stop_targets; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
 
 # The target starts and stops in this shell, not in the command
@@ -82,7 +82,7 @@ trap 'exit 2' INT TERM
 start_target() { # n
 	taskset -c "$(cpulist 0 "$1")" "$bin" target --listen "$addr:$port" --nqn "$nqn" --malloc 256MiB \
 		--log-level warn >"$work/target.log" 2>&1 &
-	tgt_pid=$!
+	track_target $!
 	wait_port "$addr" "$port" "$tgt_pid" || { cat "$work/target.log" >&2; echo "bench-scale: target does not listen on $addr:$port" >&2; exit 2; }
 }
 
@@ -101,7 +101,7 @@ for ((i = 0; i < rounds; i++)); do
 	for n in "${ns[@]}"; do
 		start_target "$n"
 		got[$n]+="$(bench_iops "$n") "
-		stop_target
+		stop_targets
 	done
 	echo "bench-scale: round $((i + 1))/$rounds done" >&2
 done

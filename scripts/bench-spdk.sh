@@ -32,7 +32,7 @@
 #                  before BIN's and its target after (reversed in every
 #                  other round), in two more columns
 set -euo pipefail
-# shellcheck source=bench-lib.sh
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 
 bin=${BIN:-bin/nvmf-chaos}
@@ -79,14 +79,7 @@ command -v jq >/dev/null || { apt-get update -qq >/dev/null && apt-get install -
 
 work=$(mktemp -d /tmp/bench-spdk.XXXXXX)
 sock=$work/spdk.sock
-# pids: every target started; a stopped one must be continued to see TERM.
-pids=()
-stop_all() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	pids=()
-}
-trap 'stop_all; rm -rf "$work"' EXIT
+trap 'stop_targets; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
 
 rpc_call() { python3 "$rpc" -s "$sock" -t 10 "$@" >/dev/null; }
@@ -94,8 +87,7 @@ rpc_call() { python3 "$rpc" -s "$sock" -t 10 "$@" >/dev/null; }
 start_nvmf_tgt() { # port
 	taskset -c "$tcpu" "$nvmf_tgt" -m "$((1 << tcpu))" --no-huge -s 1024 --no-pci \
 		--disable-cpumask-locks -r "$sock" >"$work/nvmf_tgt.log" 2>&1 &
-	tgt_pid=$!
-	pids+=("$tgt_pid")
+	track_target $!
 	for _ in $(seq 100); do
 		[ -S "$sock" ] && rpc_call framework_wait_init 2>/dev/null && break
 		kill -0 "$tgt_pid" 2>/dev/null || { cat "$work/nvmf_tgt.log" >&2; echo "nvmf_tgt exited" >&2; exit 2; }
@@ -112,8 +104,7 @@ start_nvmf_tgt() { # port
 start_ours() { # port binary log
 	taskset -c "$tcpu" "$2" target --listen "$addr:$1" --nqn "$nqn" --malloc "${size_mib}MiB" \
 		--block-size "$bs" --log-level warn >"$3" 2>&1 &
-	tgt_pid=$!
-	pids+=("$tgt_pid")
+	track_target $!
 	wait_port "$addr" "$1" "$tgt_pid" || { cat "$3" >&2; echo "nvmf-chaos target does not listen on $addr:$1" >&2; exit 2; }
 }
 
@@ -135,8 +126,7 @@ ours_iops() {
 	jq '[.jobs[] | .read.iops + .write.iops] | add' "$work/bench.json"
 }
 
-# The targets: nvmf_tgt on port, BIN's on port+1, BIN_BEFORE's on port+2,
-# all stopped until measured.
+# The targets: nvmf_tgt on port, BIN's on port+1, BIN_BEFORE's on port+2.
 start_nvmf_tgt "$port"
 spdk_pid=$tgt_pid
 start_ours "$((port + 1))" "$bin" "$work/target.log"
@@ -146,12 +136,11 @@ if [ -n "$before" ]; then
 	start_ours "$((port + 2))" "$before" "$work/target-before.log"
 	before_pid=$tgt_pid
 fi
-kill -STOP "${pids[@]}"
 
 # only PID: continue the target PID and stop the others.
 only() {
 	local p
-	for p in "${pids[@]}"; do
+	for p in "${tgt_pids[@]}"; do
 		kill -0 "$p" 2>/dev/null || { cat "$work"/*.log >&2; echo "bench-spdk: a target exited (pid $p)" >&2; exit 2; }
 		[ "$p" = "$1" ] || kill -STOP "$p"
 	done
