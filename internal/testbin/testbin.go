@@ -16,6 +16,11 @@ import (
 
 const pkg = "github.com/nvmf-chaos/nvmf-chaos/cmd/nvmf-chaos"
 
+// prebuiltEnv names a prebuilt nvmf-chaos that Path returns instead of
+// building one: it lets the tests run where go build cannot (e.g. as an
+// unprivileged user without a module cache).
+const prebuiltEnv = "NVMF_CHAOS_TEST_BIN"
+
 var (
 	once     sync.Once
 	dir      string
@@ -23,11 +28,15 @@ var (
 	buildErr error
 )
 
-// Path returns the nvmf-chaos executable, building it on first use. The
+// Path returns the nvmf-chaos executable: NVMF_CHAOS_TEST_BIN when set,
+// else one it builds on first use. The
 // test binary's TestMain must run its tests through Main, or the build is
 // left behind.
 func Path(t testing.TB) string {
 	t.Helper()
+	if bin := os.Getenv(prebuiltEnv); bin != "" {
+		return bin
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go tool to build nvmf-chaos")
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 )
 
 // crashEnv makes the test binary act as a harness that builds a cluster,
@@ -60,7 +62,7 @@ func TestCrashedHarness(t *testing.T) {
 	}
 	dir := shortDir(t)
 	o := Options{Nodes: []string{"a", "b"}, RunDir: dir, StateDir: filepath.Join(dir, "registry"), RunID: testRunID(7), Mode: mode}
-	spec, _ := json.Marshal(crashSpec{Options: o, Binary: targetBin})
+	spec, _ := json.Marshal(crashSpec{Options: o, Binary: testbin.Path(t)})
 	cmd := exec.CommandContext(ctx, os.Args[0])
 	cmd.Env = append(os.Environ(), crashEnv+"="+string(spec))
 	cmd.Stderr = os.Stderr

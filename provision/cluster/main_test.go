@@ -11,40 +11,16 @@ import (
 	"time"
 
 	"github.com/nvmf-chaos/nvmf-chaos/internal/spdkrpc"
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 )
 
-// targetBin is the nvmf-chaos binary TestMain builds once for all tests.
-var targetBin string
-
+// TestMain runs the crash harness when this binary is started as one, and
+// otherwise the tests, removing the nvmf-chaos build they start.
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(crashEnv); spec != "" {
 		os.Exit(crashingHarness(spec))
 	}
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	// A prebuilt binary lets the tests run where go build cannot (e.g. as
-	// an unprivileged user without a module cache).
-	if targetBin = os.Getenv("NVMF_CHAOS_TEST_BIN"); targetBin != "" {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "nvmfc-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	targetBin = filepath.Join(dir, "nvmf-chaos")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", targetBin, "github.com/nvmf-chaos/nvmf-chaos/cmd/nvmf-chaos")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building nvmf-chaos:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testbin.Main(m))
 }
 
 // testRunID is a run ID unique to this test process, so parallel test runs
@@ -74,7 +50,7 @@ func newCluster(t *testing.T, o Options) *Cluster {
 		o.StateDir = filepath.Join(o.RunDir, "registry")
 	}
 	if o.Binary == "" {
-		o.Binary = targetBin
+		o.Binary = testbin.Path(t)
 	}
 	c, err := New(o)
 	if err != nil {

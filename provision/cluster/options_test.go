@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nvmf-chaos/nvmf-chaos/internal/testbin"
 	"github.com/nvmf-chaos/nvmf-chaos/provision/netns"
 )
 
@@ -36,7 +37,7 @@ func TestOptionsValidation(t *testing.T) {
 		{"missing binary", func(o *Options) { o.Binary = filepath.Join(dir, "none") }, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{Nodes: []string{"tgt-a", "tgt-b"}, RunDir: dir, Binary: targetBin, Mode: ModeLoopback}
+			o := Options{Nodes: []string{"tgt-a", "tgt-b"}, RunDir: dir, Binary: testbin.Path(t), Mode: ModeLoopback}
 			tc.edit(&o)
 			_, err := New(o)
 			switch {
@@ -50,7 +51,7 @@ func TestOptionsValidation(t *testing.T) {
 }
 
 func TestLayout(t *testing.T) {
-	c, err := New(Options{Nodes: []string{"a", "b"}, RunDir: t.TempDir(), RunID: "abc123", Binary: targetBin,
+	c, err := New(Options{Nodes: []string{"a", "b"}, RunDir: t.TempDir(), RunID: "abc123", Binary: testbin.Path(t),
 		Mode: ModeLoopback, Subnet: netip.MustParsePrefix("198.19.7.0/24")})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,7 @@ func TestModeAuto(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logged, nil))
 	for i, avail := range []error{nil, netns.ErrNotRoot, netns.ErrNoIP} {
 		netnsAvailable = func() error { return avail }
-		c, err := New(Options{Nodes: []string{"a"}, RunDir: t.TempDir(), Binary: targetBin, Logger: logger})
+		c, err := New(Options{Nodes: []string{"a"}, RunDir: t.TempDir(), Binary: testbin.Path(t), Logger: logger})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestModeAuto(t *testing.T) {
 		if c.Mode() != want {
 			t.Errorf("#%d available %v: mode %s, want %s", i, avail, c.Mode(), want)
 		}
-		if _, err := New(Options{Nodes: []string{"a"}, RunDir: t.TempDir(), Binary: targetBin, Mode: ModeNetns}); (err == nil) != (avail == nil) {
+		if _, err := New(Options{Nodes: []string{"a"}, RunDir: t.TempDir(), Binary: testbin.Path(t), Mode: ModeNetns}); (err == nil) != (avail == nil) {
 			t.Errorf("#%d available %v: explicit ModeNetns: %v", i, avail, err)
 		}
 	}
